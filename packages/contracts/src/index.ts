@@ -1,0 +1,34 @@
+export type { CatalogProductSummary, CatalogProductsResponse } from './catalog.js';
+export { DEMO_PASSWORD, DEMO_PRODUCTS, DEMO_TENANT, DEMO_USERS, type DemoProduct } from './demo.js';
+export type {
+  AddressInput,
+  AddressView,
+  Jwks,
+  LoginRequest,
+  MeView,
+  ProfileInput,
+  RefreshRequest,
+  RegisterRequest,
+  RegisterResponse,
+  Role as IdentityRole,
+  TokenPair,
+} from './identity.js';
+export type {
+  ReservationItemInput,
+  ReservationStatus,
+  ReservationStatusView,
+  ReservationView,
+  ReserveRequest,
+  StockLevel,
+} from './inventory.js';
+export type { CreateOrderRequest, OrderLineView, OrderPage, OrderStatus, OrderView } from './order.js';
+export type {
+  AuthorizationView,
+  AuthorizeRequest,
+  PaymentStatus,
+  PaymentView,
+  ProviderEvent,
+  ProviderEventType,
+  RefundView,
+} from './payment.js';
+export { CONTROL_PORT, OBSERVATORY_PORTS, SERVICE_PORTS, type ServiceName } from './ports.js';

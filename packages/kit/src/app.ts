@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { context, trace } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { AppError, appError, currentTraceId, type ProblemDetails, problemType, toProblem } from './errors.js';
+import type { Logger } from './logger.js';
+import { getTelemetry } from './telemetry/index.js';
+
+export type ServiceApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+export type ReadinessCheck = () => Promise<void>;
+
+export interface ServiceAppOptions {
+  name: string;
+  version?: string;
+  logger: Logger;
+  /** Named dependency checks run by /readyz; any failure answers 503 and names it. */
+  readiness?: Record<string, ReadinessCheck>;
+  description?: string;
+  bodyLimit?: number;
+}
+
+const AJV_OPTIONS = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
+const bodyValidator = addFormats.default(new Ajv.default({ ...AJV_OPTIONS, coerceTypes: false }));
+const textValidator = addFormats.default(new Ajv.default({ ...AJV_OPTIONS, coerceTypes: 'array' }));
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+
+/**
+ * Builds a service's Fastify app without listening (tests call `app.inject()`): request ids, problem+json
+ * errors with the trace id, route-named server spans, `traceresponse`, probes, /metrics and the OpenAPI
+ * document. Feature routes are registered by the service afterwards.
+ */
+export async function createServiceApp(options: ServiceAppOptions): Promise<ServiceApp> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    logController: new LogController({
+      requestIdLogLabel: 'request_id',
+      disableRequestLogging: (req) => PROBES.has((req.url ?? '').split('?')[0] ?? ''),
+    }),
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  // Query strings, params and headers are text: coerce them to the declared types. Bodies are JSON: a
+  // string where a number is declared is a client error, not something to guess at.
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyValidator : textValidator).compile(schema as object),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: `glassbox ${options.name}`,
+        version: options.version ?? '0.1.0',
+        description: options.description,
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const span = trace.getSpan(context.active());
+    if (!span) return;
+    const route = request.routeOptions.url;
+    if (route) {
+      // Name the HTTP server span after the route and give the HTTP metrics their http.route.
+      span.setAttribute('http.route', route);
+      span.updateName(`${request.method} ${route}`);
+      const rpc = getRPCMetadata(context.active());
+      if (rpc?.type === RPCType.HTTP) rpc.route = route;
+    }
+    span.setAttribute('glassbox.request_id', request.id);
+    const sc = span.spanContext();
+    reply.header('traceresponse', `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`);
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => sendProblem(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      appError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
+  );
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: options.name }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const checks = options.readiness ?? {};
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2_000);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          return [name, (error as Error).message || 'failed'] as const;
+        }
+      }),
+    );
+    const failed = results.filter(([, status]) => status !== 'ok');
+    return reply.code(failed.length > 0 ? 503 : 200).send({
+      status: failed.length > 0 ? 'unavailable' : 'ready',
+      service: options.name,
+      checks: Object.fromEntries(results),
+    });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const telemetry = getTelemetry();
+    const text = telemetry ? await telemetry.prometheusText() : '# telemetry not started\n';
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}
+
+function sendProblem(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
+  const problem = toProblemDocument(error, request);
+  if (problem.status >= 500) {
+    request.log.error({ err: error }, 'request failed');
+    const span = trace.getSpan(context.active());
+    span?.recordException(error);
+  } else {
+    request.log.info({ code: problem.code, status: problem.status }, problem.detail ?? problem.title);
+  }
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+export function toProblemDocument(error: FastifyError | AppError, request: FastifyRequest): ProblemDetails {
+  const instance = request.url.split('?')[0];
+  if (error instanceof AppError) return toProblem(error, instance);
+  const traceId = currentTraceId();
+  if (error.validation) {
+    const part = error.validationContext ?? 'body';
+    const errors = error.validation.map((v) => describeValidationError(part, v));
+    return {
+      type: problemType('VALIDATION_FAILED'),
+      title: 'The request is not valid',
+      status: 400,
+      detail: errors.map((e) => `${e.path} ${e.message}`).join('; '),
+      instance,
+      code: 'VALIDATION_FAILED',
+      traceId,
+      errors,
+    };
+  }
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+  if (status < 500) {
+    // Fastify's own client errors: malformed JSON, wrong media type, body too large, …
+    const code =
+      status === 413
+        ? 'PAYLOAD_TOO_LARGE'
+        : status === 415
+          ? 'UNSUPPORTED_MEDIA_TYPE'
+          : status === 429
+            ? 'RATE_LIMITED'
+            : 'VALIDATION_FAILED';
+    return {
+      type: problemType(code),
+      title: code === 'VALIDATION_FAILED' ? 'The request is not valid' : error.message,
+      status,
+      detail: error.message,
+      instance,
+      code,
+      traceId,
+    };
+  }
+  return {
+    type: problemType('INTERNAL'),
+    title: 'Internal error',
+    status: 500,
+    detail: 'an unexpected error occurred; the trace id identifies it',
+    instance,
+    code: 'INTERNAL',
+    traceId,
+  };
+}
+
+/**
+ * Names the member at fault: Ajv reports an unexpected or a missing property on its parent object
+ * ("must NOT have additional properties"), which would not tell a client which one.
+ */
+export function describeValidationError(
+  part: string,
+  v: { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string },
+): { path: string; message: string } {
+  const at = v.instancePath ?? '';
+  const { additionalProperty, missingProperty } = v.params ?? {};
+  if (v.keyword === 'additionalProperties' && typeof additionalProperty === 'string') {
+    return { path: `${part}${at}/${additionalProperty}`, message: 'is not allowed' };
+  }
+  if (v.keyword === 'required' && typeof missingProperty === 'string') {
+    return { path: `${part}${at}/${missingProperty}`, message: 'is required' };
+  }
+  return { path: `${part}${at}`, message: v.message ?? 'is not valid' };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

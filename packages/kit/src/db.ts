@@ -1,0 +1,143 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
+import type { Logger } from './logger.js';
+
+// Loaded with require() so the OpenTelemetry pg instrumentation patches it (see telemetry/index.ts).
+const require = createRequire(import.meta.url);
+const pg = require('pg') as typeof import('pg');
+
+// int8 (bigint) and numeric come back as strings by default; our amounts are cents in int8 and fit in a
+// JS number, so parse them as numbers. Counts (int8) too.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
+}
+
+export interface Db extends Queryable {
+  /** Runs `fn` in a transaction; commits on success, rolls back on any error. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  readonly pool: Pool;
+}
+
+function queryable(client: Pool | PoolClient): Queryable {
+  return {
+    async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
+      const result = await client.query<R>(text, values);
+      return result.rows;
+    },
+  };
+}
+
+export function createDb(connectionString: string, options: PoolConfig = {}): Db {
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 15_000,
+    ...options,
+  });
+  // An idle client can error (server restart); without a listener that would crash the process.
+  pool.on('error', () => {});
+  let closed: Promise<void> | undefined;
+  return {
+    pool,
+    ...queryable(pool),
+    async tx(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(queryable(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    close() {
+      closed ??= pool.end();
+      return closed;
+    },
+  };
+}
+
+const MIGRATION_FILE = /^(\d+)_([\w-]+)\.sql$/;
+const MIGRATION_LOCK_KEY = 7_346_112; // any constant: one lock per database
+
+export interface AppliedMigration {
+  version: number;
+  name: string;
+}
+
+/**
+ * Applies the numbered SQL files of `dir` (`001_init.sql`, `002_…`) that this database has not seen yet,
+ * each in its own transaction, under a session advisory lock so that two replicas starting together do
+ * not race. Returns what it applied.
+ */
+export async function migrate(db: Db, dir: string | URL, logger?: Logger): Promise<AppliedMigration[]> {
+  const files = (await readdir(dir))
+    .map((file) => ({ file, match: MIGRATION_FILE.exec(file) }))
+    .filter((f): f is { file: string; match: RegExpExecArray } => f.match !== null)
+    .map(({ file, match }) => ({ file, version: Number(match[1]), name: match[2] ?? file }))
+    .sort((a, b) => a.version - b.version);
+  const seen = new Set<number>();
+  for (const f of files) {
+    if (seen.has(f.version)) throw new Error(`two migrations share version ${f.version} in ${String(dir)}`);
+    seen.add(f.version);
+  }
+
+  const client = await db.pool.connect();
+  const applied: AppliedMigration[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set(
+      (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+        (r) => r.version,
+      ),
+    );
+    for (const f of files) {
+      if (done.has(f.version)) continue;
+      const sql = await readFile(new URL(f.file, dirUrl(dir)), 'utf8');
+      await client.query('BEGIN');
+      try {
+        await client.query(sql);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+          f.version,
+          f.name,
+        ]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw new Error(`migration ${f.file} failed: ${(error as Error).message}`, { cause: error });
+      }
+      applied.push({ version: f.version, name: f.name });
+      logger?.info({ migration: f.file }, 'migration applied');
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    client.release();
+  }
+  return applied;
+}
+
+function dirUrl(dir: string | URL): URL {
+  if (dir instanceof URL) return dir.href.endsWith('/') ? dir : new URL(`${dir.href}/`);
+  return new URL(`file://${dir.endsWith('/') ? dir : `${dir}/`}`);
+}
+
+/** True when a pg error is a unique-constraint violation (SQLSTATE 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}

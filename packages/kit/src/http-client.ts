@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError, type ProblemDetails } from './errors.js';
+
+export interface HttpClientOptions {
+  /** Name of the dependency, used in errors and logs (e.g. "inventory"). */
+  name: string;
+  baseUrl: string;
+  /** Per-attempt timeout. */
+  timeoutMs?: number;
+  /** Extra attempts after the first for retryable failures. */
+  retries?: number;
+  /** Base of the exponential backoff between attempts. */
+  backoffMs?: number;
+  headers?: Record<string, string>;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  /** Defaults to true for GET/PUT/DELETE and for any request that carries an Idempotency-Key. */
+  retry?: boolean;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A dependency answered with a status ≥ 400; `problem` is its problem document when it sent one. */
+export class UpstreamError extends AppError {
+  constructor(
+    readonly dependency: string,
+    readonly upstreamStatus: number,
+    readonly problem: ProblemDetails | undefined,
+  ) {
+    super(
+      upstreamStatus >= 500 ? 'UPSTREAM_FAILED' : 'CONFLICT',
+      `${dependency} answered ${upstreamStatus}${problem?.detail ? `: ${problem.detail}` : ''}`,
+    );
+    this.name = 'UpstreamError';
+  }
+}
+
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+
+export interface HttpClient {
+  readonly name: string;
+  request<T = unknown>(options: RequestOptions): Promise<HttpResponse<T>>;
+  /** Like request, but throws UpstreamError for a status ≥ 400 and returns the body. */
+  json<T = unknown>(options: RequestOptions): Promise<T>;
+}
+
+/**
+ * An outbound HTTP client on fetch (undici, so the OpenTelemetry undici instrumentation propagates W3C trace
+ * context and records http.client.request.duration). Every attempt has a timeout; retryable failures
+ * (network errors, timeouts, 502/503/504) are retried a bounded number of times with jittered backoff, and
+ * only for requests that are safe to repeat.
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const retries = options.retries ?? 2;
+  const backoffMs = options.backoffMs ?? 100;
+  const base = options.baseUrl.replace(/\/$/, '');
+
+  async function request<T>(req: RequestOptions): Promise<HttpResponse<T>> {
+    const method = req.method ?? 'GET';
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...options.headers,
+      ...req.headers,
+    };
+    if (req.body !== undefined) headers['content-type'] = 'application/json';
+    const hasIdempotencyKey = Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key');
+    const canRetry =
+      req.retry ?? (method === 'GET' || method === 'PUT' || method === 'DELETE' || hasIdempotencyKey);
+    const attempts = canRetry ? retries + 1 : 1;
+
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      try {
+        const response = await fetch(`${base}${req.path}`, {
+          method,
+          headers,
+          body: req.body === undefined ? undefined : JSON.stringify(req.body),
+          signal: AbortSignal.timeout(req.timeoutMs ?? timeoutMs),
+        });
+        const text = await response.text();
+        const body = (text.length > 0 && isJson(response.headers) ? JSON.parse(text) : text) as T;
+        if (RETRYABLE_STATUS.has(response.status) && attempt < attempts - 1) {
+          lastError = new UpstreamError(options.name, response.status, body as ProblemDetails);
+          continue;
+        }
+        return { status: response.status, headers: response.headers, body };
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw toUpstreamError(options.name, lastError);
+  }
+
+  return {
+    name: options.name,
+    request,
+    async json<T>(req: RequestOptions): Promise<T> {
+      const response = await request<T>(req);
+      if (response.status >= 400) {
+        throw new UpstreamError(options.name, response.status, response.body as ProblemDetails);
+      }
+      return response.body;
+    },
+  };
+}
+
+function isJson(headers: Headers): boolean {
+  const type = headers.get('content-type') ?? '';
+  return type.includes('json');
+}
+
+function toUpstreamError(name: string, error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const err = error as { name?: string; message?: string };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
+    return new AppError('UPSTREAM_TIMEOUT', `${name} did not answer in time`, { dependency: name });
+  }
+  return new AppError('UPSTREAM_UNAVAILABLE', `${name} is unreachable: ${err?.message ?? String(error)}`, {
+    dependency: name,
+  });
+}

@@ -1,0 +1,52 @@
+export {
+  createServiceApp,
+  describeValidationError,
+  type ReadinessCheck,
+  type ServiceApp,
+  type ServiceAppOptions,
+} from './app.js';
+export {
+  type AccessClaims,
+  type AuthHook,
+  type AuthPluginOptions,
+  authPlugin,
+  INTERNAL_TOKEN_HEADER,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  type Principal,
+  principalOf,
+  type Role,
+  TENANT_HEADER,
+  VerifiedTokenCache,
+  verifyAccessToken,
+  verifyWithExpiry,
+} from './auth.js';
+export { BaseConfig, ConfigError, loadConfig } from './config.js';
+export {
+  type AppliedMigration,
+  createDb,
+  type Db,
+  isUniqueViolation,
+  migrate,
+  type Queryable,
+} from './db.js';
+export {
+  AppError,
+  appError,
+  currentTraceId,
+  type ErrorCode,
+  ErrorCodes,
+  isAppError,
+  type ProblemDetails,
+} from './errors.js';
+export {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpResponse,
+  type RequestOptions,
+  UpstreamError,
+} from './http-client.js';
+export { createLogger, type Logger, REDACT_PATHS } from './logger.js';
+export { ProblemSchema, problemResponses } from './problem-schema.js';
+export { type RunningService, type RunServiceOptions, runService, type ServiceContext } from './service.js';

@@ -1,0 +1,104 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServiceApp } from './app.js';
+import type { BaseConfig } from './config.js';
+import { createDb, type Db, migrate } from './db.js';
+import { createLogger, type Logger } from './logger.js';
+import { getTelemetry } from './telemetry/index.js';
+
+export interface ServiceContext {
+  logger: Logger;
+  db: Db | undefined;
+}
+
+export interface RunServiceOptions {
+  name: string;
+  config: BaseConfig;
+  /** The service's own database and its numbered SQL migrations. */
+  database?: { url: string; migrations: URL };
+  /** Idempotent demo data, run after migrations when SEED_DEMO is true. */
+  seed?: (ctx: ServiceContext & { db: Db }) => Promise<void>;
+  /** Builds the app (without listening). Background work hooks into the app's onReady/onClose. */
+  build: (ctx: ServiceContext) => Promise<ServiceApp>;
+}
+
+export interface RunningService {
+  app: ServiceApp;
+  url: string;
+  stop(reason?: string): Promise<void>;
+}
+
+/**
+ * The life of a service process: connect (waiting for the database), migrate under an advisory lock, seed,
+ * build, listen; on SIGTERM/SIGINT stop accepting, let in-flight requests finish, close pools and flush
+ * telemetry, within SHUTDOWN_TIMEOUT_MS.
+ */
+export async function runService(options: RunServiceOptions): Promise<RunningService> {
+  const { config } = options;
+  const logger = createLogger(options.name, config.LOG_LEVEL);
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled rejection');
+    process.exitCode = 1;
+  });
+
+  let db: Db | undefined;
+  if (options.database) {
+    db = createDb(options.database.url);
+    await waitForDatabase(db, logger);
+    await migrate(db, options.database.migrations, logger);
+    if (config.SEED_DEMO && options.seed) await options.seed({ logger, db });
+  }
+
+  const app = await options.build({ logger, db });
+  if (db) {
+    const pool = db;
+    app.addHook('onClose', async () => pool.close());
+  }
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ address }, `${options.name} listening`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason = 'stop') => {
+    stopping ??= (async () => {
+      logger.info({ reason }, 'shutting down: draining in-flight requests');
+      const timer = setTimeout(() => {
+        logger.error('shutdown timed out; exiting');
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      try {
+        await app.close();
+        logger.info('stopped');
+      } finally {
+        await getTelemetry()?.shutdown();
+        clearTimeout(timer);
+      }
+    })();
+    return stopping;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stop(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+  return { app, url: address, stop };
+}
+
+async function waitForDatabase(db: Db, logger: Logger, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.ping();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      logger.warn({ attempt, err: (error as Error).message }, 'database not reachable yet; retrying');
+      await sleep(Math.min(2_000, 100 * 2 ** attempt));
+    }
+  }
+}
