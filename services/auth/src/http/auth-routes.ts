@@ -1,0 +1,120 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { isAppError } from '@glassbox/kit';
+import { type AuthService, REFRESH_TOKEN_REUSED } from '../domain/auth-service.js';
+import { authMetrics } from '../metrics.js';
+
+const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+const Tenant = Type.String({
+  minLength: 1,
+  maxLength: 63,
+  pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$',
+  description: 'Tenant slug; an unknown slug creates the tenant on registration',
+});
+
+const RegisterBody = Type.Object(
+  {
+    tenant: Tenant,
+    email: Email,
+    password: Type.String({ minLength: 8, maxLength: 1024 }),
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+  },
+  { additionalProperties: false },
+);
+const RegisterResponse = Type.Object({
+  userId: Type.String({ format: 'uuid' }),
+  tenantId: Type.String({ format: 'uuid' }),
+  email: Type.String(),
+});
+const LoginBody = Type.Object(
+  { tenant: Tenant, email: Email, password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+const TokenPair = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  expiresIn: Type.Integer({ description: 'Seconds until the access token expires' }),
+  tokenType: Type.Literal('Bearer'),
+});
+const RefreshBody = Type.Object(
+  { refreshToken: Type.String({ minLength: 1, maxLength: 512 }) },
+  { additionalProperties: false },
+);
+
+/** Public auth routes, served at the same paths the gateway exposes (no token needed). */
+export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = async (app, { auth }) => {
+  app.post(
+    '/api/v1/auth/register',
+    {
+      schema: {
+        summary: 'Register a user; an unknown tenant slug creates the tenant with this user as its admin',
+        body: RegisterBody,
+        response: { 201: RegisterResponse },
+      },
+    },
+    async (request, reply) => {
+      const user = await auth.register(request.body);
+      authMetrics.registrations.add(1, { tenant_created: user.tenantCreated });
+      request.log.info(
+        { tenant_id: user.tenantId, user_id: user.id, roles: user.roles },
+        user.tenantCreated ? 'tenant and its admin registered' : 'user registered',
+      );
+      return reply.code(201).send({ userId: user.id, tenantId: user.tenantId, email: user.email });
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/login',
+    { schema: { summary: 'Exchange credentials for tokens', body: LoginBody, response: { 200: TokenPair } } },
+    async (request) => {
+      try {
+        const tokens = await auth.login(request.body);
+        authMetrics.logins.add(1, { outcome: 'success' });
+        return tokens;
+      } catch (error) {
+        if (isAppError(error) && error.code === 'INVALID_CREDENTIALS') {
+          authMetrics.logins.add(1, { outcome: 'failure' });
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/refresh',
+    {
+      schema: {
+        summary: 'Exchange a refresh token for a new pair (the old refresh token stops working)',
+        body: RefreshBody,
+        response: { 200: TokenPair },
+      },
+    },
+    async (request) => {
+      try {
+        const tokens = await auth.refresh(request.body.refreshToken);
+        authMetrics.refreshes.add(1, { outcome: 'success' });
+        return tokens;
+      } catch (error) {
+        if (isAppError(error) && error.code === 'UNAUTHENTICATED') {
+          const reuse = error.extensions.reason === REFRESH_TOKEN_REUSED;
+          authMetrics.refreshes.add(1, { outcome: reuse ? 'reuse_detected' : 'rejected' });
+          if (reuse) request.log.warn('refresh token reuse detected; session revoked');
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    {
+      schema: {
+        summary: 'End the session of a refresh token (its whole rotation family); always 204',
+        body: RefreshBody,
+      },
+    },
+    async (request, reply) => {
+      await auth.logout(request.body.refreshToken);
+      return reply.code(204).send();
+    },
+  );
+};

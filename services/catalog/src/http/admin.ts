@@ -1,0 +1,100 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { appError } from '@glassbox/kit';
+import { Type } from 'typebox';
+import type { ProductStore } from '../adapters/product-store.js';
+import { requestFingerprint } from '../domain/product.js';
+import type { CatalogMetrics } from '../metrics.js';
+import { IdParams, NewProductBody, Product, ProductChangesBody, problems, tenantOf } from './schemas.js';
+
+export interface AdminRoutesOptions {
+  store: ProductStore;
+  metrics: CatalogMetrics;
+}
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'optional: the same key and body create the product once and answer it again',
+    }),
+  ),
+});
+
+/** Merchant administration of the catalog (role admin), served at the gateway's paths. */
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { store, metrics }) => {
+  const guard = [app.authenticate, app.requireRole('admin')];
+  const common = { tags: ['admin'], security: [{ bearer: [] }] };
+
+  app.post(
+    '/api/v1/admin/products',
+    {
+      onRequest: guard,
+      schema: {
+        ...common,
+        summary: 'Create a product (optional Idempotency-Key)',
+        headers: IdempotencyHeaders,
+        body: NewProductBody,
+        response: { 200: Product, 201: Product, ...problems(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = tenantOf(request);
+      const key = request.headers['idempotency-key'];
+      const { created, product } = await store.create(
+        tenantId,
+        request.body,
+        key === undefined ? undefined : { key, fingerprint: requestFingerprint(request.body) },
+      );
+      if (created) {
+        metrics.changed('created');
+        request.log.info({ product_id: product.id, sku: product.sku }, 'product created');
+      }
+      return reply
+        .code(created ? 201 : 200)
+        .header('location', `/api/v1/products/${product.id}`)
+        .send(product);
+    },
+  );
+
+  app.patch(
+    '/api/v1/admin/products/:id',
+    {
+      onRequest: guard,
+      schema: {
+        ...common,
+        summary: 'Change some fields of a product (null clears description or category)',
+        params: IdParams,
+        body: ProductChangesBody,
+        response: { 200: Product, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const product = await store.update(tenantOf(request), request.params.id, request.body);
+      if (!product) throw appError('NOT_FOUND', `product ${request.params.id} was not found`);
+      metrics.changed('updated');
+      request.log.info({ product_id: product.id, fields: Object.keys(request.body) }, 'product updated');
+      return product;
+    },
+  );
+
+  app.delete(
+    '/api/v1/admin/products/:id',
+    {
+      onRequest: guard,
+      schema: {
+        ...common,
+        summary: 'Remove a product from the catalog',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const removed = await store.remove(tenantOf(request), request.params.id);
+      if (!removed) throw appError('NOT_FOUND', `product ${request.params.id} was not found`);
+      metrics.changed('deleted');
+      request.log.info({ product_id: request.params.id }, 'product deleted');
+      return reply.code(204).send(null);
+    },
+  );
+};

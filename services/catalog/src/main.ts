@@ -1,0 +1,4 @@
+import { startTelemetry } from '@glassbox/kit/telemetry';
+
+startTelemetry({ serviceName: 'catalog' });
+await import('./server.js');

@@ -1,0 +1,125 @@
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import {
+  appError,
+  authPlugin,
+  createHttpClient,
+  createServiceApp,
+  type Logger,
+  type ServiceApp,
+} from '@glassbox/kit';
+import { metrics } from '@opentelemetry/api';
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createCachingVerifier } from './adapters/token-verifier.js';
+import { createUpstreams } from './adapters/upstreams.js';
+import type { GatewayConfig } from './config.js';
+import { clientKey, proxyRoutes } from './http/proxy-routes.js';
+
+export type AppConfig = Omit<
+  GatewayConfig,
+  'PORT' | 'HOST' | 'LOG_LEVEL' | 'DEPLOYMENT_ENVIRONMENT' | 'SEED_DEMO'
+>;
+
+export interface GatewayDeps {
+  config: AppConfig;
+  logger: Logger;
+  /** Verification keys for tests; by default the auth service's JWKS (cached, refetched on an unknown kid). */
+  keys?: JWTVerifyGetKey;
+}
+
+const meter = metrics.getMeter('glassbox.gateway');
+const rateLimited = meter.createCounter('glassbox.gateway.rate_limited', {
+  description: 'Requests refused with 429 by the per-client rate limit',
+  unit: '{request}',
+});
+
+export function corsOrigin(setting: string): boolean | string[] {
+  const origins = setting
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return origins.includes('*') ? true : origins;
+}
+
+/** The gateway's app, not listening: the only public entry, routing /api/v1/* to the services. */
+export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<ServiceApp> {
+  const jwksUrl = `${config.AUTH_URL.replace(/\/$/, '')}/.well-known/jwks.json`;
+  const authClient = createHttpClient({
+    name: 'auth',
+    baseUrl: config.AUTH_URL,
+    timeoutMs: 1_500,
+    retries: 0,
+  });
+  const upstreams = createUpstreams({
+    urls: {
+      auth: config.AUTH_URL,
+      user: config.USER_URL,
+      catalog: config.CATALOG_URL,
+      inventory: config.INVENTORY_URL,
+      order: config.ORDER_URL,
+      payment: config.PAYMENT_URL,
+    },
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    breaker: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, openMs: config.CIRCUIT_OPEN_MS },
+    logger,
+  });
+
+  const app = await createServiceApp({
+    name: 'gateway',
+    logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    description:
+      'The public entry: routes /api/v1/* to the services, verifies access tokens, rate-limits per client',
+    readiness: {
+      jwks: async () => {
+        const set = await authClient.json<{ keys?: unknown[] }>({ path: '/.well-known/jwks.json' });
+        if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error('the JWKS has no keys');
+      },
+    },
+  });
+
+  await app.register(cors, {
+    origin: corsOrigin(config.CORS_ORIGINS),
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'idempotency-key',
+      'x-request-id',
+      'traceparent',
+      'tracestate',
+    ],
+    exposedHeaders: [
+      'x-request-id',
+      'traceresponse',
+      'retry-after',
+      'location',
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+    ],
+    maxAge: 600,
+  });
+  // The kit's plugin decorates requests with their principal; tokens are verified through a cache (hot path).
+  const verificationKeys = keys ?? createRemoteJWKSet(new URL(jwksUrl));
+  await app.register(authPlugin, { keys: verificationKeys, internalToken: config.INTERNAL_TOKEN });
+  await app.register(rateLimit, {
+    global: false,
+    max: config.RATE_LIMIT_MAX,
+    timeWindow: config.RATE_LIMIT_WINDOW_MS,
+    keyGenerator: clientKey,
+    onExceeded: (request) => {
+      rateLimited.add(1, { client: request.principal ? 'user' : 'ip', limit: 'general' });
+    },
+    errorResponseBuilder: (_request, context) =>
+      appError('RATE_LIMITED', `rate limit of ${context.max} requests exceeded; retry in ${context.after}`),
+  });
+  await app.register(proxyRoutes, {
+    upstreams,
+    verify: createCachingVerifier({ keys: verificationKeys, maxAgeMs: config.TOKEN_CACHE_MAX_AGE_MS }),
+    credentialsLimit: { max: config.AUTH_RATE_LIMIT_MAX, timeWindowMs: config.RATE_LIMIT_WINDOW_MS },
+    onRateLimited: (limit) => rateLimited.add(1, { client: 'ip', limit }),
+  });
+  app.addHook('onClose', async () => upstreams.close());
+  return app;
+}

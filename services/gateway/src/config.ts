@@ -1,0 +1,31 @@
+import { SERVICE_PORTS } from '@glassbox/contracts';
+import { BaseConfig } from '@glassbox/kit';
+import { type Static, Type } from 'typebox';
+
+const url = (port: number) => Type.String({ pattern: '^https?://', default: `http://127.0.0.1:${port}` });
+
+export const GatewayConfig = Type.Object({
+  ...BaseConfig.properties,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS.gateway }),
+  AUTH_URL: url(SERVICE_PORTS.auth),
+  USER_URL: url(SERVICE_PORTS.user),
+  CATALOG_URL: url(SERVICE_PORTS.catalog),
+  INVENTORY_URL: url(SERVICE_PORTS.inventory),
+  ORDER_URL: url(SERVICE_PORTS.order),
+  PAYMENT_URL: url(SERVICE_PORTS.payment),
+  /** Requests per client (tenant + user when authenticated, else IP) per window. */
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1200 }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  /** POST /api/v1/auth/* (login, register, refresh) per client address per window: each login is a slow hash. */
+  AUTH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 120 }),
+  /** Comma-separated allowed origins, or "*" for any (tokens travel in headers, never cookies). */
+  CORS_ORIGINS: Type.String({ default: '*' }),
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 10_000 }),
+  /** Consecutive connection failures or timeouts that open an upstream's circuit, and for how long. */
+  CIRCUIT_FAILURE_THRESHOLD: Type.Integer({ minimum: 1, default: 5 }),
+  CIRCUIT_OPEN_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** How long a verified access token is remembered at most (0 verifies every request). */
+  TOKEN_CACHE_MAX_AGE_MS: Type.Integer({ minimum: 0, default: 60_000 }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
+});
+export type GatewayConfig = Static<typeof GatewayConfig>;

@@ -1,0 +1,11 @@
+import { loadConfig, runService } from '@glassbox/kit';
+import { buildApp } from './app.js';
+import { GatewayConfig } from './config.js';
+
+const config = loadConfig(GatewayConfig);
+
+await runService({
+  name: 'gateway',
+  config,
+  build: ({ logger }) => buildApp({ config, logger }),
+});

@@ -1,0 +1,213 @@
+/**
+ * auth, user and gateway as their own processes (`node --import tsx services/<name>/src/main.ts`, as the
+ * supervisor starts them) on free ports and fresh databases, exporting telemetry over OTLP/HTTP JSON to a
+ * receiver here: the account flow through the gateway, one trace across the three services, keys that
+ * survive an auth restart, and graceful shutdown.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { DEMO_PASSWORD } from '@glassbox/contracts';
+import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, eventually } from '../../../test/support/http.js';
+import { OtlpJsonReceiver } from '../../../test/support/otlp-receiver.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const INTERNAL_TOKEN = 'process-test-internal-token-0123';
+const receiver = new OtlpJsonReceiver();
+const databases: TestDatabase[] = [];
+const procs = new Map<string, ChildProcess>();
+const output = new Map<string, string>();
+let env: Record<string, string>;
+let gw: string;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+function start(name: 'auth' | 'user' | 'gateway', extra: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, ...extra, OTEL_SERVICE_NAME: name },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  output.set(name, '');
+  const keep = (chunk: Buffer) =>
+    output.set(name, ((output.get(name) ?? '') + chunk.toString()).slice(-20_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  procs.set(name, child);
+  return child;
+}
+
+async function ready(url: string, name: string): Promise<void> {
+  const res = await eventually(
+    () =>
+      fetch(`${url}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    (status) => status === 200,
+    90_000,
+  );
+  if (res !== 200) throw new Error(`${name} never became ready:\n${output.get(name)}`);
+}
+
+function stop(child: ChildProcess | undefined): Promise<number | null> {
+  if (!child || child.exitCode !== null) return Promise.resolve(child?.exitCode ?? null);
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+let ports: { auth: number; user: number; gateway: number };
+
+beforeAll(async () => {
+  const otlp = await receiver.start();
+  const [authDb, userDb] = await Promise.all([createTestDatabase('gbpauth'), createTestDatabase('gbpuser')]);
+  databases.push(authDb, userDb);
+  ports = { auth: await freePort(), user: await freePort(), gateway: await freePort() };
+  env = {
+    HOST: '127.0.0.1',
+    INTERNAL_TOKEN,
+    SEED_DEMO: 'true',
+    LOG_LEVEL: 'info',
+    SCRYPT_LOG_N: '12',
+    AUTH_URL: `http://127.0.0.1:${ports.auth}`,
+    USER_URL: `http://127.0.0.1:${ports.user}`,
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_BLRP_SCHEDULE_DELAY: '200',
+    OTEL_METRIC_EXPORT_INTERVAL: '1000',
+  };
+  start('auth', { PORT: String(ports.auth), DATABASE_URL: authDb.url });
+  start('user', { PORT: String(ports.user), DATABASE_URL: userDb.url });
+  start('gateway', { PORT: String(ports.gateway) });
+  gw = `http://127.0.0.1:${ports.gateway}`;
+  await Promise.all([
+    ready(env.AUTH_URL as string, 'auth'),
+    ready(env.USER_URL as string, 'user'),
+    ready(gw, 'gateway'),
+  ]);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([...procs.values()].map(stop));
+  await receiver.stop();
+  for (const d of databases) await d.drop();
+});
+
+async function login(email: string, password = DEMO_PASSWORD, tenant = 'demo'): Promise<string> {
+  const res = await api<{ accessToken: string }>(gw, '/api/v1/auth/login', {
+    method: 'POST',
+    body: { tenant, email, password },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.accessToken;
+}
+
+describe('auth, user and gateway as processes', () => {
+  it('registers a user of a new tenant, who logs in and reads their profile', async () => {
+    const tenant = `acme-${randomUUID().slice(0, 8)}`;
+    const reg = await api(gw, '/api/v1/auth/register', {
+      method: 'POST',
+      body: { tenant, email: 'eve@acme.test', password: 'a long enough password', name: 'Eve' },
+    });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    const token = await login('eve@acme.test', 'a long enough password', tenant);
+    const me = await api<{ name: string; roles: string[] }>(gw, '/api/v1/me', { token });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ name: 'Eve', roles: ['admin'] });
+  });
+
+  it('continues a client trace through gateway, auth and user, with trace-correlated logs', async () => {
+    const token = await login('alice@demo.test');
+    const traceId = randomUUID().replaceAll('-', '');
+    const email = `trace-${randomUUID().slice(0, 8)}@demo.test`;
+    const res = await api(gw, '/api/v1/auth/register', {
+      method: 'POST',
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: { tenant: 'demo', email, password: 'traced password', name: 'Tracy' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('traceresponse')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    const spans = await eventually(
+      async () => receiver.spansOf(traceId),
+      (s) => ['gateway', 'auth', 'user'].every((svc) => s.some((x) => x.service === svc && x.kind === 2)),
+      15_000,
+    );
+    expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['gateway', 'auth', 'user']));
+    const ids = new Set(spans.map((s) => s.spanId));
+    expect(
+      spans.filter((s) => !ids.has(s.parentSpanId)).every((s) => s.parentSpanId === '00f067aa0ba902b7'),
+    ).toBe(true);
+    const server = spans.find((s) => s.service === 'auth' && s.kind === 2);
+    expect(server?.name).toBe('POST /api/v1/auth/register');
+    expect(spans.some((s) => s.service === 'auth' && s.attributes['db.system.name'] === 'postgresql')).toBe(
+      true,
+    );
+    const logs = await eventually(
+      async () => receiver.logsOf(traceId),
+      (l) => new Set(l.map((x) => x.service)).size >= 3,
+      15_000,
+    );
+    expect(new Set(logs.map((l) => l.service))).toEqual(new Set(['gateway', 'auth', 'user']));
+    // No secret reaches a log line.
+    const all = [...output.values()].join('\n');
+    expect(all).not.toContain('traced password');
+    expect(all).not.toContain(token);
+  });
+
+  it('exports the business and HTTP metrics', async () => {
+    const text = await (await fetch(`${env.AUTH_URL}/metrics`)).text();
+    expect(text).toMatch(/glassbox_auth_logins\w*\{[^}]*outcome="success"/);
+    expect(text).toMatch(/http_server_request_duration\w*_bucket\{[^}]*http_route="\/api\/v1\/auth\/login"/);
+    await eventually(
+      async () => receiver.metricNames,
+      (names) => names.has('glassbox.auth.registrations') && names.has('glassbox.user.profiles.created'),
+      15_000,
+    );
+  });
+
+  it('keeps tokens valid across an auth restart (keys live in the database)', async () => {
+    const before = await login('alice@demo.test');
+    expect(await stop(procs.get('auth'))).toBe(0);
+    const down = await api(gw, '/api/v1/auth/login', {
+      method: 'POST',
+      body: { tenant: 'demo', email: 'alice@demo.test', password: DEMO_PASSWORD },
+    });
+    expect(down.status).toBe(503);
+    // Verification at the gateway and the user service does not need auth to be up (cached JWKS).
+    expect((await api(gw, '/api/v1/me', { token: before })).status).toBe(200);
+    start('auth', { PORT: String(ports.auth), DATABASE_URL: databases[0]?.url ?? '' });
+    await ready(env.AUTH_URL as string, 'auth');
+    const after = await eventually(
+      () =>
+        api<{ accessToken: string }>(gw, '/api/v1/auth/login', {
+          method: 'POST',
+          body: { tenant: 'demo', email: 'alice@demo.test', password: DEMO_PASSWORD },
+        }),
+      (r) => r.status === 200,
+      15_000,
+    );
+    expect(after.status).toBe(200);
+    for (const token of [before, after.body.accessToken]) {
+      expect((await api(gw, '/api/v1/me', { token })).status).toBe(200);
+    }
+  });
+
+  it('shuts down gracefully on SIGTERM', async () => {
+    for (const name of ['gateway', 'user'] as const) {
+      expect(await stop(procs.get(name))).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,32 @@
+import { appError, principalOf, TENANT_HEADER } from '@glassbox/kit';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+
+/** Route response schemas for problem documents: the kit's. */
+export { ProblemSchema as Problem, problemResponses as problems } from '@glassbox/kit';
+
+export const ProductId = Type.String({ format: 'uuid', description: 'catalog product id' });
+
+export const StockLevel = Type.Object({
+  productId: Type.String({ format: 'uuid' }),
+  onHand: Type.Integer(),
+  reserved: Type.Integer(),
+  available: Type.Integer(),
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The tenant of the caller (verified token or the internal call's tenant header), checked to be a UUID so a bad
+ * header is a 400 naming it rather than a database error.
+ */
+export function tenantOf(request: FastifyRequest): string {
+  const { tenantId, internal } = principalOf(request);
+  if (!UUID.test(tenantId)) {
+    const path = internal ? `headers/${TENANT_HEADER}` : 'token/tid';
+    throw appError('VALIDATION_FAILED', `${path} must be a UUID`, {
+      errors: [{ path, message: 'must be a UUID' }],
+    });
+  }
+  return tenantId.toLowerCase();
+}

@@ -1,0 +1,78 @@
+import { authPlugin, createServiceApp, type Db, type Logger, type ServiceApp } from '@glassbox/kit';
+import type { JWTVerifyGetKey } from 'jose';
+import { createDependencies, type DependencyConfig } from './adapters/clients.js';
+import { createOrderRepo } from './adapters/order-repo.js';
+import { createSagaRepo } from './adapters/saga-repo.js';
+import { orderRoutes } from './http/orders.js';
+import { createOrderMetrics } from './metrics.js';
+import { createSagaWorker, type SagaWorker } from './saga-worker.js';
+
+export interface SagaSettings {
+  leaseMs: number;
+  recoveryIntervalMs: number;
+  maxAttempts: number;
+  maxCompensationAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** false: no recovery loop (tests drive `worker.recoverOnce()` themselves). Default true. */
+  recovery?: boolean;
+  workerId?: string;
+}
+
+export interface OrderAppDeps {
+  db: Db;
+  logger: Logger;
+  /** Where access tokens are verified: the auth service's JWKS, or keys directly (tests). */
+  auth: { jwksUrl: string } | { keys: JWTVerifyGetKey };
+  internalToken: string;
+  dependencies: Omit<DependencyConfig, 'internalToken'>;
+  syncBudgetMs: number;
+  saga: SagaSettings;
+}
+
+export interface OrderApp {
+  app: ServiceApp;
+  worker: SagaWorker;
+}
+
+/**
+ * The order service's Fastify app, not listening (tests use inject()). The saga worker's recovery loop runs
+ * while the app is ready; on close it stops first (preClose), while the database is still open.
+ */
+export async function buildApp(deps: OrderAppDeps): Promise<OrderApp> {
+  const { db, logger } = deps;
+  const app = await createServiceApp({
+    name: 'order',
+    logger,
+    description:
+      'Orders and the checkout saga (price → reserve → authorize → confirm, compensated in reverse)',
+    readiness: { db: () => db.ping() },
+  });
+  await app.register(authPlugin, { ...deps.auth, internalToken: deps.internalToken });
+
+  const metrics = createOrderMetrics();
+  const worker = createSagaWorker({
+    sagas: createSagaRepo(db),
+    dependencies: createDependencies({ ...deps.dependencies, internalToken: deps.internalToken }),
+    metrics,
+    logger,
+    leaseMs: deps.saga.leaseMs,
+    recoveryIntervalMs: deps.saga.recoveryIntervalMs,
+    maxAttempts: deps.saga.maxAttempts,
+    maxCompensationAttempts: deps.saga.maxCompensationAttempts,
+    retryBaseMs: deps.saga.retryBaseMs,
+    retryMaxMs: deps.saga.retryMaxMs,
+    ...(deps.saga.workerId ? { workerId: deps.saga.workerId } : {}),
+  });
+  await app.register(orderRoutes, {
+    orders: createOrderRepo(db),
+    worker,
+    metrics,
+    syncBudgetMs: deps.syncBudgetMs,
+    leaseMs: deps.saga.leaseMs,
+  });
+
+  if (deps.saga.recovery !== false) app.addHook('onReady', async () => worker.start());
+  app.addHook('preClose', async () => worker.stop());
+  return { app, worker };
+}

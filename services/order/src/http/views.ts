@@ -1,0 +1,67 @@
+import type { OrderView } from '@glassbox/contracts';
+import { Type } from 'typebox';
+import type { OrderRecord } from '../adapters/order-repo.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const OrderStatusSchema = Type.Union([
+  Type.Literal('PENDING'),
+  Type.Literal('CONFIRMED'),
+  Type.Literal('CANCELLED'),
+  Type.Literal('FAILED'),
+]);
+
+export const OrderSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  status: OrderStatusSchema,
+  items: Type.Array(
+    Type.Object({
+      productId: Type.String({ format: 'uuid' }),
+      quantity: Type.Integer(),
+      sku: Nullable(Type.String()),
+      name: Nullable(Type.String()),
+      unitPriceCents: Nullable(Type.Integer()),
+      lineTotalCents: Nullable(Type.Integer()),
+    }),
+  ),
+  totalCents: Nullable(Type.Integer()),
+  currency: Nullable(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  failureReason: Type.Optional(Type.String()),
+  failureDetail: Type.Optional(Type.String()),
+});
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.Optional(Type.String()),
+    traceId: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+export function orderView(o: OrderRecord): OrderView {
+  return {
+    id: o.id,
+    status: o.status,
+    items: o.items.map((i) => ({
+      productId: i.productId,
+      quantity: i.quantity,
+      sku: i.sku,
+      name: i.name,
+      unitPriceCents: i.unitPriceCents,
+      lineTotalCents: i.lineTotalCents,
+    })),
+    totalCents: o.totalCents,
+    currency: o.currency,
+    createdAt: o.createdAt.toISOString(),
+    updatedAt: o.updatedAt.toISOString(),
+    ...(o.failureReason ? { failureReason: o.failureReason } : {}),
+    ...(o.failureDetail ? { failureDetail: o.failureDetail } : {}),
+  };
+}

@@ -1,0 +1,110 @@
+/** Merchant administration of payments: look them up, refund captured ones. Role admin, own tenant only. */
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { appError, principalOf } from '@glassbox/kit';
+import { Type } from 'typebox';
+import type { PaymentRepo } from '../adapters/payment-repo.js';
+import type { Payments } from '../payments.js';
+import { PaymentSchema, paymentView, RefundSchema, refundView } from './views.js';
+
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export interface AdminRoutesOptions {
+  payments: Payments;
+  repo: PaymentRepo;
+}
+
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { payments, repo }) => {
+  app.addHook('onRequest', app.authenticate);
+  app.addHook('onRequest', app.requireRole('admin'));
+
+  app.get(
+    '/api/v1/admin/payments',
+    {
+      schema: {
+        description: "The tenant's payments: those of one order, or the most recent.",
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          {
+            orderId: Type.Optional(Type.String({ format: 'uuid' })),
+            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(PaymentSchema) }) },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const { orderId, limit } = request.query;
+      const items = orderId
+        ? await repo.listByOrder(tenantId, orderId)
+        : await repo.listRecent(tenantId, limit);
+      return { items: items.map(paymentView) };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/payments/:id',
+    {
+      schema: {
+        description: 'One payment with its refunds.',
+        security: [{ bearer: [] }],
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            ...PaymentSchema.properties,
+            refunds: Type.Array(
+              Type.Object({ refundId: Type.String(), amountCents: Type.Integer(), createdAt: Type.String() }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const payment = await repo.get(tenantId, request.params.id);
+      if (!payment) throw appError('NOT_FOUND', `no payment ${request.params.id}`);
+      const refunds = await repo.refundsOf(tenantId, payment.id);
+      return {
+        ...paymentView(payment),
+        refunds: refunds.map((r) => ({
+          refundId: r.id,
+          amountCents: r.amountCents,
+          createdAt: r.createdAt.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/admin/payments/:id/refunds',
+    {
+      schema: {
+        description:
+          'Refunds part or all of a captured payment. With an Idempotency-Key a repeat answers the same refund (200).',
+        security: [{ bearer: [] }],
+        params: IdParams,
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+        }),
+        body: Type.Object(
+          { amountCents: Type.Integer({ minimum: 1, maximum: 10_000_000_000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: RefundSchema, 201: RefundSchema },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = principalOf(request);
+      const { refund, payment, created } = await payments.refund(
+        tenantId,
+        request.params.id,
+        request.body.amountCents,
+        request.headers['idempotency-key'] ?? null,
+        request.log,
+      );
+      return reply.code(created ? 201 : 200).send(refundView(refund, payment));
+    },
+  );
+};

@@ -1,0 +1,70 @@
+import { metrics } from '@opentelemetry/api';
+
+/** Business metrics of payments (OpenTelemetry API only; the kit's SDK exports them). */
+export interface PaymentMetrics {
+  authorized(currency: string, amountCents: number, seconds: number): void;
+  declined(reason: string, seconds: number): void;
+  captured(currency: string, amountCents: number): void;
+  voided(): void;
+  refunded(currency: string, amountCents: number, source: 'admin' | 'provider'): void;
+  callback(type: string, outcome: string): void;
+}
+
+export function createPaymentMetrics(): PaymentMetrics {
+  const meter = metrics.getMeter('glassbox.payment');
+  const authorized = meter.createCounter('glassbox.payments.authorized', {
+    description: 'Payments authorized by the provider',
+    unit: '{payment}',
+  });
+  const declined = meter.createCounter('glassbox.payments.declined', {
+    description: 'Payments declined by the provider',
+    unit: '{payment}',
+  });
+  const captured = meter.createCounter('glassbox.payments.captured', {
+    description: 'Payments captured',
+    unit: '{payment}',
+  });
+  const voided = meter.createCounter('glassbox.payments.voided', {
+    description: 'Authorizations voided (released without taking money)',
+    unit: '{payment}',
+  });
+  const refunds = meter.createCounter('glassbox.payments.refunds', {
+    description: 'Refunds made',
+    unit: '{refund}',
+  });
+  const amount = meter.createCounter('glassbox.payments.amount', {
+    description: 'Money moved, by operation and currency, in minor units',
+    unit: '{cent}',
+  });
+  const duration = meter.createHistogram('glassbox.payments.authorization.duration', {
+    description: 'Time the provider took to decide on an authorization',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  });
+  const callbacks = meter.createCounter('glassbox.payments.provider_callbacks', {
+    description: 'Signed provider callbacks received, by type and outcome',
+    unit: '{event}',
+  });
+  return {
+    authorized(currency, amountCents, seconds) {
+      authorized.add(1, { 'glassbox.currency': currency });
+      amount.add(amountCents, { 'glassbox.operation': 'authorize', 'glassbox.currency': currency });
+      duration.record(seconds, { 'glassbox.outcome': 'authorized' });
+    },
+    declined(reason, seconds) {
+      declined.add(1, { 'glassbox.reason': reason });
+      duration.record(seconds, { 'glassbox.outcome': 'declined' });
+    },
+    captured(currency, amountCents) {
+      captured.add(1, { 'glassbox.currency': currency });
+      amount.add(amountCents, { 'glassbox.operation': 'capture', 'glassbox.currency': currency });
+    },
+    voided: () => voided.add(1),
+    refunded(currency, amountCents, source) {
+      refunds.add(1, { 'glassbox.source': source });
+      amount.add(amountCents, { 'glassbox.operation': 'refund', 'glassbox.currency': currency });
+    },
+    callback: (type, outcome) =>
+      callbacks.add(1, { 'glassbox.event_type': type, 'glassbox.outcome': outcome }),
+  };
+}

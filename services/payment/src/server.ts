@@ -1,0 +1,23 @@
+import { loadConfig, runService } from '@glassbox/kit';
+import { buildApp } from './app.js';
+import { PaymentConfig } from './config.js';
+
+const config = loadConfig(PaymentConfig);
+
+await runService({
+  name: 'payment',
+  config,
+  database: { url: config.DATABASE_URL, migrations: new URL('../migrations/', import.meta.url) },
+  build: async ({ logger, db }) => {
+    if (!db) throw new Error('the payment service needs its database');
+    return buildApp({
+      db,
+      logger,
+      auth: { jwksUrl: `${config.AUTH_URL}/.well-known/jwks.json` },
+      internalToken: config.INTERNAL_TOKEN,
+      slowMs: config.PAYMENT_SLOW_MS,
+      webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
+      webhookToleranceSeconds: config.PAYMENT_WEBHOOK_TOLERANCE_SECONDS,
+    });
+  },
+});
