@@ -1,0 +1,156 @@
+import http from 'node:http';
+import { BusyError, IllegalStateError } from './supervisor/process.js';
+import type { Supervisor } from './supervisor/supervisor.js';
+
+/** Extra read-only facts the control API shows at `GET /` (mode, URLs). */
+export type ControlInfo = Record<string, unknown>;
+
+export interface ControlServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function hostnameOf(hostHeader: string): string {
+  if (hostHeader.startsWith('[')) {
+    const end = hostHeader.indexOf(']');
+    return end === -1 ? hostHeader : hostHeader.slice(0, end + 1);
+  }
+  const colon = hostHeader.lastIndexOf(':');
+  return colon === -1 ? hostHeader : hostHeader.slice(0, colon);
+}
+
+/**
+ * Only local, non-browser-forged requests: the Host header must name loopback (defeats DNS rebinding), and a
+ * browser Origin, when present, must be a loopback origin too (defeats cross-site form posts).
+ */
+export function isLocalRequest(headers: http.IncomingHttpHeaders): boolean {
+  const host = headers.host;
+  if (typeof host !== 'string' || !LOOPBACK_HOSTS.has(hostnameOf(host).toLowerCase())) return false;
+  const origin = headers.origin;
+  if (origin === undefined || origin === 'null') return origin === undefined;
+  try {
+    return LOOPBACK_HOSTS.has(new URL(origin).hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': `${type}; charset=utf-8`,
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+function problem(res: http.ServerResponse, status: number, title: string, detail: string, extra = {}): void {
+  send(res, status, { type: 'about:blank', title, status, detail, ...extra }, 'application/problem+json');
+}
+
+const ACTIONS = new Set(['start', 'stop', 'restart']);
+
+/**
+ * The supervisor's control API, loopback only:
+ *   GET  /healthz
+ *   GET  /services                   → { services: [ProcessInfo] }
+ *   GET  /services/:name             → { service: ProcessInfo }
+ *   POST /services/:name/stop|start|restart[?wait=ready] → { service: ProcessInfo }
+ * 404 unknown service, 409 action illegal in the current state (or another action in progress),
+ * 503 while the supervisor shuts down.
+ */
+export function startControlServer(
+  supervisor: Supervisor,
+  options: { port: number; host?: string; info?: () => ControlInfo; readyTimeoutMs?: number },
+): Promise<ControlServer> {
+  const host = options.host ?? '127.0.0.1';
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (!isLocalRequest(req.headers)) {
+      problem(res, 403, 'Forbidden', 'the control API only answers local requests');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+
+    if (parts.length === 0) {
+      if (method !== 'GET') return problem(res, 405, 'Method Not Allowed', `${method} / is not supported`);
+      return send(res, 200, { ...(options.info?.() ?? {}), services: supervisor.list() });
+    }
+    if (parts.length === 1 && parts[0] === 'healthz') {
+      return send(res, 200, { status: supervisor.isShuttingDown ? 'stopping' : 'ok' });
+    }
+    if (parts[0] !== 'services') return problem(res, 404, 'Not Found', `no route ${url.pathname}`);
+    if (parts.length === 1) {
+      if (method !== 'GET')
+        return problem(res, 405, 'Method Not Allowed', `${method} /services is not supported`);
+      return send(res, 200, { services: supervisor.list() });
+    }
+    const name = parts[1] ?? '';
+    const proc = supervisor.get(name);
+    if (!proc) return problem(res, 404, 'Not Found', `unknown service ${name}`);
+    if (parts.length === 2) {
+      if (method !== 'GET') return problem(res, 405, 'Method Not Allowed', `${method} is not supported here`);
+      return send(res, 200, { service: proc.info() });
+    }
+    const action = parts[2] ?? '';
+    if (parts.length !== 3 || !ACTIONS.has(action)) {
+      return problem(res, 404, 'Not Found', `no route ${url.pathname}`);
+    }
+    if (method !== 'POST') return problem(res, 405, 'Method Not Allowed', `use POST to ${action} a service`);
+    if (supervisor.isShuttingDown)
+      return problem(res, 503, 'Service Unavailable', 'the supervisor is shutting down');
+    try {
+      if (action === 'stop') await proc.stop();
+      else if (action === 'start') await proc.start();
+      else await proc.restart();
+      if (action !== 'stop' && url.searchParams.get('wait') === 'ready') {
+        try {
+          await proc.waitReady(readyTimeoutMs);
+        } catch (err) {
+          return problem(res, 504, 'Gateway Timeout', (err as Error).message, { service: proc.info() });
+        }
+      }
+      return send(res, 200, { service: proc.info() });
+    } catch (err) {
+      if (err instanceof IllegalStateError || err instanceof BusyError) {
+        return problem(res, 409, 'Conflict', err.message, { service: proc.info() });
+      }
+      throw err;
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    // Drain any request body; the API takes none.
+    req.resume();
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) problem(res, 500, 'Internal Server Error', (err as Error).message ?? String(err));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 2000;
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      const port = address !== null && typeof address === 'object' ? address.port : options.port;
+      resolve({
+        url: `http://${host}:${port}`,
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

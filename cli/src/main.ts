@@ -1,0 +1,57 @@
+import { UsageError } from './args.js';
+import { LOAD_USAGE, runLoad } from './commands/load.js';
+import { runStart, START_USAGE } from './commands/start.js';
+import { runStatus, STATUS_USAGE } from './commands/status.js';
+
+const USAGE = `Usage: glassbox <command> [options]
+
+Commands:
+  start     run the whole system locally (embedded PostgreSQL, observatory, services, control API)
+  load      drive realistic shopping journeys through the gateway
+  status    list the supervised processes (asks the control API of a running \`glassbox start\`)
+  service   start | stop | restart one supervised process: glassbox service restart catalog
+
+Run \`glassbox <command> --help\` for a command's options.
+`;
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
+  start: { run: runStart, usage: START_USAGE },
+  load: { run: runLoad, usage: LOAD_USAGE },
+  status: { run: (argv) => runStatus(['list', ...argv]), usage: STATUS_USAGE },
+  service: { run: runStatus, usage: STATUS_USAGE },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`glassbox: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`glassbox ${name}: ${err.message}\n\n${command.usage}`);
+      return 2;
+    }
+    process.stderr.write(`glassbox ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Anything still holding the event loop (a pending socket) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 2000).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`glassbox: ${String(err)}\n`);
+    process.exit(1);
+  },
+);

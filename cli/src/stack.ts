@@ -1,0 +1,648 @@
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ControlServer, startControlServer } from './control.js';
+import { consoleSink, type LogSink, makeLine, useColour } from './logs.js';
+import { freePorts, portInUse } from './ports.js';
+import {
+  databaseUrlFor,
+  type EmbeddedPostgres,
+  ensureDatabases,
+  redactUrl,
+  startEmbeddedPostgres,
+} from './postgres.js';
+import {
+  DEFAULT_DB_PREFIX,
+  DEFAULT_PORTS,
+  databaseName,
+  isServiceName,
+  SERVICE_NAMES,
+  SERVICES,
+  type ServiceName,
+  serviceDef,
+} from './services.js';
+import {
+  commandLine,
+  defaultStateDir,
+  internalToken,
+  listRunRecords,
+  pidAlive,
+  type RunChild,
+  removeRunRecord,
+  writeRunRecord,
+} from './state.js';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './supervisor/backoff.js';
+import type { ManagedProcess, ProcessEvent, ProcessInfo, ProcessSpec } from './supervisor/process.js';
+import { NotReadyError, Supervisor } from './supervisor/supervisor.js';
+
+/** Every port the stack uses. */
+export type PortMap = Record<ServiceName, number> & {
+  readonly observatory: number;
+  readonly otlpHttp: number;
+  readonly otlpGrpc: number;
+  readonly control: number;
+  /** Embedded PostgreSQL (ignored in connected mode). */
+  readonly postgres: number;
+};
+
+export type StackUrls = Record<ServiceName, string> & {
+  /** Observatory console and query API. */
+  readonly observatory: string;
+  readonly otlpHttp: string;
+  readonly otlpGrpc: string;
+  /** Supervisor control API. */
+  readonly control: string;
+};
+
+export interface CommandTarget {
+  readonly name: string;
+  readonly kind: 'service' | 'observatory';
+  /** The TypeScript entry point the default command would run. */
+  readonly entry: string;
+}
+
+export interface StackOptions {
+  /** Repository root: the children's working directory. Default: two levels above this file. */
+  readonly rootDir?: string;
+  /** State directory (embedded PostgreSQL data, internal token, observatory data). Default `<rootDir>/.glassbox`. */
+  readonly stateDir?: string;
+  /** Start only these services. Default: all. */
+  readonly services?: readonly ServiceName[];
+  /** First port of a block: services at base+0…6, observatory +10, OTLP HTTP +11, gRPC +12, control +20, PostgreSQL +30. */
+  readonly portBase?: number;
+  /** Explicit ports (win over `portBase`), or `'auto'` for free ports chosen by the OS (tests). */
+  readonly ports?: Partial<PortMap> | 'auto';
+  /** Admin URL of an existing PostgreSQL server (connected mode). Without it PostgreSQL is embedded. */
+  readonly databaseUrl?: string;
+  /** Embedded PostgreSQL data directory. Default `<stateDir>/pg`. */
+  readonly pgDataDir?: string;
+  /** Extra `postgres` flags for the embedded server. */
+  readonly pgFlags?: readonly string[];
+  /** Database name prefix. Default `glassbox_`. */
+  readonly dbPrefix?: string;
+  /** Start the observatory. Default: when `observatory/server/src/main.ts` exists. */
+  readonly observatory?: boolean;
+  /** Extra environment for every child (e.g. OTEL_* variables); cannot override the wiring (ports, URLs). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Where child output goes. Default `'inherit'` (pretty on the terminal). */
+  readonly logs?: 'inherit' | 'silent' | LogSink;
+  /** With `logs: 'inherit'`: print JSON lines instead of the pretty format. */
+  readonly jsonLogs?: boolean;
+  /** How to run a child; tests substitute small fixture scripts. Default `node --import tsx <entry>`. */
+  readonly command?: (target: CommandTarget) => { command: string; args: readonly string[] };
+  readonly backoff?: Partial<BackoffPolicy>;
+  /** Consecutive crashes before a process is left `crashed`. Default: never give up. */
+  readonly maxRestarts?: number;
+  /** Budget for the whole stack to become ready. Default 180 s. */
+  readonly readyTimeoutMs?: number;
+  /** SIGTERM → SIGKILL grace per process. Default 10 s. */
+  readonly stopTimeoutMs?: number;
+  readonly readyPollMs?: number;
+  /** `false`: resolve as soon as everything is spawned; await `stack.ready` yourself. Default true. */
+  readonly waitReady?: boolean;
+  readonly onEvent?: (event: ProcessEvent) => void;
+}
+
+/** Programmatic equivalent of the control API. */
+export interface StackControl {
+  list(): ProcessInfo[];
+  get(name: string): ManagedProcess | undefined;
+  start(name: string): Promise<ProcessInfo>;
+  stop(name: string): Promise<ProcessInfo>;
+  restart(name: string): Promise<ProcessInfo>;
+  waitReady(name: string, timeoutMs?: number): Promise<void>;
+}
+
+export interface Stack {
+  readonly mode: 'embedded' | 'connected';
+  readonly urls: StackUrls;
+  readonly ports: PortMap;
+  /** Admin URL of the PostgreSQL server (embedded or the one given). */
+  readonly databaseUrl: string;
+  /** Each service's own database URL (no entry for the gateway). */
+  readonly databases: Partial<Record<ServiceName, string>>;
+  readonly services: readonly ServiceName[];
+  readonly observatory: boolean;
+  readonly stateDir: string;
+  readonly control: StackControl;
+  readonly controlServer: ControlServer;
+  readonly supervisor: Supervisor;
+  /** Resolves when every process answered its readiness probe. */
+  readonly ready: Promise<void>;
+  /** Stops the services (gateway first), the observatory, the control API, then embedded PostgreSQL. */
+  stop(): Promise<void>;
+  /** Second Ctrl-C: SIGKILL everything now. */
+  forceKill(): void;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(HERE, '..', '..');
+
+const LOCAL = '127.0.0.1';
+
+export function serviceEntry(rootDir: string, name: ServiceName): string {
+  return path.join(rootDir, 'services', name, 'src', 'main.ts');
+}
+
+export function observatoryEntry(rootDir: string): string {
+  return path.join(rootDir, 'observatory', 'server', 'src', 'main.ts');
+}
+
+/** The port map for a base port (see `StackOptions.portBase`). */
+export function portsFromBase(base: number): PortMap {
+  const services = Object.fromEntries(SERVICES.map((s, i) => [s.name, base + i])) as Record<
+    ServiceName,
+    number
+  >;
+  return {
+    ...services,
+    observatory: base + 10,
+    otlpHttp: base + 11,
+    otlpGrpc: base + 12,
+    control: base + 20,
+    postgres: base + 30,
+  };
+}
+
+export function defaultPorts(): PortMap {
+  const services = Object.fromEntries(SERVICES.map((s) => [s.name, s.port])) as Record<ServiceName, number>;
+  return { ...services, ...DEFAULT_PORTS };
+}
+
+const PORT_KEYS = [...SERVICE_NAMES, 'observatory', 'otlpHttp', 'otlpGrpc', 'control', 'postgres'] as const;
+
+export async function resolvePorts(options: Pick<StackOptions, 'ports' | 'portBase'>): Promise<PortMap> {
+  if (options.ports === 'auto') {
+    const free = await freePorts(PORT_KEYS.length);
+    return Object.fromEntries(PORT_KEYS.map((k, i) => [k, free[i]])) as PortMap;
+  }
+  const base = options.portBase !== undefined ? portsFromBase(options.portBase) : defaultPorts();
+  return { ...base, ...(options.ports ?? {}) };
+}
+
+function urlsFor(ports: PortMap): StackUrls {
+  const services = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://${LOCAL}:${ports[n]}`])) as Record<
+    ServiceName,
+    string
+  >;
+  return {
+    ...services,
+    observatory: `http://${LOCAL}:${ports.observatory}`,
+    otlpHttp: `http://${LOCAL}:${ports.otlpHttp}`,
+    otlpGrpc: `http://${LOCAL}:${ports.otlpGrpc}`,
+    control: `http://${LOCAL}:${ports.control}`,
+  };
+}
+
+function makeSink(options: StackOptions, sourceWidth: number): LogSink {
+  const logs = options.logs ?? 'inherit';
+  if (logs === 'silent') return () => undefined;
+  if (typeof logs === 'function') return logs;
+  return consoleSink({ json: options.jsonLogs ?? false, colour: useColour(process.stdout), sourceWidth });
+}
+
+function supervisorLine(sink: LogSink, level: 'info' | 'warn' | 'error', msg: string, fields = {}): void {
+  sink(
+    makeLine(
+      'glassbox',
+      'stdout',
+      JSON.stringify({ level, time: new Date().toISOString(), service: 'glassbox', msg, ...fields }),
+    ),
+  );
+}
+
+/**
+ * Before starting: refuses to run over a live supervisor using the same control port or the same embedded
+ * PostgreSQL data, and cleans up after supervisors that were killed hard (their children run on in their
+ * own process groups).
+ */
+async function reapOrphans(
+  stateDir: string,
+  controlPort: number,
+  pgDataDir: string | null,
+  sink: LogSink,
+): Promise<void> {
+  for (const record of await listRunRecords(stateDir)) {
+    if (pidAlive(record.supervisorPid)) {
+      const cmd = (await commandLine(record.supervisorPid)) ?? '';
+      const isSupervisor = cmd === '' || cmd.includes('node');
+      if (isSupervisor && record.controlPort === controlPort) {
+        throw new Error(
+          `glassbox already runs here (supervisor pid ${record.supervisorPid}, control API ` +
+            `${record.controlUrl ?? record.controlPort}); stop it first`,
+        );
+      }
+      if (isSupervisor && pgDataDir !== null && record.pgDataDir === pgDataDir) {
+        throw new Error(
+          `the embedded PostgreSQL data in ${pgDataDir} is in use by the supervisor pid ${record.supervisorPid}`,
+        );
+      }
+      if (isSupervisor) continue;
+    }
+    const leftovers: RunChild[] = [];
+    for (const child of record.children) {
+      if (!pidAlive(child.pid)) continue;
+      const cmd = (await commandLine(child.pid)) ?? '';
+      if (child.match && cmd.includes(child.match)) leftovers.push(child);
+    }
+    for (const child of leftovers) {
+      supervisorLine(sink, 'warn', `stopping ${child.name} (pid ${child.pid}) left over from a previous run`);
+      try {
+        if (child.name === 'postgres') process.kill(child.pid, 'SIGINT');
+        else process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    const deadline = Date.now() + 15_000;
+    while (leftovers.some((c) => pidAlive(c.pid)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const child of leftovers) {
+      if (!pidAlive(child.pid)) continue;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await removeRunRecord(stateDir, record.controlPort);
+  }
+}
+
+/**
+ * Starts the whole system: PostgreSQL (embedded or given), the per-service databases, the observatory, every
+ * service as its own process (restarted with backoff when it crashes) and the control API. `glassbox start`
+ * is a thin shell over this; tests call it with free ports, a database prefix and fixture commands.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const rootDir = path.resolve(options.rootDir ?? REPO_ROOT);
+  const stateDir = path.resolve(options.stateDir ?? defaultStateDir(rootDir));
+  const dbPrefix = options.dbPrefix ?? DEFAULT_DB_PREFIX;
+  if (!/^[a-z_][a-z0-9_]*$/.test(dbPrefix))
+    throw new Error(`invalid database prefix ${JSON.stringify(dbPrefix)}`);
+  const selected = options.services ?? SERVICE_NAMES;
+  for (const name of selected) if (!isServiceName(name)) throw new Error(`unknown service ${name}`);
+  const services = SERVICE_NAMES.filter((n) => selected.includes(n));
+  const observatory = options.observatory ?? existsSync(observatoryEntry(rootDir));
+  const sourceWidth = Math.max('glassbox'.length, 'observatory'.length, ...services.map((s) => s.length));
+  const sink = makeSink(options, sourceWidth);
+
+  if (!options.command) {
+    const missing = [
+      ...services.map((s) => serviceEntry(rootDir, s)),
+      ...(observatory ? [observatoryEntry(rootDir)] : []),
+    ].filter((f) => !existsSync(f));
+    if (missing.length > 0) {
+      throw new Error(
+        `missing entry points:\n  ${missing.map((f) => path.relative(rootDir, f)).join('\n  ')}\n` +
+          'start a subset with --services (and --no-observatory)',
+      );
+    }
+  }
+
+  await fs.mkdir(stateDir, { recursive: true });
+  const ports = await resolvePorts(options);
+  const urls = urlsFor(ports);
+  const mode = options.databaseUrl ? 'connected' : 'embedded';
+  const pgDataDir = mode === 'embedded' ? path.resolve(options.pgDataDir ?? path.join(stateDir, 'pg')) : null;
+  await reapOrphans(stateDir, ports.control, pgDataDir, sink);
+
+  const toCheck: Array<[string, number]> = [
+    ...services.map((s): [string, number] => [s, ports[s]]),
+    ['control', ports.control],
+    ...(observatory
+      ? ([
+          ['observatory', ports.observatory],
+          ['OTLP HTTP', ports.otlpHttp],
+          ['OTLP gRPC', ports.otlpGrpc],
+        ] as Array<[string, number]>)
+      : []),
+    ...(mode === 'embedded' ? ([['PostgreSQL', ports.postgres]] as Array<[string, number]>) : []),
+  ];
+  const busy: string[] = [];
+  for (const [what, port] of toCheck) if (await portInUse(port)) busy.push(`${what} ${port}`);
+  if (busy.length > 0) {
+    throw new Error(`ports already in use: ${busy.join(', ')} (is glassbox already running?)`);
+  }
+
+  let embedded: EmbeddedPostgres | undefined;
+  let supervisorRef: Supervisor | undefined;
+  // Last-resort cleanup if this process exits without stop(): no child may outlive the supervisor.
+  const onProcessExit = (): void => {
+    for (const { pid } of supervisorRef?.pids() ?? []) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    if (embedded) {
+      try {
+        process.kill(embedded.pid, 'SIGINT');
+      } catch {
+        // gone
+      }
+    }
+  };
+  process.on('exit', onProcessExit);
+  let pgStopping = false;
+  try {
+    return await assemble();
+  } catch (err) {
+    pgStopping = true;
+    await embedded?.stop().catch(() => undefined);
+    process.off('exit', onProcessExit);
+    throw err;
+  }
+
+  async function assemble(): Promise<Stack> {
+    // PostgreSQL
+    let adminUrl: string;
+    if (pgDataDir === null) {
+      adminUrl = options.databaseUrl ?? '';
+    } else {
+      supervisorLine(
+        sink,
+        'info',
+        `starting embedded PostgreSQL on port ${ports.postgres} (data ${pgDataDir})`,
+      );
+      embedded = await startEmbeddedPostgres({
+        dataDir: pgDataDir,
+        port: ports.postgres,
+        postgresFlags: options.pgFlags,
+        onLog: (line) => sink(makeLine('postgres', 'stderr', line)),
+      });
+      adminUrl = embedded.adminUrl;
+    }
+
+    const dbNames = services.flatMap((s) => {
+      const db = databaseName(serviceDef(s), dbPrefix);
+      return db === null ? [] : [[s, db] as const];
+    });
+    let created: string[];
+    try {
+      created = await ensureDatabases(
+        adminUrl,
+        dbNames.map(([, db]) => db),
+      );
+    } catch (err) {
+      await embedded?.stop();
+      throw new Error(`cannot prepare databases on ${redactUrl(adminUrl)}: ${(err as Error).message}`);
+    }
+    if (created.length > 0) supervisorLine(sink, 'info', `created databases ${created.join(', ')}`);
+    const databases: Partial<Record<ServiceName, string>> = Object.fromEntries(
+      dbNames.map(([s, db]) => [s, databaseUrlFor(adminUrl, db)]),
+    );
+
+    const token = await internalToken(stateDir);
+
+    // Environment and process specs
+    const extraEnv = options.env ?? {};
+    const baseEnv: NodeJS.ProcessEnv = { ...process.env };
+    delete baseEnv.DATABASE_URL;
+    const userOtlp = extraEnv.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    const otlpEndpoint = userOtlp || (observatory ? urls.otlpHttp : undefined);
+    const serviceUrlEnv = Object.fromEntries(SERVICES.map((s) => [s.urlEnv, urls[s.name]]));
+    const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+    const commandFor =
+      options.command ??
+      ((target: CommandTarget) => ({ command: process.execPath, args: ['--import', 'tsx', target.entry] }));
+
+    const specs: ProcessSpec[] = [];
+    if (observatory) {
+      await fs.mkdir(path.join(stateDir, 'observatory'), { recursive: true });
+      const entry = observatoryEntry(rootDir);
+      const { command, args } = commandFor({ name: 'observatory', kind: 'observatory', entry });
+      specs.push({
+        name: 'observatory',
+        command,
+        args,
+        cwd: rootDir,
+        env: {
+          ...baseEnv,
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+          ...extraEnv,
+          HOST: LOCAL,
+          OBSERVATORY_PORT: String(ports.observatory),
+          OTLP_HTTP_PORT: String(ports.otlpHttp),
+          OTLP_GRPC_PORT: String(ports.otlpGrpc),
+          OBSERVATORY_DATA_DIR: path.join(stateDir, 'observatory'),
+          CONTROL_URL: urls.control,
+          DEPLOYMENT_ENVIRONMENT: 'local',
+        },
+        port: ports.observatory,
+        readyUrl: `${urls.observatory}/api/services`,
+        startStage: 0,
+        stopStage: 100,
+        stopTimeoutMs,
+      });
+    }
+    for (const name of services) {
+      const def = serviceDef(name);
+      const entry = serviceEntry(rootDir, name);
+      const { command, args } = commandFor({ name, kind: 'service', entry });
+      const env: NodeJS.ProcessEnv = {
+        ...baseEnv,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        ...extraEnv,
+        PORT: String(ports[name]),
+        HOST: LOCAL,
+        OTEL_SERVICE_NAME: name,
+        ...serviceUrlEnv,
+        INTERNAL_TOKEN: token,
+        SEED_DEMO: 'true',
+        DEPLOYMENT_ENVIRONMENT: 'local',
+      };
+      if (otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpEndpoint;
+      const dbUrl = databases[name];
+      if (dbUrl) env.DATABASE_URL = dbUrl;
+      specs.push({
+        name,
+        command,
+        args,
+        cwd: rootDir,
+        env,
+        port: ports[name],
+        readyUrl: `${urls[name]}/readyz`,
+        startStage: 1,
+        stopStage: def.stopStage,
+        stopTimeoutMs,
+      });
+    }
+
+    let recordTimer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const supervisor: Supervisor = new Supervisor(specs, {
+      backoff: { ...DEFAULT_BACKOFF, ...(options.backoff ?? {}) },
+      maxRestarts: options.maxRestarts,
+      readyPollMs: options.readyPollMs,
+      onLog: sink,
+      onEvent: (event) => {
+        if (event.type === 'spawn') scheduleRecord();
+        options.onEvent?.(event);
+      },
+    });
+    supervisorRef = supervisor;
+
+    const writeRecord = async (): Promise<void> => {
+      if (stopped) return;
+      await writeRunRecord(stateDir, {
+        supervisorPid: process.pid,
+        startedAt: new Date().toISOString(),
+        controlPort: ports.control,
+        controlUrl: urls.control,
+        pgDataDir,
+        children: [
+          ...supervisor
+            .all()
+            .flatMap((p) =>
+              p.pid === null
+                ? []
+                : [{ name: p.name, pid: p.pid, match: p.spec.args.at(-1) ?? p.spec.command }],
+            ),
+          ...(embedded ? [{ name: 'postgres', pid: embedded.pid, match: embedded.dataDir }] : []),
+        ],
+      });
+    };
+    function scheduleRecord(): void {
+      if (recordTimer) return;
+      recordTimer = setTimeout(() => {
+        recordTimer = undefined;
+        writeRecord().catch(() => undefined);
+      }, 100);
+    }
+
+    // Embedded PostgreSQL is supervised too: restarted with backoff if it dies on its own.
+    const watchPostgres = (pgProc: EmbeddedPostgres, attempt: number): void => {
+      void pgProc.exited.then(async ({ code, signal }) => {
+        if (pgStopping) return;
+        const delay = backoffDelay(attempt + 1, { ...DEFAULT_BACKOFF, ...(options.backoff ?? {}) });
+        supervisorLine(
+          sink,
+          'error',
+          `PostgreSQL exited (code ${code}, signal ${signal}); restarting in ${delay} ms`,
+        );
+        await new Promise((r) => setTimeout(r, delay));
+        if (pgStopping) return;
+        try {
+          embedded = await startEmbeddedPostgres({
+            dataDir: pgProc.dataDir,
+            port: pgProc.port,
+            postgresFlags: options.pgFlags,
+            onLog: (line) => sink(makeLine('postgres', 'stderr', line)),
+          });
+          supervisorLine(sink, 'info', 'PostgreSQL is back');
+          scheduleRecord();
+          watchPostgres(embedded, 0);
+        } catch (err) {
+          supervisorLine(sink, 'error', `PostgreSQL restart failed: ${(err as Error).message}`);
+          watchPostgres(pgProc, attempt + 1);
+        }
+      });
+    };
+    if (embedded) watchPostgres(embedded, 0);
+
+    let controlServer: ControlServer;
+    try {
+      controlServer = await startControlServer(supervisor, {
+        port: ports.control,
+        info: () => ({
+          mode,
+          database: redactUrl(adminUrl),
+          urls,
+        }),
+      });
+    } catch (err) {
+      pgStopping = true;
+      await embedded?.stop();
+      throw err;
+    }
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        await supervisor.shutdown();
+        await controlServer.close();
+        pgStopping = true;
+        await embedded?.stop();
+        stopped = true;
+        clearTimeout(recordTimer);
+        await removeRunRecord(stateDir, ports.control).catch(() => undefined);
+        process.off('exit', onProcessExit);
+      })();
+      return stopping;
+    };
+    const forceKill = (): void => {
+      pgStopping = true;
+      supervisor.forceKill();
+      embedded?.kill();
+    };
+
+    await writeRecord();
+    const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
+    const ready = supervisor.startAll(readyTimeoutMs);
+    // Avoid an unhandled rejection when the caller does not await `ready` (waitReady: false).
+    ready.catch(() => undefined);
+
+    const requireProcess = (name: string): ManagedProcess => {
+      const proc = supervisor.get(name);
+      if (!proc) throw new Error(`unknown service ${name}`);
+      return proc;
+    };
+    const control: StackControl = {
+      list: () => supervisor.list(),
+      get: (name) => supervisor.get(name),
+      start: async (name) => {
+        const p = requireProcess(name);
+        await p.start();
+        return p.info();
+      },
+      stop: async (name) => {
+        const p = requireProcess(name);
+        await p.stop();
+        return p.info();
+      },
+      restart: async (name) => {
+        const p = requireProcess(name);
+        await p.restart();
+        return p.info();
+      },
+      waitReady: (name, timeoutMs = 60_000) => requireProcess(name).waitReady(timeoutMs),
+    };
+
+    const stack: Stack = {
+      mode,
+      urls,
+      ports,
+      databaseUrl: adminUrl,
+      databases,
+      services,
+      observatory,
+      stateDir,
+      control,
+      controlServer,
+      supervisor,
+      ready,
+      stop,
+      forceKill,
+    };
+
+    if (options.waitReady ?? true) {
+      try {
+        await ready;
+      } catch (err) {
+        await stop();
+        if (err instanceof NotReadyError) {
+          const details = err.processes
+            .map((p) => `--- ${p.name} (${p.state}), last lines:\n${p.recentLogs.slice(-20).join('\n')}`)
+            .join('\n');
+          throw new Error(`${err.message}\n${details}`);
+        }
+        throw err;
+      }
+    }
+    return stack;
+  }
+}

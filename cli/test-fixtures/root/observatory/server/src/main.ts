@@ -1,0 +1,2 @@
+// Fixture entry point: the stand-in observatory (see ../../../../service.mjs).
+import '../../../../service.mjs';
