@@ -1,0 +1,204 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type * as grpc from '@grpc/grpc-js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { ObservatoryConfig } from './config.js';
+import { bindGrpc, createOtlpGrpcServer, shutdownGrpc } from './ingest/grpc.js';
+import { otlpHttpRoutes } from './ingest/http.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { jaegerRoutes, queryRoutes } from './query/index.js';
+import { SelfStats } from './self/self-stats.js';
+import { Retention } from './store/retention.js';
+import { TelemetryStore } from './store/telemetry-store.js';
+import { WriteQueue } from './store/write-queue.js';
+
+export interface Observatory {
+  /** Console (static), query API under `/api`, Jaeger API under `/jaeger/api` (+ OTLP/HTTP if configured). */
+  app: FastifyInstance;
+  /** OTLP/HTTP receiver for its own port. */
+  otlpHttpApp: FastifyInstance;
+  /** OTLP/gRPC receiver (not bound yet). */
+  grpcServer: grpc.Server;
+  store: TelemetryStore;
+  queue: WriteQueue;
+  pipeline: IngestPipeline;
+  selfStats: SelfStats;
+  retention: Retention;
+  /** Writes every queued row now (tests, shutdown). */
+  flush(): Promise<void>;
+  /** Stops listeners and timers, writes what is queued, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Fastify logger setting; default a pino logger at `config.logLevel`. */
+  logger?: boolean | { level: string };
+}
+
+export interface BoundPorts {
+  port: number;
+  otlpHttpPort: number;
+  otlpGrpcPort: number;
+}
+
+/** How often the store size shown by /api/self is refreshed (retention refreshes it too). */
+const SIZE_REFRESH_MS = 5000;
+
+function registerConsole(app: FastifyInstance, webDist: string): void {
+  if (!existsSync(join(webDist, 'index.html'))) {
+    app.log.info(
+      { webDist },
+      'console not built; serving the API only (npm run build -w @glassbox/observatory)',
+    );
+    return;
+  }
+  void app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false, index: 'index.html' });
+  // SPA fallback: unknown GET paths outside the APIs get the console's index.html.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?', 1)[0]!;
+    const isApi = path.startsWith('/api/') || path.startsWith('/jaeger/') || path.startsWith('/v1/');
+    if ((req.method === 'GET' || req.method === 'HEAD') && !isApi) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return reply
+      .code(404)
+      .type('application/problem+json')
+      .send({
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        detail: `no route ${req.method} ${path}`,
+      });
+  });
+}
+
+/** Wires the observatory without listening (tests use `app.inject()` or `listenObservatory`). */
+export async function buildObservatory(
+  config: ObservatoryConfig,
+  options: BuildOptions = {},
+): Promise<Observatory> {
+  const logger = options.logger ?? { level: config.logLevel };
+  const store = await TelemetryStore.open(config.dbPath, {
+    memoryLimit: config.duckdbMemoryLimit,
+    threads: config.duckdbThreads,
+  });
+  const selfStats = new SelfStats({ storeMaxBytes: config.maxBytes, retentionHours: config.retentionHours });
+
+  // Every OTLP export and every console poll is a request: logging each at info would drown the terminal
+  // of `glassbox start`. Failures are still logged by the error handlers; the counts are in /api/self.
+  const quiet = { disableRequestLogging: true } as const;
+  const app = Fastify({ logger, bodyLimit: config.maxBodyBytes, logController: new LogController(quiet) });
+  const otlpHttpApp = Fastify({
+    logger,
+    bodyLimit: config.maxBodyBytes,
+    logController: new LogController(quiet),
+  });
+  const log: FastifyBaseLogger = app.log;
+
+  const queue = new WriteQueue(
+    store,
+    {
+      maxRows: config.queueMaxRows,
+      maxBytes: config.queueMaxBytes,
+      flushRows: config.flushRows,
+      flushIntervalMs: config.flushIntervalMs,
+    },
+    {
+      onWriteFailed: (counts, err) => {
+        for (const [signal, n] of Object.entries(counts) as [keyof typeof counts, number][]) {
+          if (n > 0) selfStats.recordDropped(signal, n);
+        }
+        log.error({ err, counts }, 'telemetry write failed; rows dropped');
+      },
+    },
+  );
+  selfStats.attach({
+    queueDepth: () => queue.depth,
+    queueBytes: () => queue.bytes,
+    queueLimit: () => ({ rows: queue.limits.maxRows, bytes: queue.limits.maxBytes }),
+    storeFileBytes: () => store.fileBytes(),
+  });
+  const pipeline = new IngestPipeline(queue, selfStats, { retryAfterSeconds: config.retryAfterSeconds });
+
+  const retention = new Retention(
+    store,
+    {
+      retentionHours: config.retentionHours,
+      maxBytes: config.maxBytes,
+      intervalMs: config.retentionIntervalMs,
+    },
+    {
+      onEvicted: (counts) => selfStats.recordEvicted(counts),
+      onSize: (bytes) => selfStats.setStoreBytes(bytes),
+      onError: (err) => log.error({ err }, 'retention pass failed'),
+    },
+  );
+
+  const otlpOptions = {
+    pipeline,
+    maxBodyBytes: config.maxBodyBytes,
+    maxDecompressedBytes: config.maxDecompressedBytes,
+    maxInFlight: config.maxInFlightRequests,
+  };
+  await otlpHttpApp.register(otlpHttpRoutes, otlpOptions);
+  if (config.otlpOnConsolePort) await app.register(otlpHttpRoutes, otlpOptions);
+  await app.register(queryRoutes, { prefix: '/api', store, selfStats });
+  await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
+  registerConsole(app, config.webDist);
+
+  const grpcServer = createOtlpGrpcServer({
+    pipeline,
+    maxMessageBytes: config.maxDecompressedBytes,
+    maxConcurrentStreams: 100,
+  });
+
+  const refreshSize = async () => {
+    try {
+      selfStats.setStoreBytes(await store.sizeBytes());
+    } catch (err) {
+      log.warn({ err }, 'could not measure store size');
+    }
+  };
+  await refreshSize();
+  const sizeTimer = setInterval(() => void refreshSize(), SIZE_REFRESH_MS);
+  sizeTimer.unref();
+  retention.start();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(sizeTimer);
+      await Promise.all([app.close(), otlpHttpApp.close(), shutdownGrpc(grpcServer)]);
+      await retention.stop();
+      await queue.close();
+      await store.close();
+    })();
+    return closing;
+  };
+
+  return {
+    app,
+    otlpHttpApp,
+    grpcServer,
+    store,
+    queue,
+    pipeline,
+    selfStats,
+    retention,
+    flush: () => queue.flush(),
+    close,
+  };
+}
+
+/** Binds the three listeners on `config.host` (port 0 = any free port) and returns the ports. */
+export async function listenObservatory(obs: Observatory, config: ObservatoryConfig): Promise<BoundPorts> {
+  await obs.app.listen({ host: config.host, port: config.port });
+  await obs.otlpHttpApp.listen({ host: config.host, port: config.otlpHttpPort });
+  const otlpGrpcPort = await bindGrpc(obs.grpcServer, config.host, config.otlpGrpcPort);
+  const portOf = (app: FastifyInstance) => {
+    const a = app.server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  };
+  return { port: portOf(obs.app), otlpHttpPort: portOf(obs.otlpHttpApp), otlpGrpcPort };
+}

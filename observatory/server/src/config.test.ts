@@ -1,0 +1,84 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toEqual(DEFAULT_CONFIG);
+    expect(c).toMatchObject({
+      port: 3000,
+      otlpHttpPort: 4318,
+      otlpGrpcPort: 4317,
+      retentionHours: 24,
+      maxBytes: 512 * 1024 * 1024,
+      maxBodyBytes: 8 * 1024 * 1024,
+      dbPath: fileURLToPath(new URL('../../../.glassbox/observatory/telemetry.duckdb', import.meta.url)),
+    });
+  });
+
+  it('reads every variable, with byte sizes in units', () => {
+    const c = loadConfig({
+      OBSERVATORY_HOST: '0.0.0.0',
+      OBSERVATORY_PORT: '0',
+      OTLP_HTTP_PORT: '14318',
+      OTLP_GRPC_PORT: '14317',
+      OBSERVATORY_DATA_DIR: '/tmp/obs-data',
+      OBSERVATORY_RETENTION_HOURS: '0.5',
+      OBSERVATORY_MAX_BYTES: '64MiB',
+      OTLP_MAX_BODY_BYTES: '1MB',
+      OTLP_MAX_DECOMPRESSED_BYTES: '4194304',
+      OBSERVATORY_QUEUE_MAX_ROWS: '1000',
+      OBSERVATORY_OTLP_ON_CONSOLE_PORT: 'false',
+      OBSERVATORY_DUCKDB_THREADS: '2',
+      LOG_LEVEL: 'debug',
+    });
+    expect(c).toMatchObject({
+      host: '0.0.0.0',
+      port: 0,
+      otlpHttpPort: 14318,
+      otlpGrpcPort: 14317,
+      dbPath: '/tmp/obs-data/telemetry.duckdb',
+      retentionHours: 0.5,
+      maxBytes: 64 * 1024 * 1024,
+      maxBodyBytes: 1_000_000,
+      maxDecompressedBytes: 4_194_304,
+      queueMaxRows: 1000,
+      otlpOnConsolePort: false,
+      duckdbThreads: 2,
+      logLevel: 'debug',
+    });
+    expect(loadConfig({ OBSERVATORY_DB: ':memory:', OBSERVATORY_DATA_DIR: '/x' }).dbPath).toBe(':memory:');
+    expect(loadConfig({ HOST: '::1' }).host).toBe('::1');
+    expect(loadConfig({ HOST: '::1', OBSERVATORY_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  it('refuses bad values with one clear message listing every problem', () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        OBSERVATORY_PORT: '80a',
+        OBSERVATORY_RETENTION_HOURS: '-1',
+        OBSERVATORY_MAX_BYTES: 'lots',
+        OBSERVATORY_OTLP_ON_CONSOLE_PORT: 'maybe',
+        OTLP_MAX_BODY_BYTES: '64MiB',
+        OTLP_MAX_DECOMPRESSED_BYTES: '1MiB',
+        LOG_LEVEL: 'loud',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const { problems, message } = err as ConfigError;
+    expect(problems).toHaveLength(6);
+    expect(message).toMatch(/^Invalid observatory configuration:/);
+    expect(message).toContain('OBSERVATORY_PORT: expected an integer in 0..65535, got "80a"');
+    expect(message).toContain('OBSERVATORY_RETENTION_HOURS: expected a positive number, got "-1"');
+    expect(message).toContain('OBSERVATORY_MAX_BYTES: expected a byte size');
+    expect(message).toContain('OBSERVATORY_OTLP_ON_CONSOLE_PORT: expected true or false');
+    expect(message).toContain(
+      'OTLP_MAX_DECOMPRESSED_BYTES (1048576) must be at least OTLP_MAX_BODY_BYTES (67108864)',
+    );
+    expect(message).toContain('LOG_LEVEL: expected one of');
+  });
+});

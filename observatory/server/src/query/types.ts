@@ -1,0 +1,150 @@
+/**
+ * Public types of the query API: what the plugins need (a readable store) and the JSON they answer with.
+ * observatory/API.md documents the same shapes with examples.
+ */
+
+/** The read surface of the TelemetryStore the query side relies on: parameterised SQL, rows as objects. */
+export interface QueryStore {
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export type SpanKindName = 'unspecified' | 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+export type StatusCodeName = 'unset' | 'ok' | 'error';
+
+export interface ServiceSummary {
+  name: string;
+  spanCount: number;
+  lastSeenMs: number;
+}
+
+export interface OperationSummary {
+  name: string;
+  spanKind: SpanKindName;
+}
+
+export interface TraceSummary {
+  traceId: string;
+  rootService: string;
+  rootName: string;
+  startTimeMs: number;
+  startTimeUnixNano: string;
+  durationMs: number;
+  spanCount: number;
+  errorCount: number;
+  services: { name: string; spanCount: number }[];
+}
+
+export interface SpanEvent {
+  name: string;
+  timeUnixNano: string;
+  attributes: Record<string, unknown>;
+}
+
+export interface SpanLink {
+  traceId: string;
+  spanId: string;
+  traceState?: string;
+  attributes: Record<string, unknown>;
+}
+
+export interface SpanRecord {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  traceState: string;
+  name: string;
+  kind: SpanKindName;
+  service: string;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  startTimeMs: number;
+  durationMs: number;
+  statusCode: StatusCodeName;
+  statusMessage: string;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scopeName: string;
+  events: SpanEvent[];
+  links: SpanLink[];
+}
+
+export interface TraceDetail {
+  traceId: string;
+  spans: SpanRecord[];
+}
+
+export interface LogRecord {
+  timeUnixNano: string;
+  timeMs: number;
+  observedTimeUnixNano: string;
+  severityNumber: number;
+  severityText: string;
+  body: string;
+  service: string;
+  traceId: string;
+  spanId: string;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scopeName: string;
+}
+
+export interface MetricSummary {
+  name: string;
+  type: string;
+  unit: string;
+  description: string;
+  services: string[];
+}
+
+export interface MetricSeries {
+  labels: Record<string, string>;
+  points: [number, number | null][];
+}
+
+export interface MetricQueryResult {
+  name: string;
+  type: string | null;
+  fn: string;
+  stepMs: number;
+  series: MetricSeries[];
+}
+
+export interface RedPoint {
+  tMs: number;
+  requestRate: number;
+  errorRatio: number;
+  p95Ms: number | null;
+}
+
+export interface RedNumbers {
+  requestCount: number;
+  errorCount: number;
+  requestRate: number;
+  errorRatio: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  series: RedPoint[];
+}
+
+export interface RedService extends RedNumbers {
+  service: string;
+}
+
+export interface RedRoute extends RedNumbers {
+  route: string;
+}
+
+export interface DependencyEdge {
+  parent: string;
+  child: string;
+  callCount: number;
+  errorCount: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+export interface DependencyGraph {
+  nodes: { service: string }[];
+  edges: DependencyEdge[];
+}

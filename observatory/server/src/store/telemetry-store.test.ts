@@ -1,0 +1,207 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TelemetryStore } from './telemetry-store.js';
+import type { LogRow, MetricPointRow, SpanRow, WriteMode } from './types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'obs-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const span = (i: number): SpanRow => ({
+  traceId: '5b8efff798038103d269b633813fc60c',
+  spanId: `eee19b7ec3c1b1${String(i).padStart(2, '0')}`,
+  parentSpanId: i === 0 ? '' : 'eee19b7ec3c1b100',
+  traceState: 'k=v',
+  name: `op-${i}`,
+  kind: 2,
+  service: 'catalog',
+  startNs: 1_700_000_000_123_456_789n + BigInt(i),
+  endNs: 1_700_000_000_223_456_789n,
+  durationNs: 100_000_000n - BigInt(i),
+  statusCode: 2,
+  statusMessage: 'boom',
+  attributes: JSON.stringify({ 'http.route': '/x', n: i, ok: true, list: [1, 'a'] }),
+  resource: JSON.stringify({ 'service.name': 'catalog' }),
+  scopeName: 'scope',
+  events: JSON.stringify([{ name: 'e', timeUnixNano: '1700000000123456790', attributes: {} }]),
+  links: '[]',
+});
+
+const log: LogRow = {
+  timeNs: 1_700_000_000_000_000_001n,
+  observedNs: 1_700_000_000_000_000_002n,
+  severityNumber: 17,
+  severityText: 'ERROR',
+  body: 'payment failed',
+  service: 'payment',
+  traceId: '',
+  spanId: '',
+  attributes: '{"a":1}',
+  resource: '{"service.name":"payment"}',
+  scopeName: 'pino',
+  eventName: 'payment.failed',
+};
+
+const histogram: MetricPointRow = {
+  name: 'http.server.request.duration',
+  description: 'd',
+  unit: 's',
+  type: 'histogram',
+  service: 'order',
+  attributes: '{}',
+  resource: '{}',
+  scopeName: 's',
+  startNs: 1n,
+  timeNs: 1_700_000_000_000_000_000n,
+  temporality: 2,
+  isMonotonic: null,
+  value: null,
+  count: 6n,
+  sum: 1.5,
+  min: 0.01,
+  max: 0.9,
+  bounds: [0.1, 0.5],
+  bucketCounts: [3n, 2n, 1n],
+  expScale: null,
+  expZeroCount: null,
+  expPosOffset: null,
+  expPosCounts: null,
+  expNegOffset: null,
+  expNegCounts: null,
+  quantiles: null,
+};
+
+const expHistogram: MetricPointRow = {
+  ...histogram,
+  type: 'exp_histogram',
+  bounds: null,
+  bucketCounts: null,
+  expScale: -2,
+  expZeroCount: 1n,
+  expPosOffset: -3,
+  expPosCounts: [1n, 2n],
+  expNegOffset: 0,
+  expNegCounts: [],
+};
+
+describe.each<[string, WriteMode]>([
+  ['memory/appender', 'appender'],
+  ['file/appender', 'appender'],
+  ['memory/insert', 'insert'],
+])('TelemetryStore (%s)', (label, writeMode) => {
+  it('stores and reads back every column exactly', async () => {
+    const path = label.startsWith('file') ? join(dir, `t-${writeMode}.duckdb`) : ':memory:';
+    const store = await TelemetryStore.open(path, { writeMode });
+    try {
+      await store.insertSpans([span(0), span(1)]);
+      await store.insertLogs([log]);
+      await store.insertMetricPoints([histogram, expHistogram]);
+
+      const spans = await store.query<Record<string, unknown>>('SELECT * FROM spans ORDER BY span_id');
+      expect(spans).toHaveLength(2);
+      const s1 = spans[1]!;
+      expect(s1).toMatchObject({
+        trace_id: '5b8efff798038103d269b633813fc60c',
+        span_id: 'eee19b7ec3c1b101',
+        parent_span_id: 'eee19b7ec3c1b100',
+        trace_state: 'k=v',
+        name: 'op-1',
+        kind: 2,
+        service: 'catalog',
+        start_ns: 1_700_000_000_123_456_790n,
+        end_ns: 1_700_000_000_223_456_789n,
+        duration_ns: 99_999_999n,
+        status_code: 2,
+        status_message: 'boom',
+        scope_name: 'scope',
+        links: '[]',
+      });
+      expect(JSON.parse(s1.attributes as string)).toEqual({
+        'http.route': '/x',
+        n: 1,
+        ok: true,
+        list: [1, 'a'],
+      });
+      expect(JSON.parse(s1.events as string)[0].timeUnixNano).toBe('1700000000123456790');
+      expect(typeof s1.ingested_ns).toBe('bigint');
+
+      const [l] = await store.query<Record<string, unknown>>('SELECT * FROM logs');
+      expect(l).toMatchObject({
+        time_ns: 1_700_000_000_000_000_001n,
+        observed_ns: 1_700_000_000_000_000_002n,
+        severity_number: 17,
+        severity_text: 'ERROR',
+        body: 'payment failed',
+        trace_id: '',
+      });
+
+      const points = await store.query<Record<string, unknown>>(
+        'SELECT * EXCLUDE (ingested_ns) FROM metric_points ORDER BY type',
+      );
+      expect(points[0]).toMatchObject({
+        type: 'exp_histogram',
+        exp_scale: -2,
+        exp_zero_count: 1n,
+        exp_pos_offset: -3,
+        exp_pos_counts: [1n, 2n],
+        exp_neg_counts: [],
+        bounds: null,
+      });
+      expect(points[1]).toMatchObject({
+        type: 'histogram',
+        count: 6n,
+        sum: 1.5,
+        min: 0.01,
+        max: 0.9,
+        bounds: [0.1, 0.5],
+        bucket_counts: [3n, 2n, 1n],
+        value: null,
+        is_monotonic: null,
+        temporality: 2,
+      });
+
+      // Parameters of every supported type.
+      const byParams = await store.query<{ n: bigint }>(
+        'SELECT count(*) AS n FROM spans WHERE service = ? AND kind = ? AND start_ns > ? AND status_code = ANY(?)',
+        ['catalog', 2, 1_700_000_000_123_456_789n, [2]],
+      );
+      expect(byParams[0]!.n).toBe(1n);
+      await expect(store.query('SELECT ?', [{}])).rejects.toThrow(/unsupported type/);
+
+      expect(await store.counts()).toEqual({ spans: 2, logs: 1, metricPoints: 2 });
+      expect(await store.sizeBytes()).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('TelemetryStore lifecycle', () => {
+  it('keeps data in a file across reopen and gives each batch a later ingested_ns', async () => {
+    const path = join(dir, 'reopen', 'telemetry.duckdb');
+    const a = await TelemetryStore.open(path);
+    await a.insertSpans([span(0)]);
+    await a.insertSpans([span(1)]);
+    await a.close();
+    const b = await TelemetryStore.open(path);
+    const rows = await b.query<{ span_id: string; ingested_ns: bigint }>(
+      'SELECT span_id, ingested_ns FROM spans ORDER BY span_id',
+    );
+    expect(rows.map((r) => r.span_id)).toEqual(['eee19b7ec3c1b100', 'eee19b7ec3c1b101']);
+    expect(rows[1]!.ingested_ns).toBeGreaterThan(rows[0]!.ingested_ns);
+    expect(b.fileBytes()).toBeGreaterThan(0);
+    await b.close();
+    await expect(b.query('SELECT 1')).rejects.toThrow(/closed/);
+  });
+
+  it('close() waits for queries in flight', async () => {
+    const store = await TelemetryStore.open(':memory:', { readers: 1 });
+    const q1 = store.query<{ n: bigint }>('SELECT count(*) AS n FROM range(2000000)');
+    const q2 = store.query<{ n: bigint }>('SELECT 42 AS n');
+    const closing = store.close();
+    expect((await q1)[0]!.n).toBe(2_000_000n);
+    expect((await q2)[0]!.n).toBe(42);
+    await closing;
+  });
+});

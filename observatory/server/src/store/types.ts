@@ -1,0 +1,96 @@
+/**
+ * Row shapes written by the ingest side. JSON columns arrive already serialised (the ingest
+ * converter builds each resource's JSON once and reuses the string for every row under it).
+ * Nanosecond timestamps are `bigint` (unix nanos exceed 2^53).
+ */
+export interface SpanRow {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  traceState: string;
+  name: string;
+  kind: number;
+  service: string;
+  startNs: bigint;
+  endNs: bigint;
+  durationNs: bigint;
+  statusCode: number;
+  statusMessage: string;
+  /** JSON object text */
+  attributes: string;
+  /** JSON object text */
+  resource: string;
+  scopeName: string;
+  /** JSON array text: [{name, timeUnixNano, attributes}] */
+  events: string;
+  /** JSON array text: [{traceId, spanId, traceState, attributes}] */
+  links: string;
+}
+
+export interface LogRow {
+  timeNs: bigint;
+  observedNs: bigint;
+  severityNumber: number;
+  severityText: string;
+  body: string;
+  service: string;
+  traceId: string;
+  spanId: string;
+  attributes: string;
+  resource: string;
+  scopeName: string;
+  /** OTLP LogRecord.event_name ('' when absent); column `event_name`, added to the contract's schema. */
+  eventName: string;
+}
+
+export type MetricType = 'gauge' | 'sum' | 'histogram' | 'exp_histogram' | 'summary';
+
+export interface MetricPointRow {
+  name: string;
+  description: string;
+  unit: string;
+  type: MetricType;
+  service: string;
+  attributes: string;
+  resource: string;
+  scopeName: string;
+  startNs: bigint;
+  timeNs: bigint;
+  temporality: number;
+  isMonotonic: boolean | null;
+  value: number | null;
+  count: bigint | null;
+  sum: number | null;
+  min: number | null;
+  max: number | null;
+  bounds: number[] | null;
+  bucketCounts: bigint[] | null;
+  expScale: number | null;
+  expZeroCount: bigint | null;
+  expPosOffset: number | null;
+  expPosCounts: bigint[] | null;
+  expNegOffset: number | null;
+  expNegCounts: bigint[] | null;
+  /** JSON array text: [{quantile, value}] */
+  quantiles: string | null;
+}
+
+/** How rows reach DuckDB: the appender API, or multi-row parameterised INSERT statements. */
+export type WriteMode = 'appender' | 'insert';
+
+export interface StoreOptions {
+  /** Default `appender` (measured faster; see bench/observatory-ingest.ts). */
+  writeMode?: WriteMode;
+  /** DuckDB `memory_limit`, e.g. `1GB`. */
+  memoryLimit?: string;
+  /** DuckDB worker threads. */
+  threads?: number;
+  /** Reader connections for `query()`. Default 2. */
+  readers?: number;
+}
+
+export interface RowCounts {
+  spans: number;
+  logs: number;
+  metricPoints: number;
+}

@@ -1,0 +1,104 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useTime } from '../lib/timeContext.js';
+import { api, type LogQuery, type MetricQuery, type TimeWindow, type TraceQuery } from './client.js';
+
+// Server state lives in TanStack Query. Keys include the concrete time window, so a refresh (which
+// moves the window) fetches anew while the previous data stays on screen.
+
+export function useServices() {
+  return useQuery({
+    queryKey: ['services'],
+    queryFn: ({ signal }) => api.services(signal),
+    staleTime: 15_000,
+  });
+}
+
+export function useOperations(service: string | undefined) {
+  return useQuery({
+    queryKey: ['operations', service],
+    queryFn: ({ signal }) => api.operations(service!, signal),
+    enabled: Boolean(service),
+    staleTime: 30_000,
+  });
+}
+
+export function useRed() {
+  const { window, stepMs } = useTime();
+  return useQuery({
+    queryKey: ['red', window, stepMs],
+    queryFn: ({ signal }) => api.red(window, stepMs, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useRoutes(service: string) {
+  const { window } = useTime();
+  return useQuery({
+    queryKey: ['routes', service, window],
+    queryFn: ({ signal }) => api.routes(service, window, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useDependencies() {
+  const { window } = useTime();
+  return useQuery({
+    queryKey: ['dependencies', window],
+    queryFn: ({ signal }) => api.dependencies(window, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useSelfHealth() {
+  const { window } = useTime();
+  // /api/self is "now"; it follows the refresh anchor like everything else.
+  return useQuery({
+    queryKey: ['self', window.endMs],
+    queryFn: ({ signal }) => api.self(signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useTraces(query: TraceQuery, enabled = true) {
+  const { window } = useTime();
+  return useQuery({
+    queryKey: ['traces', window, query],
+    queryFn: ({ signal }) => api.traces(window, query, signal),
+    placeholderData: keepPreviousData,
+    enabled,
+  });
+}
+
+export function useTrace(traceId: string) {
+  return useQuery({
+    queryKey: ['trace', traceId],
+    queryFn: ({ signal }) => api.trace(traceId, signal),
+    staleTime: 10_000,
+  });
+}
+
+/** Logs in the global window, or in `options.window` (e.g. around a trace). */
+export function useLogs(query: LogQuery, options: { window?: TimeWindow; enabled?: boolean } = {}) {
+  const time = useTime();
+  const w = options.window ?? time.window;
+  return useQuery({
+    queryKey: ['logs', w, query],
+    queryFn: ({ signal }) => api.logs(w, query, signal),
+    placeholderData: keepPreviousData,
+    enabled: options.enabled ?? true,
+  });
+}
+
+export function useMetricList() {
+  return useQuery({ queryKey: ['metrics'], queryFn: ({ signal }) => api.metrics(signal), staleTime: 30_000 });
+}
+
+export function useMetricQuery(query: MetricQuery | undefined) {
+  const { window } = useTime();
+  return useQuery({
+    queryKey: ['metricQuery', window, query],
+    queryFn: ({ signal }) => api.metricQuery(window, query!, signal),
+    enabled: Boolean(query?.name),
+    placeholderData: keepPreviousData,
+  });
+}
