@@ -1,0 +1,363 @@
+/**
+ * The shop end to end: every service as its own process (started by the supervisor's startStack), real
+ * PostgreSQL, all calls through the gateway, telemetry exported over OTLP/HTTP JSON to a receiver here.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
+import { testServerUrl } from '@glassbox/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack } from '../../cli/src/stack.js';
+import { dropDatabasesWithPrefix } from '../support/databases.js';
+import { api, eventually } from '../support/http.js';
+import { OtlpJsonReceiver } from '../support/otlp-receiver.js';
+
+type Stack = Awaited<ReturnType<typeof startStack>>;
+interface Order {
+  id: string;
+  status: string;
+  totalCents?: number;
+  failureReason?: string;
+  items?: unknown[];
+}
+
+let stack: Stack;
+let gw: string;
+const receiver = new OtlpJsonReceiver();
+let alice: string;
+let admin: string;
+let stateDir: string;
+const dbPrefix = `gbe2e_${randomBytes(3).toString('hex')}_`;
+
+async function login(email: string, tenant = 'demo', password = DEMO_PASSWORD): Promise<string> {
+  const res = await api<{ accessToken: string }>(gw, '/api/v1/auth/login', {
+    method: 'POST',
+    body: { tenant, email, password },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.accessToken;
+}
+
+function order(
+  token: string,
+  items: { productId: string; quantity: number }[],
+  cardToken: string,
+  key = randomUUID(),
+) {
+  return api<Order>(gw, '/api/v1/orders', {
+    method: 'POST',
+    token,
+    headers: { 'idempotency-key': key },
+    body: { items, payment: { method: 'card', token: cardToken } },
+  });
+}
+
+async function finalOrder(token: string, id: string, timeoutMs = 30_000): Promise<Order> {
+  const res = await eventually(
+    () => api<Order>(gw, `/api/v1/orders/${id}`, { token }),
+    (r) => r.status === 200 && r.body.status !== 'PENDING',
+    timeoutMs,
+  );
+  return res.body;
+}
+
+async function stockOf(productId: string) {
+  const res = await api<{ onHand: number; reserved: number; available: number }>(
+    gw,
+    `/api/v1/admin/stock/${productId}`,
+    { token: admin },
+  );
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+async function setStock(productId: string, onHand: number) {
+  const res = await api(gw, `/api/v1/admin/stock/${productId}`, {
+    method: 'PUT',
+    token: admin,
+    body: { onHand },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+}
+
+beforeAll(async () => {
+  const otlp = await receiver.start();
+  stateDir = await mkdtemp(join(tmpdir(), 'glassbox-e2e-'));
+  stack = await startStack({
+    observatory: false,
+    logs: process.env.E2E_LOGS ? 'inherit' : 'silent',
+    ports: 'auto',
+    databaseUrl: testServerUrl(),
+    dbPrefix,
+    stateDir,
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_BLRP_SCHEDULE_DELAY: '200',
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+      PAYMENT_SLOW_MS: '4000',
+    },
+  });
+  gw = stack.urls.gateway;
+  alice = await login('alice@demo.test');
+  admin = await login('admin@demo.test');
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await receiver.stop();
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  await dropDatabasesWithPrefix(testServerUrl(), dbPrefix);
+});
+
+describe('accounts', () => {
+  it('registers a customer who can then log in and read their profile', async () => {
+    const email = `bob-${randomUUID().slice(0, 8)}@demo.test`;
+    const reg = await api(gw, '/api/v1/auth/register', {
+      method: 'POST',
+      body: { tenant: 'demo', email, password: 'correct horse battery', name: 'Bob' },
+    });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    const token = await login(email, 'demo', 'correct horse battery');
+    const me = await api<{ email: string; name: string }>(gw, '/api/v1/me', { token });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ email, name: 'Bob' });
+  });
+
+  it('rejects a wrong password with 401 problem+json', async () => {
+    const res = await api(gw, '/api/v1/auth/login', {
+      method: 'POST',
+      body: { tenant: 'demo', email: 'alice@demo.test', password: 'wrong-password' },
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+});
+
+describe('browsing', () => {
+  it('lists, pages, searches and shows products', async () => {
+    const page1 = await api<{
+      items: { id: string; sku: string; priceCents: number }[];
+      nextCursor: string | null;
+    }>(gw, '/api/v1/products?limit=5', { token: alice });
+    expect(page1.status).toBe(200);
+    expect(page1.body.items).toHaveLength(5);
+    expect(page1.body.nextCursor).toBeTruthy();
+    const page2 = await api<{ items: { id: string }[] }>(
+      gw,
+      `/api/v1/products?limit=5&cursor=${encodeURIComponent(String(page1.body.nextCursor))}`,
+      { token: alice },
+    );
+    expect(page2.body.items.map((p) => p.id)).not.toContain(page1.body.items[0]?.id);
+    const search = await api<{ items: { name: string }[] }>(gw, '/api/v1/products?search=grinder', {
+      token: alice,
+    });
+    expect(search.body.items.map((p) => p.name)).toEqual(['Burr Grinder']);
+    const one = await api<{ id: string; name: string }>(gw, `/api/v1/products/${DEMO_PRODUCTS[0]?.id}`, {
+      token: alice,
+    });
+    expect(one.body).toMatchObject({ id: DEMO_PRODUCTS[0]?.id, name: DEMO_PRODUCTS[0]?.name });
+  });
+});
+
+describe('checkout', () => {
+  const mug = DEMO_PRODUCTS[4]!;
+  const kettle = DEMO_PRODUCTS[2]!;
+
+  it('confirms an order paid with tok_ok and deducts the stock', async () => {
+    const before = await stockOf(mug.id);
+    const res = await order(alice, [{ productId: mug.id, quantity: 2 }], 'tok_ok');
+    expect([201, 202]).toContain(res.status);
+    const done = await finalOrder(alice, res.body.id);
+    expect(done.status).toBe('CONFIRMED');
+    expect(done.totalCents).toBe(2 * mug.priceCents);
+    const after = await stockOf(mug.id);
+    expect(after.onHand).toBe(before.onHand - 2);
+    expect(after.reserved).toBe(before.reserved);
+  });
+
+  it('fails an order paid with tok_declined and releases its stock', async () => {
+    const before = await stockOf(kettle.id);
+    const res = await order(alice, [{ productId: kettle.id, quantity: 1 }], 'tok_declined');
+    const done = await finalOrder(alice, res.body.id);
+    expect(done.status).toBe('FAILED');
+    expect(done.failureReason).toMatch(/DECLINED/);
+    const after = await stockOf(kettle.id);
+    expect(after).toEqual(before);
+  });
+
+  it('returns the same order for a retry with the same Idempotency-Key', async () => {
+    const key = randomUUID();
+    const first = await order(alice, [{ productId: mug.id, quantity: 1 }], 'tok_ok', key);
+    const again = await order(alice, [{ productId: mug.id, quantity: 1 }], 'tok_ok', key);
+    expect(again.body.id).toBe(first.body.id);
+    const reused = await order(alice, [{ productId: mug.id, quantity: 3 }], 'tok_ok', key);
+    expect(reused.status).toBe(422);
+    const list = await api<{ items: { id: string }[] }>(gw, '/api/v1/orders', { token: alice });
+    expect(list.body.items.filter((o) => o.id === first.body.id)).toHaveLength(1);
+  });
+
+  it('confirms exactly min(N, S) of N concurrent orders on stock S', async () => {
+    const product = DEMO_PRODUCTS[9]!;
+    const S = 4;
+    const N = 10;
+    await setStock(product.id, S);
+    const placed = await Promise.all(
+      Array.from({ length: N }, () => order(alice, [{ productId: product.id, quantity: 1 }], 'tok_ok')),
+    );
+    const finals = await Promise.all(
+      placed.map((p) =>
+        p.status >= 400 ? Promise.resolve({ status: 'REJECTED' } as Order) : finalOrder(alice, p.body.id),
+      ),
+    );
+    const confirmed = finals.filter((o) => o.status === 'CONFIRMED').length;
+    expect(confirmed).toBe(Math.min(N, S));
+    expect(
+      finals.filter((o) => o.status === 'FAILED').every((o) => /STOCK/.test(o.failureReason ?? '')),
+    ).toBe(true);
+    expect(await stockOf(product.id)).toMatchObject({ onHand: 0, reserved: 0 });
+  });
+
+  it('resumes a saga cut off by killing the order service', async () => {
+    const before = await stockOf(mug.id);
+    const res = await order(alice, [{ productId: mug.id, quantity: 1 }], 'tok_slow');
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('PENDING');
+    // The payment provider is slow (4 s); kill the order process while the saga waits for it.
+    const pid = stack.control.list().find((p) => p.name === 'order')?.pid;
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid as number, 'SIGKILL');
+    const done = await finalOrder(alice, res.body.id, 60_000);
+    expect(done.status).toBe('CONFIRMED');
+    const after = await stockOf(mug.id);
+    expect(after.onHand).toBe(before.onHand - 1);
+    expect(after.reserved).toBe(before.reserved);
+  });
+});
+
+describe('tenancy and access', () => {
+  it("hides another tenant's order behind a 404", async () => {
+    const mine = await order(alice, [{ productId: DEMO_PRODUCTS[0]!.id, quantity: 1 }], 'tok_ok');
+    const tenant = `acme-${randomUUID().slice(0, 8)}`;
+    const reg = await api(gw, '/api/v1/auth/register', {
+      method: 'POST',
+      body: { tenant, email: 'eve@acme.test', password: 'a long enough password', name: 'Eve' },
+    });
+    expect(reg.status).toBe(201);
+    const eve = await login('eve@acme.test', tenant, 'a long enough password');
+    const res = await api(gw, `/api/v1/orders/${mine.body.id}`, { token: eve });
+    expect(res.status).toBe(404);
+    const products = await api<{ items: unknown[] }>(gw, '/api/v1/products', { token: eve });
+    expect(products.body.items).toEqual([]);
+  });
+
+  it('answers 401 without a token and 403 to a customer on an admin route', async () => {
+    const anonymous = await api(gw, '/api/v1/orders');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
+    const forbidden = await api(gw, '/api/v1/admin/products', {
+      method: 'POST',
+      token: alice,
+      body: { sku: 'X-1', name: 'X', priceCents: 100, currency: 'EUR' },
+    });
+    expect(forbidden.status).toBe(403);
+  });
+
+  it('rejects malformed bodies with 400 problem+json and a trace id', async () => {
+    const cases = [
+      { rawBody: '{"items": [', headers: { 'idempotency-key': randomUUID() } },
+      {
+        body: { items: [], payment: { method: 'card', token: 'tok_ok' } },
+        headers: { 'idempotency-key': randomUUID() },
+      },
+      {
+        body: { items: [{ productId: 'not-a-uuid', quantity: 'two' }] },
+        headers: { 'idempotency-key': randomUUID() },
+      },
+      {
+        body: {
+          items: [{ productId: DEMO_PRODUCTS[0]!.id, quantity: 1 }],
+          payment: { method: 'card', token: 'tok_ok' },
+        },
+      },
+    ];
+    for (const c of cases) {
+      const res = await api<{ status: number; traceId: string }>(gw, '/api/v1/orders', {
+        method: 'POST',
+        token: alice,
+        ...c,
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.body.traceId).toMatch(/^[0-9a-f]{32}$/);
+    }
+  });
+});
+
+describe('telemetry', () => {
+  it('continues a client trace across gateway, order, inventory and payment, with its logs', async () => {
+    const traceId = randomUUID().replaceAll('-', '');
+    const res = await order(
+      alice,
+      [{ productId: DEMO_PRODUCTS[1]!.id, quantity: 1 }],
+      'tok_ok',
+      randomUUID(),
+    );
+    expect([201, 202]).toContain(res.status);
+    const traced = await api<Order>(gw, '/api/v1/orders', {
+      method: 'POST',
+      token: alice,
+      headers: { 'idempotency-key': randomUUID(), traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: {
+        items: [{ productId: DEMO_PRODUCTS[1]!.id, quantity: 1 }],
+        payment: { method: 'card', token: 'tok_ok' },
+      },
+    });
+    expect(traced.headers.get('traceresponse')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    await finalOrder(alice, traced.body.id);
+    const spans = await eventually(
+      async () => receiver.spansOf(traceId),
+      (s) =>
+        ['gateway', 'order', 'inventory', 'payment', 'catalog'].every((svc) =>
+          s.some((x) => x.service === svc),
+        ),
+      15_000,
+    );
+    const services = new Set(spans.map((s) => s.service));
+    expect([...services].sort()).toEqual(
+      expect.arrayContaining(['catalog', 'gateway', 'inventory', 'order', 'payment']),
+    );
+    // One trace: every span but the gateway's server span has its parent inside the trace or is the client's child.
+    const ids = new Set(spans.map((s) => s.spanId));
+    const roots = spans.filter((s) => !ids.has(s.parentSpanId));
+    expect(
+      roots
+        .filter((s) => s.parentSpanId !== '00f067aa0ba902b7')
+        .map((s) => `${s.service} ${s.name} ${s.parentSpanId}`),
+    ).toEqual([]);
+    expect(
+      spans.some(
+        (s) => s.attributes['db.system.name'] === 'postgresql' || s.attributes['db.system'] === 'postgresql',
+      ),
+    ).toBe(true);
+    const logs = await eventually(
+      async () => receiver.logsOf(traceId),
+      (l) => new Set(l.map((x) => x.service)).size >= 3,
+      15_000,
+    );
+    expect(new Set(logs.map((l) => l.service)).size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('serves the HTTP server, HTTP client and DB duration histograms at /metrics', async () => {
+    const text = await (await fetch(`${stack.urls.order}/metrics`)).text();
+    expect(text).toMatch(
+      /http_server_request_duration\w*_bucket\{[^}]*http_route="\/api\/v1\/orders"[^}]*http_response_status_code="20[12]"/,
+    );
+    expect(text).toMatch(/http_client_request_duration\w*_bucket\{[^}]*server_address="127\.0\.0\.1"/);
+    expect(text).toMatch(/db_client_operation_duration\w*_bucket\{/);
+    expect(text).toMatch(/glassbox_orders_\w+/);
+  });
+});
