@@ -82,6 +82,7 @@ export async function buildObservatory(
   const store = await TelemetryStore.open(config.dbPath, {
     memoryLimit: config.duckdbMemoryLimit,
     threads: config.duckdbThreads,
+    walAutocheckpoint: config.duckdbWalCheckpoint,
   });
   const selfStats = new SelfStats({ storeMaxBytes: config.maxBytes, retentionHours: config.retentionHours });
 

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       OBSERVATORY_QUEUE_MAX_ROWS: '1000',
       OBSERVATORY_OTLP_ON_CONSOLE_PORT: 'false',
       OBSERVATORY_DUCKDB_THREADS: '2',
+      OBSERVATORY_DUCKDB_WAL_CHECKPOINT: '128MiB',
       LOG_LEVEL: 'debug',
     });
     expect(c).toMatchObject({
@@ -46,6 +47,7 @@ describe('loadConfig', () => {
       queueMaxRows: 1000,
       otlpOnConsolePort: false,
       duckdbThreads: 2,
+      duckdbWalCheckpoint: '128MiB',
       logLevel: 'debug',
     });
     expect(loadConfig({ OBSERVATORY_DB: ':memory:', OBSERVATORY_DATA_DIR: '/x' }).dbPath).toBe(':memory:');
@@ -64,13 +66,14 @@ describe('loadConfig', () => {
         OTLP_MAX_BODY_BYTES: '64MiB',
         OTLP_MAX_DECOMPRESSED_BYTES: '1MiB',
         LOG_LEVEL: 'loud',
+        OBSERVATORY_DUCKDB_WAL_CHECKPOINT: 'big',
       });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const { problems, message } = err as ConfigError;
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7);
     expect(message).toMatch(/^Invalid observatory configuration:/);
     expect(message).toContain('OBSERVATORY_PORT: expected an integer in 0..65535, got "80a"');
     expect(message).toContain('OBSERVATORY_RETENTION_HOURS: expected a positive number, got "-1"');
@@ -80,5 +83,8 @@ describe('loadConfig', () => {
       'OTLP_MAX_DECOMPRESSED_BYTES (1048576) must be at least OTLP_MAX_BODY_BYTES (67108864)',
     );
     expect(message).toContain('LOG_LEVEL: expected one of');
+    expect(message).toContain(
+      'OBSERVATORY_DUCKDB_WAL_CHECKPOINT: expected a size like 1GB or 512MiB, got "big"',
+    );
   });
 });

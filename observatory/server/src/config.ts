@@ -25,6 +25,8 @@ export interface ObservatoryConfig {
   retryAfterSeconds: number;
   duckdbMemoryLimit: string;
   duckdbThreads: number | undefined;
+  /** DuckDB `wal_autocheckpoint`: WAL size that triggers a checkpoint. */
+  duckdbWalCheckpoint: string;
   /** Built console to serve at `/` (skipped when the folder does not exist). */
   webDist: string;
   logLevel: string;
@@ -62,6 +64,7 @@ export const DEFAULT_CONFIG: ObservatoryConfig = {
   retryAfterSeconds: 1,
   duckdbMemoryLimit: '1GB',
   duckdbThreads: undefined,
+  duckdbWalCheckpoint: '64MB',
   webDist: DEFAULT_WEB_DIST,
   logLevel: 'info',
 };
@@ -95,7 +98,8 @@ type Env = Record<string, string | undefined>;
  * - `OBSERVATORY_QUEUE_MAX_ROWS` (200000), `OBSERVATORY_QUEUE_MAX_BYTES` (128MiB) — accepted but
  *   uncommitted rows before back-pressure; `OBSERVATORY_FLUSH_ROWS` (8192),
  *   `OBSERVATORY_FLUSH_INTERVAL_MS` (250) — commit cadence
- * - `OBSERVATORY_DUCKDB_MEMORY_LIMIT` (1GB), `OBSERVATORY_DUCKDB_THREADS` (DuckDB's default)
+ * - `OBSERVATORY_DUCKDB_MEMORY_LIMIT` (1GB), `OBSERVATORY_DUCKDB_THREADS` (DuckDB's default),
+ *   `OBSERVATORY_DUCKDB_WAL_CHECKPOINT` (64MB) — WAL size at which DuckDB checkpoints
  * - `OBSERVATORY_WEB_DIST` (observatory/web/dist), `LOG_LEVEL` (info)
  *
  * Byte sizes accept plain bytes or KB/MB/GB (powers of 1000) and KiB/MiB/GiB (powers of 1024).
@@ -166,12 +170,15 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
           ? resolve(join(dataDir, 'telemetry.duckdb'))
           : d.dbPath;
   const threads = read('OBSERVATORY_DUCKDB_THREADS');
-  const memoryLimit = read('OBSERVATORY_DUCKDB_MEMORY_LIMIT') ?? d.duckdbMemoryLimit;
-  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
-    problems.push(
-      `OBSERVATORY_DUCKDB_MEMORY_LIMIT: expected a size like 1GB or 512MiB, got ${JSON.stringify(memoryLimit)}`,
-    );
-  }
+  const duckdbSize = (name: string, fallback: string): string => {
+    const v = read(name) ?? fallback;
+    if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(v)) {
+      problems.push(`${name}: expected a size like 1GB or 512MiB, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  const memoryLimit = duckdbSize('OBSERVATORY_DUCKDB_MEMORY_LIMIT', d.duckdbMemoryLimit);
+  const walCheckpoint = duckdbSize('OBSERVATORY_DUCKDB_WAL_CHECKPOINT', d.duckdbWalCheckpoint);
   const logLevel = read('LOG_LEVEL') ?? d.logLevel;
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(
@@ -199,6 +206,7 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     retryAfterSeconds: int('OTLP_RETRY_AFTER_SECONDS', d.retryAfterSeconds, 1, 3600),
     duckdbMemoryLimit: memoryLimit,
     duckdbThreads: threads === undefined ? undefined : int('OBSERVATORY_DUCKDB_THREADS', 1, 1, 1024),
+    duckdbWalCheckpoint: walCheckpoint,
     webDist: read('OBSERVATORY_WEB_DIST') !== undefined ? resolve(read('OBSERVATORY_WEB_DIST')!) : d.webDist,
     logLevel,
   };

@@ -195,6 +195,21 @@ describe('TelemetryStore lifecycle', () => {
     await expect(b.query('SELECT 1')).rejects.toThrow(/closed/);
   });
 
+  it('applies the DuckDB settings it is given, and keeps data committed under a large WAL threshold', async () => {
+    const path = join(dir, 'wal', 'telemetry.duckdb');
+    const a = await TelemetryStore.open(path, { walAutocheckpoint: '64MB', threads: 1 });
+    const [setting] = await a.query<{ wal: string; threads: bigint }>(
+      "SELECT current_setting('wal_autocheckpoint') AS wal, current_setting('threads') AS threads",
+    );
+    expect(setting?.wal).toMatch(/^6[0-9](\.\d+)? ?MiB$|^64\.0 ?MB$/);
+    expect(Number(setting?.threads)).toBe(1);
+    await a.insertSpans([span(0), span(1)]);
+    await a.close();
+    const b = await TelemetryStore.open(path);
+    expect((await b.counts()).spans).toBe(2);
+    await b.close();
+  });
+
   it('close() waits for queries in flight', async () => {
     const store = await TelemetryStore.open(':memory:', { readers: 1 });
     const q1 = store.query<{ n: bigint }>('SELECT count(*) AS n FROM range(2000000)');

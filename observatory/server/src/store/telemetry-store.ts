@@ -258,6 +258,7 @@ export class TelemetryStore {
     const config: Record<string, string> = {};
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     if (options.threads) config.threads = String(options.threads);
+    if (options.walAutocheckpoint) config.wal_autocheckpoint = options.walAutocheckpoint;
     const instance = await DuckDBInstance.create(path, config);
     const writer = await instance.connect();
     for (const ddl of SCHEMA_DDL) await writer.run(ddl);

@@ -85,6 +85,12 @@ export interface StoreOptions {
   memoryLimit?: string;
   /** DuckDB worker threads. */
   threads?: number;
+  /**
+   * DuckDB `wal_autocheckpoint`: WAL size that triggers a checkpoint (DuckDB's default is 16MB).
+   * Every checkpoint rewrites the table's last, partly filled row group, so small values make
+   * DuckDB compress the same rows several times; see bench/observatory-ingest.ts.
+   */
+  walAutocheckpoint?: string;
   /** Reader connections for `query()`. Default 2. */
   readers?: number;
 }
