@@ -1,5 +1,5 @@
 /**
- * Query latency of the observatory's read side at 1 M and 10 M spans: trace by id (plain, with a window hint,
+ * Query latency of the observatory's read side at 1 M and 10 M spans: trace by id (plain, without the trace_key column, with a window hint,
  * and through the Jaeger API) and trace search (/api/traces with several filters, and Jaeger search).
  *
  * Also the console overview's RED and dependency queries over one hour.
@@ -14,13 +14,13 @@
  * (routing, validation, SQL, JSON) — everything but the socket.
  *
  *   node --import tsx bench/observatory-query.ts [--spans 1000000,10000000] [--queries 200]
- *        [--search-queries 20] [--dir /tmp/glassbox-bench] [--fresh] [--trace-key yes|no]
+ *        [--search-queries 20] [--dir /tmp/glassbox-bench] [--fresh]
  *
  * Prints a table and writes bench/results/observatory-query.json.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,7 +37,6 @@ const { values } = parseArgs({
     'search-queries': { type: 'string', default: '20' },
     dir: { type: 'string', default: '/tmp/glassbox-bench' },
     fresh: { type: 'boolean', default: false },
-    'trace-key': { type: 'string', default: 'yes' },
   },
 });
 const sizes = values.spans.split(',').map((s) => Number(s.replaceAll('_', '')));
@@ -46,7 +45,7 @@ const searchQueries = Number(values['search-queries']);
 if (sizes.some((n) => !Number.isInteger(n) || n < 10 || n % 10 !== 0))
   throw new Error('--spans: multiples of 10');
 
-const GENERATOR = 'v2';
+const GENERATOR = 'v3';
 const SPANS_PER_TRACE = 10;
 /** The newest trace starts here (2023-11-14T22:13:20Z); older ones every TRACE_STEP_NS before. */
 const END_MS = 1_700_000_000_000;
@@ -112,7 +111,8 @@ function generateSql(traces: number, lo: number, hi: number): string {
     '@opentelemetry/instrumentation-http',
     CASE WHEN failed AND k = 8 THEN '[{"name":"exception","timeUnixNano":"' || (start_ns + 1000000) || '","attributes":{"exception.type":"PaymentDeclined"}}]' ELSE '[]' END,
     '[]',
-    start_ns + 2000000000
+    start_ns + 2000000000,
+    CAST('0x' || left(trace_id, 16) AS UBIGINT)
   FROM d`;
 }
 
@@ -259,6 +259,16 @@ async function benchSize(spans: number): Promise<SizeResult> {
   const app = Fastify();
   await app.register(queryRoutes, { prefix: '/api', store, now: () => END_MS + 1 });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, now: () => END_MS + 1 });
+  // For comparison: the lookup as it was before the trace_key column (string comparison only).
+  app.get<{ Params: { id: string } }>('/bench/trace-by-id-without-key/:id', async (req) => ({
+    spans: await store.query(
+      `SELECT * EXCLUDE (trace_key, start_ns, end_ns, duration_ns, ingested_ns),
+         CAST(start_ns AS VARCHAR) AS start_ns, CAST(end_ns AS VARCHAR) AS end_ns,
+         CAST(duration_ns AS VARCHAR) AS duration_ns
+       FROM spans WHERE trace_id = ? ORDER BY spans.start_ns, span_id`,
+      [req.params.id],
+    ),
+  }));
   await app.ready();
 
   const rnd = prng(spans);
@@ -277,12 +287,19 @@ async function benchSize(spans: number): Promise<SizeResult> {
   const some = (n: number) => n > 0;
 
   const byId = pick(byIdQueries);
-  const byIdUrls = byId.map((t) => `/api/traces/${traceIdOf(t)}`);
   const specs: CaseSpec[] = [];
   specs.push(
     spec(
       'trace by id',
       byId.map((t) => `/api/traces/${traceIdOf(t)}`),
+      spansOf,
+      ten,
+    ),
+  );
+  specs.push(
+    spec(
+      'trace by id, SQL without trace_key',
+      byId.map((t) => `/bench/trace-by-id-without-key/${traceIdOf(t)}`),
       spansOf,
       ten,
     ),
@@ -406,7 +423,6 @@ async function benchSize(spans: number): Promise<SizeResult> {
   const cases = await runInterleaved(app, specs);
   await app.close();
   await store.close();
-  if (values['trace-key'] !== 'no') cases.push(...(await traceKeyCases(path, byIdUrls)));
   return {
     spans,
     traces,
@@ -415,71 +431,6 @@ async function benchSize(spans: number): Promise<SizeResult> {
     generatedMs: generatedMs === null ? null : Math.round(generatedMs),
     cases,
   };
-}
-
-/**
- * The proposed optional column `spans.trace_key UBIGINT` (first 16 hex digits of the trace id, see
- * observatory/server/src/query/traces.ts): measured on a temporary copy of the file with the column added,
- * interleaved with the plain lookup on the same copy.
- */
-async function traceKeyCases(path: string, urls: readonly string[]): Promise<CaseResult[]> {
-  const copy = `${path}.trace-key.duckdb`;
-  rmSync(copy, { force: true });
-  rmSync(`${copy}.wal`, { force: true });
-  const plain = await TelemetryStore.open(path);
-  const withKey = async (): Promise<CaseResult[]> => {
-    const instance = await DuckDBInstance.create(copy);
-    const c = await instance.connect();
-    await c.run('ALTER TABLE spans ADD COLUMN trace_key UBIGINT');
-    await c.run("UPDATE spans SET trace_key = CAST(('0x' || substr(trace_id, 1, 16)) AS UBIGINT)");
-    await c.run('CHECKPOINT');
-    c.closeSync();
-    instance.closeSync();
-    const store = await TelemetryStore.open(copy);
-    const app = Fastify();
-    await app.register(queryRoutes, { prefix: '/api', store });
-    const other = Fastify();
-    await other.register(queryRoutes, { prefix: '/api', store: plain });
-    // Both apps answer in one interleaved run: a dispatcher by prefix.
-    const both = Fastify();
-    both.get('/key/*', async (req, reply) => {
-      const res = await app.inject({ method: 'GET', url: req.url.slice(4) });
-      return reply.code(res.statusCode).type('application/json').send(res.body);
-    });
-    both.get('/plain/*', async (req, reply) => {
-      const res = await other.inject({ method: 'GET', url: req.url.slice(6) });
-      return reply.code(res.statusCode).type('application/json').send(res.body);
-    });
-    const spansOf = (b: unknown) => (b as { spans: unknown[] }).spans.length;
-    const ten = (n: number) => n === SPANS_PER_TRACE;
-    const results = await runInterleaved(both, [
-      spec(
-        'trace by id (same run, plain)',
-        urls.map((u) => `/plain${u}`),
-        spansOf,
-        ten,
-      ),
-      spec(
-        'trace by id, trace_key column',
-        urls.map((u) => `/key${u}`),
-        spansOf,
-        ten,
-      ),
-    ]);
-    await both.close();
-    await app.close();
-    await other.close();
-    await store.close();
-    return results;
-  };
-  await copyFile(path, copy);
-  try {
-    return await withKey();
-  } finally {
-    await plain.close();
-    rmSync(copy, { force: true });
-    rmSync(`${copy}.wal`, { force: true });
-  }
 }
 
 const machine = {
@@ -531,9 +482,9 @@ const goal = {
   spans: largest?.spans,
   plain: { p50Ms: at('trace by id')?.p50Ms, p99Ms: at('trace by id')?.p99Ms },
   windowHint: { p50Ms: at('trace by id, window hint')?.p50Ms, p99Ms: at('trace by id, window hint')?.p99Ms },
-  traceKeyColumn: {
-    p50Ms: at('trace by id, trace_key column')?.p50Ms,
-    p99Ms: at('trace by id, trace_key column')?.p99Ms,
+  withoutTraceKey: {
+    p50Ms: at('trace by id, SQL without trace_key')?.p50Ms,
+    p99Ms: at('trace by id, SQL without trace_key')?.p99Ms,
   },
   metP50: under50(at('trace by id')?.p50Ms),
   metP99: under50(at('trace by id')?.p99Ms),
@@ -546,7 +497,7 @@ console.log(
   `  plain lookup        ${show(goal.plain)}  → p50 ${verdict(goal.metP50)}, p99 ${verdict(goal.metP99)}`,
 );
 console.log(`  with a window hint  ${show(goal.windowHint)}  → p99 ${verdict(goal.metP99WithHint)}`);
-console.log(`  trace_key column    ${show(goal.traceKeyColumn)}`);
+console.log(`  without trace_key   ${show(goal.withoutTraceKey)}  (the string scan it replaced)`);
 const loadAfter = loadavg();
 const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
 console.log(

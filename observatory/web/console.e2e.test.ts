@@ -128,6 +128,8 @@ interface Sent {
   logCount: number;
   /** The payment SERVER span, which has a log line (to come back to from the logs page). */
   paymentSpanId: string;
+  /** When the root span started (ms). */
+  startMs: number;
 }
 
 /**
@@ -242,6 +244,7 @@ function sendCheckout(sdk: Record<Service, ServiceSdk>, t0: number): Sent {
     spansPerService: counts,
     logCount,
     paymentSpanId: payment.spanContext().spanId,
+    startMs: t0,
   };
 }
 
@@ -446,8 +449,16 @@ describe('observatory console in a browser', () => {
     await page.goBack();
     await row.waitFor();
     await shot('trace-search');
+    // Opening it from the results passes the trace's time along, and the page asks the API for
+    // that window only (the store then skips the rest of the table).
+    const lookup = page.waitForRequest((r) => r.url().includes(`/api/traces/${sent.traceId}`));
     await row.click();
-    await page.waitForURL(new RegExp(`/traces/${sent.traceId}`));
+    await page.waitForURL(new RegExp(`/traces/${sent.traceId}\\?(.*&)?at=\\d+`));
+    const at = Number(new URL(page.url()).searchParams.get('at'));
+    expect(Math.abs(at - sent.startMs)).toBeLessThan(1000);
+    const asked = new URL((await lookup).url()).searchParams;
+    expect(Number(asked.get('start'))).toBeLessThan(at);
+    expect(Number(asked.get('end'))).toBeGreaterThan(at);
   });
 
   it("shows every service's spans in the waterfall, with the critical path and span details", async () => {

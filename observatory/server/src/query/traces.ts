@@ -1,3 +1,4 @@
+import { traceKeyOf } from '../store/schema.js';
 import type { TimeRange } from './params.js';
 import {
   type AttrFilter,
@@ -90,32 +91,10 @@ export function toSpanRecord(row: SpanRow): SpanRecord {
 }
 
 /**
- * Optional column `spans.trace_key UBIGINT`: the first 16 hex digits of `trace_id` as an unsigned 64-bit
- * integer. Trace ids are random, so a lookup by id scans the whole column; comparing 8-byte integers
- * first is ~2× faster than comparing 32-character strings (bench/observatory-query.ts). The query side
- * uses it when the store has it (checked once per store); nothing else changes.
+ * `spans.trace_key` is the first 16 hex digits of `trace_id` as a UBIGINT (see store/schema.ts): trace
+ * ids are random, so a lookup by id scans the whole table; comparing 8-byte integers first is about
+ * twice as fast as comparing 32-character strings.
  */
-const traceKeyColumn = new WeakMap<QueryStore, Promise<boolean>>();
-
-export function hasTraceKey(store: QueryStore): Promise<boolean> {
-  let known = traceKeyColumn.get(store);
-  if (!known) {
-    known = store
-      .query<{ n: unknown }>(
-        "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'spans' AND column_name = 'trace_key'",
-      )
-      .then((rows) => num(rows[0]?.n) > 0)
-      .catch(() => false);
-    traceKeyColumn.set(store, known);
-  }
-  return known;
-}
-
-/** The `trace_key` of a 32-hex trace id. */
-export function traceKeyOf(traceId: string): bigint {
-  return BigInt(`0x${traceId.slice(0, 16)}`);
-}
-
 /** All spans of one trace in start order (optionally only those starting inside a window). */
 export async function fetchTraceSpans(
   store: QueryStore,
@@ -124,7 +103,7 @@ export async function fetchTraceSpans(
 ): Promise<SpanRow[]> {
   const p = new Params();
   const where: string[] = [];
-  if (/^[0-9a-f]{16}/.test(traceId) && (await hasTraceKey(store))) {
+  if (/^[0-9a-f]{16}/.test(traceId)) {
     where.push(`trace_key = CAST(${p.add(traceKeyOf(traceId))} AS UBIGINT)`);
   }
   where.push(`trace_id = ${p.add(traceId)}`);

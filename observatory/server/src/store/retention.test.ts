@@ -54,7 +54,7 @@ describe('Retention', () => {
   it.each([
     ['file', join(dir, 'bytes.duckdb')],
     ['memory', ':memory:'],
-  ])('byte rule (%s): deletes the oldest batches first until under the budget', async (_label, path) => {
+  ])('byte rule (%s): deletes the oldest batches first until under the budget', async (label, path) => {
     const store = await TelemetryStore.open(path);
     const batches = 10;
     const perBatch = 15_000;
@@ -81,8 +81,10 @@ describe('Retention', () => {
     );
     const keptBatches = kept.map((r) => Number(r.service.slice(4))).sort((a, b) => a - b);
     // Budget is half the size and the rule shrinks to 90% of it: about 45% of the rows stay —
-    // not all deleted because freed space lags behind deleted rows.
-    expect(keptBatches.length).toBeGreaterThanOrEqual(3);
+    // fewer, because freed space lags behind deleted rows: DuckDB frees whole row groups (122,880
+    // rows) only. The file store rewrites the tables to get the rest back; the memory store does
+    // not (see Retention), so it deletes one more slice.
+    expect(keptBatches.length).toBeGreaterThanOrEqual(label === 'memory' ? 2 : 3);
     expect(keptBatches.length).toBeLessThan(batches);
     expect(keptBatches.at(-1)).toBe(batches - 1);
     for (let i = 1; i < keptBatches.length; i++) expect(keptBatches[i]).toBe(keptBatches[i - 1]! + 1);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TelemetryStore } from './telemetry-store.js';
 import type { LogRow, MetricPointRow, SpanRow, WriteMode } from './types.js';
@@ -208,6 +209,35 @@ describe('TelemetryStore lifecycle', () => {
     const b = await TelemetryStore.open(path);
     expect((await b.counts()).spans).toBe(2);
     await b.close();
+  });
+
+  it('adds and fills trace_key in a store file written before the column existed', async () => {
+    const path = join(dir, 'upgrade', 'telemetry.duckdb');
+    const fresh = await TelemetryStore.open(path);
+    await fresh.close();
+    // Recreate the spans table the way the first release wrote it: no trace_key column.
+    const raw = await DuckDBInstance.create(path);
+    const conn = await raw.connect();
+    await conn.run('DROP TABLE spans');
+    await conn.run(`CREATE TABLE spans (trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR,
+      trace_state VARCHAR, name VARCHAR, kind UTINYINT, service VARCHAR, start_ns BIGINT, end_ns BIGINT,
+      duration_ns BIGINT, status_code UTINYINT, status_message VARCHAR, attributes JSON, resource JSON,
+      scope_name VARCHAR, events JSON, links JSON, ingested_ns BIGINT)`);
+    await conn.run(
+      `INSERT INTO spans VALUES ('ffeeddccbbaa99887766554433221100', '0102030405060708', '', '', 'old', 1,
+       'svc', 1, 2, 1, 0, '', '{}', '{}', '', '[]', '[]', 1)`,
+    );
+    conn.closeSync();
+    raw.closeSync();
+
+    const upgraded = await TelemetryStore.open(path);
+    await upgraded.insertSpans([span(0)]);
+    const rows = await upgraded.query<{ name: string; trace_key: bigint }>(
+      'SELECT name, trace_key FROM spans ORDER BY ingested_ns',
+    );
+    expect(rows[0]).toEqual({ name: 'old', trace_key: 0xffeeddccbbaa9988n });
+    expect(rows[1]!.trace_key).toBe(BigInt(`0x${span(0).traceId.slice(0, 16)}`));
+    await upgraded.close();
   });
 
   it('close() waits for queries in flight', async () => {

@@ -10,7 +10,7 @@ import {
   listValue,
   UBIGINT,
 } from '@duckdb/node-api';
-import { createTableAs, SCHEMA_DDL, TABLES, type TableName } from './schema.js';
+import { createTableAs, SCHEMA_DDL, TABLES, type TableName, traceKeyOf } from './schema.js';
 import type { LogRow, MetricPointRow, RowCounts, SpanRow, StoreOptions, WriteMode } from './types.js';
 
 const DOUBLE_LIST = LIST(DOUBLE);
@@ -24,7 +24,7 @@ const INSERT_CHUNK_ROWS = 256;
  * form (`[1,2]`) and are cast in SQL, because an empty list has no bindable element type.
  */
 const ROW_PLACEHOLDERS: Record<TableName, string> = {
-  spans: `(${Array.from({ length: 18 }, () => '?').join(',')})`,
+  spans: `(${Array.from({ length: 19 }, () => '?').join(',')})`,
   logs: `(${Array.from({ length: 13 }, () => '?').join(',')})`,
   metric_points: `(${[
     ...Array.from({ length: 17 }, () => '?'),
@@ -505,6 +505,7 @@ function appendSpan(a: DuckDBAppender, r: SpanRow, ingestedNs: bigint): void {
   a.appendVarchar(r.events);
   a.appendVarchar(r.links);
   a.appendBigInt(ingestedNs);
+  a.appendUBigInt(traceKeyOf(r.traceId));
 }
 
 function spanValues(r: SpanRow, ingestedNs: bigint, out: DuckDBValue[]): void {
@@ -527,6 +528,7 @@ function spanValues(r: SpanRow, ingestedNs: bigint, out: DuckDBValue[]): void {
     r.events,
     r.links,
     ingestedNs,
+    traceKeyOf(r.traceId),
   );
 }
 

@@ -146,8 +146,13 @@ export const api = {
       tracesResponseSchema,
       signal,
     ),
-  trace: (traceId: string, signal?: AbortSignal) =>
-    getJson(`/api/traces/${enc(traceId)}`, traceResponseSchema, signal),
+  /** `hint`: a window the trace's spans start in (see TRACE_HINT_MARGIN_MS); narrows the scan. */
+  trace: (traceId: string, hint: { startMs: number; endMs: number } | undefined, signal?: AbortSignal) =>
+    getJson(
+      `/api/traces/${enc(traceId)}${toSearch({ start: hint?.startMs, end: hint?.endMs })}`,
+      traceResponseSchema,
+      signal,
+    ),
   logs: (w: TimeWindow, q: LogQuery, signal?: AbortSignal) =>
     getJson(
       `/api/logs${toSearch({ ...windowParams(w), ...logQueryParams(q), limit: q.limit })}`,

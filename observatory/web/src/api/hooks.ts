@@ -69,10 +69,10 @@ export function useTraces(query: TraceQuery, enabled = true) {
   });
 }
 
-export function useTrace(traceId: string) {
+export function useTrace(traceId: string, hint?: { startMs: number; endMs: number }) {
   return useQuery({
-    queryKey: ['trace', traceId],
-    queryFn: ({ signal }) => api.trace(traceId, signal),
+    queryKey: ['trace', traceId, hint?.startMs, hint?.endMs],
+    queryFn: ({ signal }) => api.trace(traceId, hint, signal),
     staleTime: 10_000,
   });
 }

@@ -3,6 +3,7 @@ import { useTraces } from '../api/hooks.js';
 import type { TraceSummary } from '../api/schemas.js';
 import { formatClock, formatDurationMs, shortId } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
+import { traceHref } from '../lib/url.js';
 import { useServiceColors } from '../lib/useServiceColors.js';
 import { Link } from './Link.js';
 import { QueryView } from './States.js';
@@ -45,7 +46,7 @@ export function TraceRows({ traces, compact }: { traces: TraceSummary[]; compact
             data-trace-id={t.traceId}
             onClick={(e) => {
               if ((e.target as HTMLElement).closest('a')) return;
-              navigate(`/traces/${t.traceId}`);
+              navigate(traceHref(t.traceId, t.startTimeMs));
             }}
           >
             <td className="mono nowrap">{formatClock(t.startTimeMs)}</td>
@@ -79,7 +80,7 @@ export function TraceRows({ traces, compact }: { traces: TraceSummary[]; compact
               </td>
             )}
             <td className="mono">
-              <Link to={`/traces/${t.traceId}`}>{shortId(t.traceId, 12)}</Link>
+              <Link to={traceHref(t.traceId, t.startTimeMs)}>{shortId(t.traceId, 12)}</Link>
             </td>
           </tr>
         ))}

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { carryGlobals, href, matchPath, updateSearch } from './url.js';
+import {
+  carryGlobals,
+  href,
+  matchPath,
+  TRACE_HINT_MARGIN_MS,
+  traceHintWindow,
+  traceHref,
+  updateSearch,
+} from './url.js';
 
 describe('matchPath', () => {
   it('matches static and parameter segments', () => {
@@ -52,5 +60,27 @@ describe('updateSearch and href', () => {
       '/traces?service=order&limit=20&attr=a%3Db',
     );
     expect(href('/logs')).toBe('/logs');
+  });
+});
+
+describe('trace links carry a moment that narrows the lookup', () => {
+  it('puts the moment in the URL as whole milliseconds, next to other parameters', () => {
+    expect(traceHref('abc')).toBe('/traces/abc');
+    expect(traceHref('abc', 1_700_000_000_123.6)).toBe('/traces/abc?at=1700000000124');
+    expect(traceHref('abc', 1_700_000_000_000, { span: 'def' })).toBe(
+      '/traces/abc?span=def&at=1700000000000',
+    );
+    expect(traceHref('abc', undefined, { span: '' })).toBe('/traces/abc');
+  });
+
+  it('turns the moment into a window of the margin on both sides, and ignores nonsense', () => {
+    expect(traceHintWindow(1_700_000_000_000)).toEqual({
+      startMs: 1_700_000_000_000 - TRACE_HINT_MARGIN_MS,
+      endMs: 1_700_000_000_000 + TRACE_HINT_MARGIN_MS,
+    });
+    expect(TRACE_HINT_MARGIN_MS).toBeGreaterThanOrEqual(10 * 60_000);
+    for (const bad of [undefined, Number.NaN, 0, -5, Number.POSITIVE_INFINITY]) {
+      expect(traceHintWindow(bad)).toBeUndefined();
+    }
   });
 });

@@ -68,6 +68,33 @@ export function updateSearch(
   return next;
 }
 
+/**
+ * How far around a known moment of a trace (`at`) its spans are looked for. The store reads only
+ * that window instead of the whole table (trace ids are random, so an unhinted lookup scans every
+ * row); spans starting outside it would be missed, so it is generous: long traces and consumers
+ * that run minutes after the request still fall inside. With no span in the window the API falls
+ * back to a full lookup.
+ */
+export const TRACE_HINT_MARGIN_MS = 15 * 60_000;
+
+/** The time window a trace page asks the API to read, from the moment in its URL. */
+export function traceHintWindow(atMs: number | undefined): { startMs: number; endMs: number } | undefined {
+  if (atMs === undefined || !Number.isFinite(atMs) || atMs <= 0) return undefined;
+  return { startMs: Math.floor(atMs - TRACE_HINT_MARGIN_MS), endMs: Math.ceil(atMs + TRACE_HINT_MARGIN_MS) };
+}
+
+/**
+ * Link to a trace page. `atMs`, a moment the trace is known to cover (a search result's start, a
+ * log record's time), goes along as `at` so the page can narrow its lookup.
+ */
+export function traceHref(
+  traceId: string,
+  atMs?: number,
+  params: Record<string, string | undefined> = {},
+): string {
+  return href(`/traces/${traceId}`, { ...params, at: atMs === undefined ? undefined : Math.round(atMs) });
+}
+
 /** Builds "path?query" from a path and parameters, leaving out empty values. */
 export function href(
   path: string,

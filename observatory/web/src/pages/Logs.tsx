@@ -7,7 +7,7 @@ import { ServiceSelect } from '../components/ServiceSelect.js';
 import { QueryView } from '../components/States.js';
 import { formatClock, severityLevel, shortId } from '../lib/format.js';
 import { useSearch } from '../lib/router.js';
-import { href } from '../lib/url.js';
+import { href, traceHref } from '../lib/url.js';
 import { useServiceColors } from '../lib/useServiceColors.js';
 import { useTitle } from '../lib/useTitle.js';
 import { AttributeTable } from '../trace/SpanDetails.js';
@@ -315,7 +315,7 @@ function LogRow({
         <td className="mono nowrap">
           {log.traceId ? (
             <Link
-              to={href(`/traces/${log.traceId}`, { span: log.spanId || undefined })}
+              to={traceHref(log.traceId, log.timeMs, { span: log.spanId || undefined })}
               title="open the trace"
             >
               {shortId(log.traceId, 10)}

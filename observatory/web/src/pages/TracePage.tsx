@@ -7,7 +7,7 @@ import { Empty, ErrorState, Loading } from '../components/States.js';
 import { formatClock, formatDurationMs, plural } from '../lib/format.js';
 import { useSearch } from '../lib/router.js';
 import { nanoDiffMs } from '../lib/time.js';
-import { href } from '../lib/url.js';
+import { href, traceHintWindow } from '../lib/url.js';
 import { useServiceColors } from '../lib/useServiceColors.js';
 import { useTitle } from '../lib/useTitle.js';
 import { scrollToReveal, visibleRange } from '../lib/virtual.js';
@@ -30,7 +30,9 @@ const ROW_HEIGHT = 28;
 
 export function TracePage({ traceId }: { traceId: string }) {
   useTitle(`Trace ${traceId.slice(0, 8)}`);
-  const trace = useTrace(traceId);
+  const [search] = useSearch();
+  const at = search.get('at');
+  const trace = useTrace(traceId, traceHintWindow(at === null ? undefined : Number(at)));
   if (trace.isPending) return <Loading label="Loading trace…" />;
   if (trace.error) {
     if (trace.error instanceof ApiError && trace.error.status === 404) {

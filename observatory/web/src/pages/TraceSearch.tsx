@@ -9,6 +9,7 @@ import { TraceRows } from '../components/TraceTable.js';
 import { formatDurationMs } from '../lib/format.js';
 import { navigate, useSearch } from '../lib/router.js';
 import { useTime } from '../lib/timeContext.js';
+import { traceHref } from '../lib/url.js';
 import { useServiceColors } from '../lib/useServiceColors.js';
 import { useTitle } from '../lib/useTitle.js';
 
@@ -186,7 +187,9 @@ export function TraceSearchPage() {
                   label: `${t.rootService} ${t.rootName} · ${formatDurationMs(t.durationMs)}`,
                 }))}
                 formatValue={formatDurationMs}
-                onPointClick={(id) => navigate(`/traces/${id}`)}
+                onPointClick={(id) =>
+                  navigate(traceHref(id, d.traces.find((t) => t.traceId === id)?.startTimeMs))
+                }
               />
             </section>
             <section className="card">
