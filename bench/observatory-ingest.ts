@@ -351,6 +351,8 @@ interface PhaseResult {
   wallSeconds: number;
   itemsPerSecond: number;
   serverCpuSeconds: number;
+  /** Of it, spent after the phase while stopping: the final checkpoint. */
+  shutdownCpuSeconds: number;
   itemsPerCpuSecond: number;
   /** CPU of the observatory's JS (main) thread alone: decoding, converting, appending. */
   mainThreadCpuSeconds: number;
