@@ -463,11 +463,11 @@ for (const spans of sizes) {
     `${r.spans.toLocaleString('en')} spans (${r.traces.toLocaleString('en')} traces over ${r.hours} h, ${(r.fileBytes / 2 ** 20).toFixed(0)} MiB, ${gen})`,
   );
   console.log(
-    `  ${'case'.padEnd(30)} ${'n'.padStart(4)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'mean'.padStart(8)} ${'max'.padStart(8)} ${'items'.padStart(6)}`,
+    `  ${'case'.padEnd(36)} ${'n'.padStart(4)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'mean'.padStart(8)} ${'max'.padStart(8)} ${'items'.padStart(6)}`,
   );
   for (const c of r.cases) {
     console.log(
-      `  ${c.name.padEnd(30)} ${String(c.queries).padStart(4)} ${c.p50Ms.toFixed(1).padStart(8)} ${c.p99Ms.toFixed(1).padStart(8)} ${c.meanMs.toFixed(1).padStart(8)} ${c.maxMs.toFixed(1).padStart(8)} ${String(c.meanItems).padStart(6)}`,
+      `  ${c.name.padEnd(36)} ${String(c.queries).padStart(4)} ${c.p50Ms.toFixed(1).padStart(8)} ${c.p99Ms.toFixed(1).padStart(8)} ${c.meanMs.toFixed(1).padStart(8)} ${c.maxMs.toFixed(1).padStart(8)} ${String(c.meanItems).padStart(6)}`,
     );
   }
   console.log('');
