@@ -48,9 +48,23 @@ const INT64_MAX = 0x7fff_ffff_ffff_ffffn;
 const TWO_32 = 0x1_0000_0000n;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
-const MAX_ANY_VALUE_DEPTH = 32;
+/** AnyValue arrays/kvlists nested deeper than this make the request invalid. */
+export const MAX_ANY_VALUE_DEPTH = 32;
 /** Per-row overhead added to string lengths when estimating queued bytes. */
-const ROW_OVERHEAD_BYTES = 200;
+export const ROW_OVERHEAD_BYTES = 200;
+/** `service` of rows whose resource has no (non-empty string) `service.name`. */
+export const UNKNOWN_SERVICE = 'unknown_service';
+
+/** Reasons for per-item rejections (partial success), shared with the fused decoder (proto-rows.ts). */
+export const REJECT = {
+  emptyTraceId: 'span with empty or all-zero traceId',
+  emptySpanId: 'span with empty or all-zero spanId',
+  unknownKind: (kind: number) => `span with unknown kind ${kind}`,
+  unknownStatusCode: (code: number) => `span with unknown status code ${code}`,
+  spanTimestamp: 'span timestamp beyond int64 nanoseconds',
+  severity: (n: number) => `log record with severityNumber ${n} outside 0..24`,
+  logTimestamp: 'log record timestamp beyond int64 nanoseconds',
+} as const;
 
 const EMPTY_KVS: KeyValueMsg[] = [];
 
@@ -156,7 +170,12 @@ function idHex(b: Uint8Array | null | undefined, bytes: 8 | 16): string | null {
 }
 
 function badId(bytes: 8 | 16, got: Uint8Array, field: string): OtlpInvalidError {
-  return new OtlpInvalidError(`must be ${bytes} bytes (${bytes * 2} hex digits), got ${got.length}`, field);
+  return badIdLength(bytes, got.length, field);
+}
+
+/** The error for an id of `length` bytes where `bytes` are required. */
+export function badIdLength(bytes: 8 | 16, length: number, field: string): OtlpInvalidError {
+  return new OtlpInvalidError(`must be ${bytes} bytes (${bytes * 2} hex digits), got ${length}`, field);
 }
 
 interface ResourceInfo {
@@ -166,7 +185,7 @@ interface ResourceInfo {
 
 function resourceInfo(resource: ResourceMsg | null | undefined, path: string): ResourceInfo {
   const attrs = resource?.attributes ?? EMPTY_KVS;
-  let service = 'unknown_service';
+  let service = UNKNOWN_SERVICE;
   for (const kv of attrs) {
     if (kv.key === 'service.name' && kv.value?.stringValue) {
       service = kv.value.stringValue;
@@ -176,7 +195,7 @@ function resourceInfo(resource: ResourceMsg | null | undefined, path: string): R
 }
 
 /** Collects reasons for rejected items into one partial-success message. */
-class Rejections {
+export class Rejections {
   count = 0;
   private readonly reasons = new Map<string, number>();
 
@@ -253,27 +272,27 @@ export function convertTraces(req: ExportTraceRequest): Converted {
           throw badId(8, s.parentSpanId, `${at}.parentSpanId`);
         }
         if (traceId === '' || traceId === ZERO_TRACE_ID) {
-          rejections.add('span with empty or all-zero traceId');
+          rejections.add(REJECT.emptyTraceId);
           continue;
         }
         if (spanId === '' || spanId === ZERO_SPAN_ID) {
-          rejections.add('span with empty or all-zero spanId');
+          rejections.add(REJECT.emptySpanId);
           continue;
         }
         const kind = s.kind ?? 0;
         if (kind < 0 || kind > 5) {
-          rejections.add(`span with unknown kind ${kind}`);
+          rejections.add(REJECT.unknownKind(kind));
           continue;
         }
         const statusCode = s.status?.code ?? 0;
         if (statusCode < 0 || statusCode > 2) {
-          rejections.add(`span with unknown status code ${statusCode}`);
+          rejections.add(REJECT.unknownStatusCode(statusCode));
           continue;
         }
         const startNs = timeNs(s.startTimeUnixNano);
         const endNs = timeNs(s.endTimeUnixNano);
         if (startNs === null || endNs === null) {
-          rejections.add('span timestamp beyond int64 nanoseconds');
+          rejections.add(REJECT.spanTimestamp);
           continue;
         }
         const attributes = attributesJson(s.attributes, attrPath);
@@ -350,13 +369,13 @@ export function convertLogs(req: ExportLogsRequest, nowNs: () => bigint = defaul
         if (spanId === ZERO_SPAN_ID) spanId = '';
         const severityNumber = r.severityNumber ?? 0;
         if (severityNumber < 0 || severityNumber > 24) {
-          rejections.add(`log record with severityNumber ${severityNumber} outside 0..24`);
+          rejections.add(REJECT.severity(severityNumber));
           continue;
         }
         const time = timeNs(r.timeUnixNano);
         const observed = timeNs(r.observedTimeUnixNano);
         if (time === null || observed === null) {
-          rejections.add('log record timestamp beyond int64 nanoseconds');
+          rejections.add(REJECT.logTimestamp);
           continue;
         }
         // Per the logs data model: no observed time → the receiver's; no event time → observed.
@@ -394,7 +413,8 @@ export function convertLogs(req: ExportLogsRequest, nowNs: () => bigint = defaul
   };
 }
 
-function defaultNowNs(): bigint {
+/** The receiver's clock in unix nanoseconds (a log record's observed time when it has none). */
+export function defaultNowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
