@@ -2,13 +2,8 @@ import type { SelfStats, Signal } from '../self/self-stats.js';
 import type { WriteQueue } from '../store/write-queue.js';
 import { type Converted, convertLogs, convertMetrics, convertTraces, OtlpInvalidError } from './convert.js';
 import { decodeLogsJson, decodeMetricsJson, decodeTraceJson } from './otlp-json.js';
-import {
-  decodeLogsRequest,
-  decodeMetricsRequest,
-  decodeTraceRequest,
-  type PartialSuccess,
-  type SignalPath,
-} from './proto.js';
+import { decodeMetricsRequest, type PartialSuccess, type SignalPath } from './proto.js';
+import { logRowsFromProtobuf, traceRowsFromProtobuf } from './proto-rows.js';
 
 export type Encoding = 'protobuf' | 'json';
 
@@ -39,13 +34,17 @@ export interface PipelineOptions {
   retryAfterSeconds: number;
 }
 
+/**
+ * Protobuf traces and logs are read straight into rows (proto-rows.ts: no message objects; same
+ * rows as protobufjs + convert.ts, which metrics, low in volume, still use).
+ */
 function decodeAndConvert(signal: SignalPath, encoding: Encoding, body: Buffer): Converted {
   if (encoding === 'protobuf') {
     switch (signal) {
       case 'traces':
-        return convertTraces(decodeTraceRequest(body));
+        return traceRowsFromProtobuf(body);
       case 'logs':
-        return convertLogs(decodeLogsRequest(body));
+        return logRowsFromProtobuf(body);
       case 'metrics':
         return convertMetrics(decodeMetricsRequest(body));
     }
