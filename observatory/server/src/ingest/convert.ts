@@ -51,9 +51,27 @@ const ZERO_SPAN_ID = '0'.repeat(16);
 /** AnyValue arrays/kvlists nested deeper than this make the request invalid. */
 export const MAX_ANY_VALUE_DEPTH = 32;
 /** Per-row overhead added to string lengths when estimating queued bytes. */
-export const ROW_OVERHEAD_BYTES = 200;
+const ROW_OVERHEAD_BYTES = 200;
 /** `service` of rows whose resource has no (non-empty string) `service.name`. */
 export const UNKNOWN_SERVICE = 'unknown_service';
+
+/** A span row's share of `RowBatch.approxBytes` (its resource's JSON is counted once per resource). */
+export function spanRowBytes(row: SpanRow): number {
+  return (
+    ROW_OVERHEAD_BYTES +
+    row.attributes.length +
+    row.events.length +
+    row.links.length +
+    row.name.length +
+    row.statusMessage.length +
+    row.traceState.length
+  );
+}
+
+/** A log row's share of `RowBatch.approxBytes` (its resource's JSON is counted once per resource). */
+export function logRowBytes(row: LogRow): number {
+  return ROW_OVERHEAD_BYTES + row.body.length + row.attributes.length + row.severityText.length;
+}
 
 /** Reasons for per-item rejections (partial success), shared with the fused decoder (proto-rows.ts). */
 export const REJECT = {
@@ -302,7 +320,7 @@ export function convertTraces(req: ExportTraceRequest): Converted {
         const name = s.name ?? '';
         const statusMessage = s.status?.message ?? '';
         const traceState = s.traceState ?? '';
-        rows.push({
+        const row: SpanRow = {
           traceId,
           spanId,
           parentSpanId,
@@ -320,15 +338,9 @@ export function convertTraces(req: ExportTraceRequest): Converted {
           scopeName,
           events,
           links,
-        });
-        bytes +=
-          ROW_OVERHEAD_BYTES +
-          attributes.length +
-          events.length +
-          links.length +
-          name.length +
-          statusMessage.length +
-          traceState.length;
+        };
+        rows.push(row);
+        bytes += spanRowBytes(row);
       }
     }
   }
@@ -387,7 +399,7 @@ export function convertLogs(req: ExportLogsRequest, nowNs: () => bigint = defaul
         else if (body) bodyText = anyValueJson(body, `${base}.scopeLogs[${j}].logRecords[${k}].body`, 0);
         const attributes = attributesJson(r.attributes, attrPath);
         const severityText = r.severityText ?? '';
-        rows.push({
+        const row: LogRow = {
           timeNs: time === 0n ? observedNs : time,
           observedNs,
           severityNumber,
@@ -400,8 +412,9 @@ export function convertLogs(req: ExportLogsRequest, nowNs: () => bigint = defaul
           resource: res.json,
           scopeName,
           eventName: r.eventName ?? '',
-        });
-        bytes += ROW_OVERHEAD_BYTES + bodyText.length + attributes.length + severityText.length;
+        };
+        rows.push(row);
+        bytes += logRowBytes(row);
       }
     }
   }

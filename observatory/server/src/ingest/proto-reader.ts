@@ -214,6 +214,21 @@ export class WireReader {
     return contentEnd;
   }
 
+  /** Reads a length-delimited field's content in place: returns where it starts, leaves `pos` at its end. */
+  bytes(end: number): number {
+    const contentEnd = this.delimited(end);
+    const start = this.pos;
+    this.pos = contentEnd;
+    return start;
+  }
+
+  /** `bytes` for a `string` field: its content must be UTF-8 (checked). */
+  string(end: number): number {
+    const start = this.bytes(end);
+    checkUtf8(this.buf, start, this.pos);
+    return start;
+  }
+
   /** Position of a fixed64 value, advancing past it. */
   fixed64(end: number): number {
     const pos = this.pos;

@@ -1,13 +1,15 @@
 import type { LogRow, SpanRow } from '../store/types.js';
+import type { RowBatch } from '../store/write-queue.js';
 import {
   badIdLength,
   type Converted,
   defaultNowNs,
+  logRowBytes,
   MAX_ANY_VALUE_DEPTH,
   OtlpInvalidError,
   REJECT,
   Rejections,
-  ROW_OVERHEAD_BYTES,
+  spanRowBytes,
   UNKNOWN_SERVICE,
 } from './convert.js';
 import {
@@ -56,9 +58,6 @@ import {
  *   message may name another problem than the reference's (which decodes everything before
  *   converting), e.g. a wrong id length before a truncation further on.
  */
-
-const TRACE_REQUEST = 'ExportTraceServiceRequest';
-const LOGS_REQUEST = 'ExportLogsServiceRequest';
 
 /**
  * Nesting limit (messages deep, the request being 0) for parts that are only validated, not
@@ -249,6 +248,19 @@ for (let b = 0; b < 0x20; b++) NEEDS_ESCAPE[b] = 1;
 NEEDS_ESCAPE[QUOTE] = 1;
 NEEDS_ESCAPE[BACKSLASH] = 1;
 
+/** Of those, the ones JSON.stringify writes as '\' and a character: that character; 0 for \u00XX. */
+const SHORT_ESCAPE = new Uint8Array(256);
+const SHORT_ESCAPES = [
+  [QUOTE, '"'],
+  [BACKSLASH, '\\'],
+  [0x08, 'b'],
+  [0x09, 't'],
+  [0x0a, 'n'],
+  [0x0c, 'f'],
+  [0x0d, 'r'],
+] as const;
+for (const [b, c] of SHORT_ESCAPES) SHORT_ESCAPE[b] = c.charCodeAt(0);
+
 const HEX_DIGITS = ascii('0123456789abcdef');
 const BASE64_DIGITS = ascii('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
 
@@ -284,32 +296,14 @@ function writeJsonString(r: WireReader, s: number, e: number): void {
     o = out;
     p = op;
     o[p++] = BACKSLASH;
-    switch (b) {
-      case QUOTE:
-      case BACKSLASH:
-        o[p++] = b;
-        break;
-      case 0x08:
-        o[p++] = 0x62; // b
-        break;
-      case 0x09:
-        o[p++] = 0x74; // t
-        break;
-      case 0x0a:
-        o[p++] = 0x6e; // n
-        break;
-      case 0x0c:
-        o[p++] = 0x66; // f
-        break;
-      case 0x0d:
-        o[p++] = 0x72; // r
-        break;
-      default:
-        o[p++] = 0x75; // u00XX, lowercase hex like JSON.stringify
-        o[p++] = 0x30;
-        o[p++] = 0x30;
-        o[p++] = HEX_DIGITS[b >> 4]!;
-        o[p++] = HEX_DIGITS[b & 15]!;
+    const c = SHORT_ESCAPE[b]!;
+    if (c !== 0) o[p++] = c;
+    else {
+      o[p++] = 0x75; // u00XX, lowercase hex like JSON.stringify
+      o[p++] = 0x30;
+      o[p++] = 0x30;
+      o[p++] = HEX_DIGITS[b >> 4]!;
+      o[p++] = HEX_DIGITS[b & 15]!;
     }
   }
   o[p++] = QUOTE;
@@ -612,11 +606,10 @@ function writeKeyValue(
   while (r.pos < e) {
     const t = r.tag(e);
     if (t === TAG_1_LEN) {
-      const end = r.delimited(e);
+      const start = r.bytes(e);
       if (keyEnd > keyStart) checkUtf8(buf, keyStart, keyEnd); // overwritten: still must be UTF-8
-      keyStart = r.pos;
-      keyEnd = end;
-      r.pos = end;
+      keyStart = start;
+      keyEnd = r.pos;
     } else if (t === TAG_2_LEN) {
       const end = r.delimited(e);
       if (valueStart < 0) {
@@ -837,11 +830,8 @@ function validateKeyValue(r: WireReader, s: number, e: number, q: number): void 
   r.pos = s;
   while (r.pos < e) {
     const t = r.tag(e);
-    if (t === TAG_1_LEN) {
-      const end = r.delimited(e);
-      checkUtf8(r.buf, r.pos, end);
-      r.pos = end;
-    } else if (t === TAG_2_LEN) {
+    if (t === TAG_1_LEN) r.string(e);
+    else if (t === TAG_2_LEN) {
       const end = r.delimited(e);
       validateAnyValue(r, r.pos, end, q + 1);
       r.pos = end;
@@ -855,12 +845,9 @@ function validateAnyValue(r: WireReader, s: number, e: number, q: number): void 
   while (r.pos < e) {
     const t = r.tag(e);
     switch (t) {
-      case TAG_1_LEN: {
-        const end = r.delimited(e);
-        checkUtf8(r.buf, r.pos, end);
-        r.pos = end;
+      case TAG_1_LEN:
+        r.string(e);
         break;
-      }
       case TAG_2_VARINT:
       case TAG_3_VARINT:
         r.varint(e);
@@ -921,10 +908,10 @@ function validateEventOrLink(r: WireReader, s: number, e: number, fields: Uint8A
   r.pos = s;
   while (r.pos < e) {
     const t = r.tag(e);
-    if (t === stringTag || t === attributesTag) {
+    if (t === stringTag) r.string(e);
+    else if (t === attributesTag) {
       const end = r.delimited(e);
-      if (t === stringTag) checkUtf8(r.buf, r.pos, end);
-      else validateKeyValue(r, r.pos, end, 5);
+      validateKeyValue(r, r.pos, end, 5);
       r.pos = end;
     } else if (isEvent && t === TAG_1_FIXED64) r.fixed64(e);
     else if (!isEvent && (t === TAG_1_LEN || t === TAG_2_LEN)) r.pos = r.delimited(e);
@@ -987,20 +974,34 @@ function readScope(r: WireReader, s: number, e: number): void {
   r.pos = s;
   while (r.pos < e) {
     const t = r.tag(e);
-    if (t === TAG_1_LEN || t === TAG_2_LEN) {
-      const end = r.delimited(e);
-      checkUtf8(r.buf, r.pos, end);
-      if (t === TAG_1_LEN) {
-        scopeNameStart = r.pos;
-        scopeNameEnd = end;
-      }
-      r.pos = end;
-    } else if (t === TAG_3_LEN) {
+    if (t === TAG_1_LEN) {
+      scopeNameStart = r.string(e);
+      scopeNameEnd = r.pos;
+    } else if (t === TAG_2_LEN) r.string(e);
+    else if (t === TAG_3_LEN) {
       const end = r.delimited(e);
       validateKeyValue(r, r.pos, end, 4);
       r.pos = end;
     } else r.other(t, S_SCOPE, e);
   }
+}
+
+/**
+ * Throws convert.ts's error for the first id (trace, span, parent span) whose length in bytes is
+ * neither 0 (absent) nor 16 for a trace id, 8 for a span id; the ids are those of `${path}[${i}]`.
+ */
+function checkIdLengths(
+  traceIdLength: number,
+  spanIdLength: number,
+  parentLength: number,
+  path: string,
+  i: number,
+): void {
+  if (traceIdLength !== 0 && traceIdLength !== 16)
+    throw badIdLength(16, traceIdLength, `${path}[${i}].traceId`);
+  if (spanIdLength !== 0 && spanIdLength !== 8) throw badIdLength(8, spanIdLength, `${path}[${i}].spanId`);
+  if (parentLength !== 0 && parentLength !== 8)
+    throw badIdLength(8, parentLength, `${path}[${i}].parentSpanId`);
 }
 
 function isZero(b: Buffer, s: number, e: number): boolean {
@@ -1009,7 +1010,8 @@ function isZero(b: Buffer, s: number, e: number): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Traces
+// The envelope, walked the same way for both signals: request → ResourceSpans / ResourceLogs →
+// ScopeSpans / ScopeLogs → spans / log records, with the totals and the `Converted` around them.
 
 interface Totals {
   rejections: Rejections;
@@ -1017,11 +1019,42 @@ interface Totals {
   items: number;
 }
 
-/** Rows of an OTLP ExportTraceServiceRequest in protobuf; see the module comment. */
-export function traceRowsFromProtobuf(buf: Uint8Array): Converted {
+/** What the items of one ScopeSpans / ScopeLogs share. */
+interface ItemContext {
+  /** Their path in errors, without the index: `resourceSpans[0].scopeSpans[1].spans`. */
+  path: string;
+  res: ResourceInfo;
+  scopeName: string;
+  /** convert.ts's path for errors in their attributes: `resourceSpans[0].scopeSpans[].spans[].attributes`. */
+  attrPath: string;
+}
+
+/** What differs between the signals' walks. */
+interface Signal<Row, T extends Totals> {
+  /** The request's message name, for errors. */
+  request: string;
+  /** The envelope's field names, for paths in errors: `resourceSpans`, `scopeSpans`, `spans`. */
+  resources: string;
+  scopes: string;
+  items: string;
+  /** What the items are called in the rejections' message. */
+  noun: string;
+  /** Decodes item `k` at [s, e): its row, or null when it is rejected (counted in `totals`). */
+  item: (r: WireReader, s: number, e: number, ctx: ItemContext, k: number, totals: T) => Row | null;
+  /** Marks (`rowMarks`) per row. */
+  marks: number;
+  /** Fills in the string columns of a row (its marks from `m`) from the request's text; returns its approxBytes. */
+  fill: (row: Row, text: string, m: number) => number;
+  batch: (rows: Row[], approxBytes: number) => RowBatch;
+}
+
+function rowsFromProtobuf<Row, T extends Totals>(
+  buf: Uint8Array,
+  signal: Signal<Row, T>,
+  totals: T,
+): Converted {
   const r = new WireReader(asBuffer(buf));
-  const rows: SpanRow[] = [];
-  const totals: Totals = { rejections: new Rejections(), bytes: 0, items: 0 };
+  const rows: Row[] = [];
   try {
     reset();
     const end = r.buf.length;
@@ -1030,22 +1063,32 @@ export function traceRowsFromProtobuf(buf: Uint8Array): Converted {
       const t = r.tag(end);
       if (t === TAG_1_LEN) {
         const e = r.delimited(end);
-        resourceSpans(r, r.pos, e, i++, rows, totals);
+        resourceItems(r, r.pos, e, i++, signal, rows, totals);
         r.pos = e;
       } else r.other(t, S_REQUEST, end);
     }
-    totals.bytes += finishSpans(rows);
+    totals.bytes += finishRows(rows, signal);
   } catch (err) {
-    throw asInvalid(err, TRACE_REQUEST);
+    throw asInvalid(err, signal.request);
   }
   return {
-    batch: { spans: rows, logs: [], metricPoints: [], approxBytes: totals.bytes },
+    batch: signal.batch(rows, totals.bytes),
     items: totals.items,
     rejected: totals.rejections.count,
-    errorMessage: totals.rejections.message('spans'),
+    errorMessage: totals.rejections.message(signal.noun),
   };
 }
 
+/** Fills in the string columns of the rows from the request's text; returns their approxBytes. */
+function finishRows<Row, T extends Totals>(rows: Row[], signal: Signal<Row, T>): number {
+  const text = utf8Slice(out, 0, op);
+  const fill = signal.fill;
+  let bytes = 0;
+  for (let i = 0, m = 0; i < rows.length; i++, m += signal.marks) bytes += fill(rows[i]!, text, m);
+  return bytes;
+}
+
+/** Clears the module's state: before each request, and after one that failed. */
 function reset(): void {
   op = 0;
   extra = 0;
@@ -1058,12 +1101,9 @@ function reset(): void {
   if (marks.length > MARKS_KEEP) marks = new Int32Array(MARKS_INITIAL);
 }
 
+/** `err` as thrown by a decoder: a WireError becomes an OtlpInvalidError naming the request. */
 function asInvalid(err: unknown, requestType: string): unknown {
-  op = 0;
-  extra = 0;
-  markTop = 0;
-  kvTop = 0;
-  captureService = false;
+  reset();
   if (err instanceof WireError) {
     return new OtlpInvalidError(`not a valid protobuf ${requestType} (${err.message})`, '');
   }
@@ -1100,34 +1140,37 @@ let firstEnd = -1;
 let firstRanges: number[] | null = null;
 let secondAt = -1;
 
-function resourceSpans(
+/** The `i`th ResourceSpans / ResourceLogs, at [s, e). */
+function resourceItems<Row, T extends Totals>(
   r: WireReader,
   s: number,
   e: number,
   i: number,
-  rows: SpanRow[],
-  totals: Totals,
+  signal: Signal<Row, T>,
+  rows: Row[],
+  totals: T,
 ): void {
   containerFields(r, s, e);
   const scopesAt = secondAt;
-  const base = `resourceSpans[${i}]`;
+  const base = `${signal.resources}[${i}]`;
   const res = resourceInfo(r, firstStart, firstEnd, firstRanges, `${base}.resource.attributes`);
   totals.bytes += res.json.length;
   if (scopesAt < 0) return;
-  const attrPath = `${base}.scopeSpans[].spans[].attributes`;
+  const attrPath = `${base}.${signal.scopes}[].${signal.items}[].attributes`;
   let j = 0;
   r.pos = scopesAt;
   while (r.pos < e) {
     const t = r.tag(e);
     if (t === TAG_2_LEN) {
       const end = r.delimited(e);
-      scopeSpans(r, r.pos, end, base, j++, res, attrPath, rows, totals);
+      scopeItems(r, r.pos, end, base, j++, res, attrPath, signal, rows, totals);
       r.pos = end;
     } else r.skip(t & 7, e);
   }
 }
 
-function scopeSpans(
+/** The `j`th ScopeSpans / ScopeLogs of the resource at `base`, at [s, e). */
+function scopeItems<Row, T extends Totals>(
   r: WireReader,
   s: number,
   e: number,
@@ -1135,12 +1178,13 @@ function scopeSpans(
   j: number,
   res: ResourceInfo,
   attrPath: string,
-  rows: SpanRow[],
-  totals: Totals,
+  signal: Signal<Row, T>,
+  rows: Row[],
+  totals: T,
 ): void {
   scopeNameStart = -1;
   scopeNameEnd = -1;
-  let spansAt = -1;
+  let itemsAt = -1;
   let count = 0;
   r.pos = s;
   while (r.pos < e) {
@@ -1151,37 +1195,59 @@ function scopeSpans(
       readScope(r, r.pos, end);
       r.pos = end;
     } else if (t === TAG_2_LEN) {
-      if (spansAt < 0) spansAt = at;
+      if (itemsAt < 0) itemsAt = at;
       count++;
       r.pos = r.delimited(e);
     } else r.other(t, S_CONTAINER, e);
   }
   totals.items += count;
-  if (spansAt < 0) return;
-  const scopeName = scopeNameStart < 0 ? '' : utf8Slice(r.buf, scopeNameStart, scopeNameEnd);
+  if (itemsAt < 0) return;
+  const ctx: ItemContext = {
+    path: `${base}.${signal.scopes}[${j}].${signal.items}`,
+    res,
+    scopeName: scopeNameStart < 0 ? '' : utf8Slice(r.buf, scopeNameStart, scopeNameEnd),
+    attrPath,
+  };
+  const item = signal.item;
   let k = 0;
-  r.pos = spansAt;
+  r.pos = itemsAt;
   while (r.pos < e) {
     const t = r.tag(e);
     if (t === TAG_2_LEN) {
       const end = r.delimited(e);
-      const row = span(r, r.pos, end, base, j, k++, res, scopeName, attrPath, totals);
+      const row = item(r, r.pos, end, ctx, k++, totals);
       if (row) rows.push(row);
       r.pos = end;
     } else r.skip(t & 7, e);
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Traces
+
+const TRACES: Signal<SpanRow, Totals> = {
+  request: 'ExportTraceServiceRequest',
+  resources: 'resourceSpans',
+  scopes: 'scopeSpans',
+  items: 'spans',
+  noun: 'spans',
+  item: span,
+  marks: SPAN_MARKS,
+  fill: fillSpan,
+  batch: (spans, approxBytes) => ({ spans, logs: [], metricPoints: [], approxBytes }),
+};
+
+/** Rows of an OTLP ExportTraceServiceRequest in protobuf; see the module comment. */
+export function traceRowsFromProtobuf(buf: Uint8Array): Converted {
+  return rowsFromProtobuf(buf, TRACES, { rejections: new Rejections(), bytes: 0, items: 0 });
+}
+
 function span(
   r: WireReader,
   s: number,
   e: number,
-  base: string,
-  j: number,
+  ctx: ItemContext,
   k: number,
-  res: ResourceInfo,
-  scopeName: string,
-  attrPath: string,
   totals: Totals,
 ): SpanRow | null {
   const buf = r.buf;
@@ -1210,31 +1276,24 @@ function span(
     const t = r.tag(e);
     switch (t) {
       case TAG_1_LEN:
-        traceIdEnd = r.delimited(e);
-        traceIdStart = r.pos;
-        r.pos = traceIdEnd;
+        traceIdStart = r.bytes(e);
+        traceIdEnd = r.pos;
         break;
       case TAG_2_LEN:
-        spanIdEnd = r.delimited(e);
-        spanIdStart = r.pos;
-        r.pos = spanIdEnd;
+        spanIdStart = r.bytes(e);
+        spanIdEnd = r.pos;
         break;
       case TAG_3_LEN:
-        traceStateEnd = r.delimited(e);
-        traceStateStart = r.pos;
-        checkUtf8(buf, traceStateStart, traceStateEnd);
-        r.pos = traceStateEnd;
+        traceStateStart = r.string(e);
+        traceStateEnd = r.pos;
         break;
       case TAG_4_LEN:
-        parentEnd = r.delimited(e);
-        parentStart = r.pos;
-        r.pos = parentEnd;
+        parentStart = r.bytes(e);
+        parentEnd = r.pos;
         break;
       case TAG_5_LEN:
-        nameEnd = r.delimited(e);
-        nameStart = r.pos;
-        checkUtf8(buf, nameStart, nameEnd);
-        r.pos = nameEnd;
+        nameStart = r.string(e);
+        nameEnd = r.pos;
         break;
       case TAG_SPAN_KIND:
         kind = r.varint(e) | 0;
@@ -1263,10 +1322,8 @@ function span(
         while (r.pos < end) {
           const st = r.tag(end);
           if (st === TAG_2_LEN) {
-            messageEnd = r.delimited(end);
-            messageStart = r.pos;
-            checkUtf8(buf, messageStart, messageEnd);
-            r.pos = messageEnd;
+            messageStart = r.string(end);
+            messageEnd = r.pos;
           } else if (st === TAG_3_VARINT) statusCode = r.varint(end) | 0;
           else r.other(st, S_STATUS, end);
         }
@@ -1280,16 +1337,7 @@ function span(
   const traceIdLength = traceIdEnd - traceIdStart;
   const spanIdLength = spanIdEnd - spanIdStart;
   const parentLength = parentEnd - parentStart;
-  if (
-    (traceIdLength !== 0 && traceIdLength !== 16) ||
-    (spanIdLength !== 0 && spanIdLength !== 8) ||
-    (parentLength !== 0 && parentLength !== 8)
-  ) {
-    const at = `${base}.scopeSpans[${j}].spans[${k}]`;
-    if (traceIdLength !== 0 && traceIdLength !== 16) throw badIdLength(16, traceIdLength, `${at}.traceId`);
-    if (spanIdLength !== 0 && spanIdLength !== 8) throw badIdLength(8, spanIdLength, `${at}.spanId`);
-    throw badIdLength(8, parentLength, `${at}.parentSpanId`);
-  }
+  checkIdLengths(traceIdLength, spanIdLength, parentLength, ctx.path, k);
   let rejected: string | null = null;
   if (traceIdLength === 0 || isZero(buf, traceIdStart, traceIdEnd)) rejected = REJECT.emptyTraceId;
   else if (spanIdLength === 0 || isZero(buf, spanIdStart, spanIdEnd)) rejected = REJECT.emptySpanId;
@@ -1311,24 +1359,24 @@ function span(
   marks[m + M_ATTRIBUTES] = -1;
   if (attributesAt >= 0) {
     marks[m + M_ATTRIBUTES] = op - extra;
-    writeObject(r, attributesAt, e, TAG_SPAN_ATTRIBUTES, 0, attrPath, null);
+    writeObject(r, attributesAt, e, TAG_SPAN_ATTRIBUTES, 0, ctx.attrPath, null);
     marks[m + M_ATTRIBUTES + 1] = op - extra;
   }
   marks[m + M_EVENTS] = -1;
   if (eventsAt >= 0) {
     marks[m + M_EVENTS] = op - extra;
-    writeEvents(r, eventsAt, e, attrPath);
+    writeList(r, eventsAt, e, TAG_SPAN_EVENTS, ctx.attrPath, writeEvent);
     marks[m + M_EVENTS + 1] = op - extra;
   }
   marks[m + M_LINKS] = -1;
   if (linksAt >= 0) {
     marks[m + M_LINKS] = op - extra;
-    writeLinks(r, linksAt, e, `${base}.scopeSpans[${j}].spans[${k}]`);
+    writeList(r, linksAt, e, TAG_SPAN_LINKS, `${ctx.path}[${k}]`, writeLink);
     marks[m + M_LINKS + 1] = op - extra;
   }
   const startNs = startAt >= 0 ? r.uint64At(startAt) : 0n;
   const endNs = endAt >= 0 ? r.uint64At(endAt) : 0n;
-  // String columns are filled in by `finishSpans`.
+  // String columns are filled in by `fillSpan`.
   return {
     traceId: hexSlice(buf, traceIdStart, traceIdEnd),
     spanId: hexSlice(buf, spanIdStart, spanIdEnd),
@@ -1336,70 +1384,61 @@ function span(
     traceState: '',
     name: '',
     kind,
-    service: res.service,
+    service: ctx.res.service,
     startNs,
     endNs,
     durationNs: endNs - startNs,
     statusCode,
     statusMessage: '',
     attributes: '',
-    resource: res.json,
-    scopeName,
+    resource: ctx.res.json,
+    scopeName: ctx.scopeName,
     events: '',
     links: '',
   };
 }
 
-/** Fills in the string columns of the rows from the request's text; returns their approxBytes. */
-function finishSpans(rows: SpanRow[]): number {
-  const text = utf8Slice(out, 0, op);
-  let bytes = 0;
-  for (let i = 0, m = 0; i < rows.length; i++, m += SPAN_MARKS) {
-    const row = rows[i]!;
-    const traceState = column(text, m + M_TRACE_STATE, '');
-    const name = column(text, m + M_NAME, '');
-    const statusMessage = column(text, m + M_STATUS_MESSAGE, '');
-    const attributes = column(text, m + M_ATTRIBUTES, '{}');
-    const events = column(text, m + M_EVENTS, '[]');
-    const links = column(text, m + M_LINKS, '[]');
-    row.traceState = traceState;
-    row.name = name;
-    row.statusMessage = statusMessage;
-    row.attributes = attributes;
-    row.events = events;
-    row.links = links;
-    bytes +=
-      ROW_OVERHEAD_BYTES +
-      attributes.length +
-      events.length +
-      links.length +
-      name.length +
-      statusMessage.length +
-      traceState.length;
-  }
-  return bytes;
+/** Fills in the string columns of a span row; see `Signal.fill`. */
+function fillSpan(row: SpanRow, text: string, m: number): number {
+  row.traceState = column(text, m + M_TRACE_STATE, '');
+  row.name = column(text, m + M_NAME, '');
+  row.statusMessage = column(text, m + M_STATUS_MESSAGE, '');
+  row.attributes = column(text, m + M_ATTRIBUTES, '{}');
+  row.events = column(text, m + M_EVENTS, '[]');
+  row.links = column(text, m + M_LINKS, '[]');
+  return spanRowBytes(row);
 }
 
-/** Writes the span's events (fields 11 from `from`) as convert.ts's eventsJson text. */
-function writeEvents(r: WireReader, from: number, e: number, path: string): void {
+/**
+ * Writes the span's fields `tag` from `from` (its events or links) as a JSON array: each by
+ * `write`, given `path` and its index (convert.ts's eventsJson / linksJson text).
+ */
+function writeList(
+  r: WireReader,
+  from: number,
+  e: number,
+  tag: number,
+  path: string,
+  write: (r: WireReader, s: number, e: number, path: string, i: number) => void,
+): void {
   putByte(0x5b); // [
-  let first = true;
+  let i = 0;
   r.pos = from;
   while (r.pos < e) {
     const t = r.tag(e);
-    if (t !== TAG_SPAN_EVENTS) {
+    if (t !== tag) {
       r.skip(t & 7, e);
       continue;
     }
     const end = r.delimited(e);
-    if (!first) putByte(COMMA);
-    first = false;
-    writeEvent(r, r.pos, end, path);
+    if (i > 0) putByte(COMMA);
+    write(r, r.pos, end, path, i++);
     r.pos = end;
   }
   putByte(0x5d); // ]
 }
 
+/** An Event; `path` is its span's attribute path (convert.ts's, for errors in its attributes). */
 function writeEvent(r: WireReader, s: number, e: number, path: string): void {
   let timeAt = -1;
   let nameStart = 0;
@@ -1411,10 +1450,8 @@ function writeEvent(r: WireReader, s: number, e: number, path: string): void {
     const t = r.tag(e);
     if (t === TAG_1_FIXED64) timeAt = r.fixed64(e);
     else if (t === TAG_2_LEN) {
-      nameEnd = r.delimited(e);
-      nameStart = r.pos;
-      checkUtf8(r.buf, nameStart, nameEnd);
-      r.pos = nameEnd;
+      nameStart = r.string(e);
+      nameEnd = r.pos;
     } else if (t === TAG_3_LEN) {
       if (attributesAt < 0) attributesAt = at;
       r.pos = r.delimited(e);
@@ -1430,24 +1467,7 @@ function writeEvent(r: WireReader, s: number, e: number, path: string): void {
   putByte(0x7d); // }
 }
 
-/** Writes the span's links (fields 13 from `from`) as convert.ts's linksJson text; `at` is the span's path. */
-function writeLinks(r: WireReader, from: number, e: number, at: string): void {
-  putByte(0x5b); // [
-  let l = 0;
-  r.pos = from;
-  while (r.pos < e) {
-    const t = r.tag(e);
-    if (t !== TAG_SPAN_LINKS) {
-      r.skip(t & 7, e);
-      continue;
-    }
-    const end = r.delimited(e);
-    writeLink(r, r.pos, end, at, l++);
-    r.pos = end;
-  }
-  putByte(0x5d); // ]
-}
-
+/** The `l`th Link of the span at `at`. */
 function writeLink(r: WireReader, s: number, e: number, at: string, l: number): void {
   let traceIdStart = 0;
   let traceIdEnd = 0;
@@ -1461,18 +1481,14 @@ function writeLink(r: WireReader, s: number, e: number, at: string, l: number): 
     const fieldAt = r.pos;
     const t = r.tag(e);
     if (t === TAG_1_LEN) {
-      traceIdEnd = r.delimited(e);
-      traceIdStart = r.pos;
-      r.pos = traceIdEnd;
+      traceIdStart = r.bytes(e);
+      traceIdEnd = r.pos;
     } else if (t === TAG_2_LEN) {
-      spanIdEnd = r.delimited(e);
-      spanIdStart = r.pos;
-      r.pos = spanIdEnd;
+      spanIdStart = r.bytes(e);
+      spanIdEnd = r.pos;
     } else if (t === TAG_3_LEN) {
-      stateEnd = r.delimited(e);
-      stateStart = r.pos;
-      checkUtf8(r.buf, stateStart, stateEnd);
-      r.pos = stateEnd;
+      stateStart = r.string(e);
+      stateEnd = r.pos;
     } else if (t === TAG_4_LEN) {
       if (attributesAt < 0) attributesAt = fieldAt;
       r.pos = r.delimited(e);
@@ -1480,12 +1496,7 @@ function writeLink(r: WireReader, s: number, e: number, at: string, l: number): 
   }
   const traceIdLength = traceIdEnd - traceIdStart;
   const spanIdLength = spanIdEnd - spanIdStart;
-  if (traceIdLength !== 0 && traceIdLength !== 16) {
-    throw badIdLength(16, traceIdLength, `${at}.links[${l}].traceId`);
-  }
-  if (spanIdLength !== 0 && spanIdLength !== 8)
-    throw badIdLength(8, spanIdLength, `${at}.links[${l}].spanId`);
-  if (l > 0) putByte(COMMA);
+  checkIdLengths(traceIdLength, spanIdLength, 0, `${at}.links`, l);
   putBytes(LINK_TRACE_ID);
   writeHex(r.buf, traceIdStart, traceIdEnd);
   putBytes(LINK_SPAN_ID);
@@ -1507,117 +1518,30 @@ interface LogTotals extends Totals {
   received: bigint | undefined;
 }
 
+const LOGS: Signal<LogRow, LogTotals> = {
+  request: 'ExportLogsServiceRequest',
+  resources: 'resourceLogs',
+  scopes: 'scopeLogs',
+  items: 'logRecords',
+  noun: 'log records',
+  item: logRecord,
+  marks: LOG_MARKS,
+  fill: fillLog,
+  batch: (logs, approxBytes) => ({ spans: [], logs, metricPoints: [], approxBytes }),
+};
+
 /** Rows of an OTLP ExportLogsServiceRequest in protobuf; see the module comment. */
 export function logRowsFromProtobuf(buf: Uint8Array, nowNs: () => bigint = defaultNowNs): Converted {
-  const r = new WireReader(asBuffer(buf));
-  const rows: LogRow[] = [];
   const totals: LogTotals = { rejections: new Rejections(), bytes: 0, items: 0, nowNs, received: undefined };
-  try {
-    reset();
-    const end = r.buf.length;
-    let i = 0;
-    while (r.pos < end) {
-      const t = r.tag(end);
-      if (t === TAG_1_LEN) {
-        const e = r.delimited(end);
-        resourceLogs(r, r.pos, e, i++, rows, totals);
-        r.pos = e;
-      } else r.other(t, S_REQUEST, end);
-    }
-    totals.bytes += finishLogs(rows);
-  } catch (err) {
-    throw asInvalid(err, LOGS_REQUEST);
-  }
-  return {
-    batch: { spans: [], logs: rows, metricPoints: [], approxBytes: totals.bytes },
-    items: totals.items,
-    rejected: totals.rejections.count,
-    errorMessage: totals.rejections.message('log records'),
-  };
-}
-
-function resourceLogs(
-  r: WireReader,
-  s: number,
-  e: number,
-  i: number,
-  rows: LogRow[],
-  totals: LogTotals,
-): void {
-  containerFields(r, s, e);
-  const scopesAt = secondAt;
-  const base = `resourceLogs[${i}]`;
-  const res = resourceInfo(r, firstStart, firstEnd, firstRanges, `${base}.resource.attributes`);
-  totals.bytes += res.json.length;
-  if (scopesAt < 0) return;
-  const attrPath = `${base}.scopeLogs[].logRecords[].attributes`;
-  let j = 0;
-  r.pos = scopesAt;
-  while (r.pos < e) {
-    const t = r.tag(e);
-    if (t === TAG_2_LEN) {
-      const end = r.delimited(e);
-      scopeLogs(r, r.pos, end, base, j++, res, attrPath, rows, totals);
-      r.pos = end;
-    } else r.skip(t & 7, e);
-  }
-}
-
-function scopeLogs(
-  r: WireReader,
-  s: number,
-  e: number,
-  base: string,
-  j: number,
-  res: ResourceInfo,
-  attrPath: string,
-  rows: LogRow[],
-  totals: LogTotals,
-): void {
-  scopeNameStart = -1;
-  scopeNameEnd = -1;
-  let recordsAt = -1;
-  let count = 0;
-  r.pos = s;
-  while (r.pos < e) {
-    const at = r.pos;
-    const t = r.tag(e);
-    if (t === TAG_1_LEN) {
-      const end = r.delimited(e);
-      readScope(r, r.pos, end);
-      r.pos = end;
-    } else if (t === TAG_2_LEN) {
-      if (recordsAt < 0) recordsAt = at;
-      count++;
-      r.pos = r.delimited(e);
-    } else r.other(t, S_CONTAINER, e);
-  }
-  totals.items += count;
-  if (recordsAt < 0) return;
-  const scopeName = scopeNameStart < 0 ? '' : utf8Slice(r.buf, scopeNameStart, scopeNameEnd);
-  let k = 0;
-  r.pos = recordsAt;
-  while (r.pos < e) {
-    const t = r.tag(e);
-    if (t === TAG_2_LEN) {
-      const end = r.delimited(e);
-      const row = logRecord(r, r.pos, end, base, j, k++, res, scopeName, attrPath, totals);
-      if (row) rows.push(row);
-      r.pos = end;
-    } else r.skip(t & 7, e);
-  }
+  return rowsFromProtobuf(buf, LOGS, totals);
 }
 
 function logRecord(
   r: WireReader,
   s: number,
   e: number,
-  base: string,
-  j: number,
+  ctx: ItemContext,
   k: number,
-  res: ResourceInfo,
-  scopeName: string,
-  attrPath: string,
   totals: LogTotals,
 ): LogRow | null {
   const buf = r.buf;
@@ -1651,10 +1575,8 @@ function logRecord(
         severityNumber = r.varint(e) | 0;
         break;
       case TAG_3_LEN:
-        severityTextEnd = r.delimited(e);
-        severityTextStart = r.pos;
-        checkUtf8(buf, severityTextStart, severityTextEnd);
-        r.pos = severityTextEnd;
+        severityTextStart = r.string(e);
+        severityTextEnd = r.pos;
         break;
       case TAG_5_LEN: {
         const end = r.delimited(e);
@@ -1670,20 +1592,16 @@ function logRecord(
         r.pos = r.delimited(e);
         break;
       case TAG_LOG_TRACE_ID:
-        traceIdEnd = r.delimited(e);
-        traceIdStart = r.pos;
-        r.pos = traceIdEnd;
+        traceIdStart = r.bytes(e);
+        traceIdEnd = r.pos;
         break;
       case TAG_LOG_SPAN_ID:
-        spanIdEnd = r.delimited(e);
-        spanIdStart = r.pos;
-        r.pos = spanIdEnd;
+        spanIdStart = r.bytes(e);
+        spanIdEnd = r.pos;
         break;
       case TAG_LOG_EVENT_NAME:
-        eventNameEnd = r.delimited(e);
-        eventNameStart = r.pos;
-        checkUtf8(buf, eventNameStart, eventNameEnd);
-        r.pos = eventNameEnd;
+        eventNameStart = r.string(e);
+        eventNameEnd = r.pos;
         break;
       default:
         r.other(t, S_LOG, e);
@@ -1692,12 +1610,7 @@ function logRecord(
 
   const traceIdLength = traceIdEnd - traceIdStart;
   const spanIdLength = spanIdEnd - spanIdStart;
-  if (traceIdLength !== 0 && traceIdLength !== 16) {
-    throw badIdLength(16, traceIdLength, `${base}.scopeLogs[${j}].logRecords[${k}].traceId`);
-  }
-  if (spanIdLength !== 0 && spanIdLength !== 8) {
-    throw badIdLength(8, spanIdLength, `${base}.scopeLogs[${j}].logRecords[${k}].spanId`);
-  }
+  checkIdLengths(traceIdLength, spanIdLength, 0, ctx.path, k);
   let rejected: string | null = null;
   if (severityNumber < 0 || severityNumber > 24) rejected = REJECT.severity(severityNumber);
   else if ((timeAt >= 0 && buf[timeAt + 7]! >= 0x80) || (observedAt >= 0 && buf[observedAt + 7]! >= 0x80)) {
@@ -1722,25 +1635,25 @@ function logRecord(
     const member = scanAnyValue(br, bodyRanges ? 0 : bodyStart, bodyRanges ? br.buf.length : bodyEnd, 0);
     marks[m + M_BODY] = op - extra;
     if (member === AV_STRING) writeRaw(br, avStart, avEnd);
-    else writeMember(br, member, 0, `${base}.scopeLogs[${j}].logRecords[${k}].body`);
+    else writeMember(br, member, 0, `${ctx.path}[${k}].body`);
     marks[m + M_BODY + 1] = op - extra;
   }
   marks[m + M_LOG_ATTRIBUTES] = -1;
   if (attributesAt >= 0) {
     marks[m + M_LOG_ATTRIBUTES] = op - extra;
-    writeObject(r, attributesAt, e, TAG_6_LEN, 0, attrPath, null);
+    writeObject(r, attributesAt, e, TAG_6_LEN, 0, ctx.attrPath, null);
     marks[m + M_LOG_ATTRIBUTES + 1] = op - extra;
   }
   writeColumn(m + M_SEVERITY_TEXT, r, severityTextStart, severityTextEnd);
   writeColumn(m + M_EVENT_NAME, r, eventNameStart, eventNameEnd);
-  // String columns are filled in by `finishLogs`.
+  // String columns are filled in by `fillLog`.
   return {
     timeNs: time === 0n ? observedNs : time,
     observedNs,
     severityNumber,
     severityText: '',
     body: '',
-    service: res.service,
+    service: ctx.res.service,
     traceId:
       traceIdLength === 0 || isZero(buf, traceIdStart, traceIdEnd)
         ? ''
@@ -1748,26 +1661,17 @@ function logRecord(
     spanId:
       spanIdLength === 0 || isZero(buf, spanIdStart, spanIdEnd) ? '' : hexSlice(buf, spanIdStart, spanIdEnd),
     attributes: '',
-    resource: res.json,
-    scopeName,
+    resource: ctx.res.json,
+    scopeName: ctx.scopeName,
     eventName: '',
   };
 }
 
-/** Fills in the string columns of the rows from the request's text; returns their approxBytes. */
-function finishLogs(rows: LogRow[]): number {
-  const text = utf8Slice(out, 0, op);
-  let bytes = 0;
-  for (let i = 0, m = 0; i < rows.length; i++, m += LOG_MARKS) {
-    const row = rows[i]!;
-    const severityText = column(text, m + M_SEVERITY_TEXT, '');
-    const body = column(text, m + M_BODY, '');
-    const attributes = column(text, m + M_LOG_ATTRIBUTES, '{}');
-    row.severityText = severityText;
-    row.body = body;
-    row.attributes = attributes;
-    row.eventName = column(text, m + M_EVENT_NAME, '');
-    bytes += ROW_OVERHEAD_BYTES + body.length + attributes.length + severityText.length;
-  }
-  return bytes;
+/** Fills in the string columns of a log row; see `Signal.fill`. */
+function fillLog(row: LogRow, text: string, m: number): number {
+  row.severityText = column(text, m + M_SEVERITY_TEXT, '');
+  row.body = column(text, m + M_BODY, '');
+  row.attributes = column(text, m + M_LOG_ATTRIBUTES, '{}');
+  row.eventName = column(text, m + M_EVENT_NAME, '');
+  return logRowBytes(row);
 }
