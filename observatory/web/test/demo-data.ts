@@ -5,6 +5,7 @@
  * cumulative HTTP duration histograms plus a few business counters and gauges.
  * Written straight into the store's row shapes (the OTLP path is exercised by the e2e test).
  */
+import { NULL_VALUES } from '../../server/src/ingest/convert.js';
 import type { LogRow, MetricPointRow, SpanRow } from '../../server/src/store/types.js';
 
 export interface Telemetry {
@@ -472,20 +473,7 @@ export class MetricAccumulator {
       scopeName: 'glassbox',
       startNs: this.startNs,
       timeNs,
-      value: null,
-      count: null,
-      sum: null,
-      min: null,
-      max: null,
-      bounds: null,
-      bucketCounts: null,
-      expScale: null,
-      expZeroCount: null,
-      expPosOffset: null,
-      expPosCounts: null,
-      expNegOffset: null,
-      expNegCounts: null,
-      quantiles: null,
+      ...NULL_VALUES,
     };
     const points: MetricPointRow[] = [];
     for (const h of this.histograms.values()) {

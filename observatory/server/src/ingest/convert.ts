@@ -445,7 +445,8 @@ type PointBase = Pick<
   | 'isMonotonic'
 >;
 
-const NULL_VALUES = {
+/** A metric point row's value columns, all unset; each point type fills in its own. */
+export const NULL_VALUES = {
   value: null,
   count: null,
   sum: null,
