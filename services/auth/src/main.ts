@@ -1,4 +1,4 @@
 import { startTelemetry } from '@glassbox/kit/telemetry';
 
-startTelemetry({ serviceName: 'auth' });
+await startTelemetry({ serviceName: 'auth' });
 await import('./server.js');

@@ -1,4 +1,4 @@
 import { startTelemetry } from '@glassbox/kit/telemetry';
 
-startTelemetry({ serviceName: 'catalog' });
+await startTelemetry({ serviceName: 'catalog' });
 await import('./server.js');

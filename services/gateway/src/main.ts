@@ -1,4 +1,4 @@
 import { startTelemetry } from '@glassbox/kit/telemetry';
 
-startTelemetry({ serviceName: 'gateway' });
+await startTelemetry({ serviceName: 'gateway' });
 await import('./server.js');

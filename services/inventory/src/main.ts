@@ -1,4 +1,4 @@
 import { startTelemetry } from '@glassbox/kit/telemetry';
 
-startTelemetry({ serviceName: 'inventory' });
+await startTelemetry({ serviceName: 'inventory' });
 await import('./server.js');

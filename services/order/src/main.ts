@@ -1,4 +1,4 @@
 import { startTelemetry } from '@glassbox/kit/telemetry';
 
-startTelemetry({ serviceName: 'order' });
+await startTelemetry({ serviceName: 'order' });
 await import('./server.js');

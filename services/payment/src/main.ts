@@ -1,4 +1,4 @@
 import { startTelemetry } from '@glassbox/kit/telemetry';
 
-startTelemetry({ serviceName: 'payment' });
+await startTelemetry({ serviceName: 'payment' });
 await import('./server.js');

@@ -1,4 +1,4 @@
 import { startTelemetry } from '@glassbox/kit/telemetry';
 
-startTelemetry({ serviceName: 'user' });
+await startTelemetry({ serviceName: 'user' });
 await import('./server.js');

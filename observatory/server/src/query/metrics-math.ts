@@ -134,7 +134,7 @@ export function bucketQuantile(
     if (cumulative < rank) continue;
     if (i >= bounds.length) return bounds[bounds.length - 1] as number;
     const upper = bounds[i] as number;
-    const lower = i === 0 ? (upper > 0 ? 0 : upper) : (bounds[i - 1] as number);
+    const lower = i === 0 ? Math.min(upper, 0) : (bounds[i - 1] as number);
     return lower + (upper - lower) * ((rank - before) / (counts[i] as number));
   }
   return bounds[bounds.length - 1] as number;

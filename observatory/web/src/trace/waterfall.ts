@@ -192,7 +192,7 @@ function fraction(valueNs: bigint, totalNs: bigint): number {
   return Number((valueNs * 1_000_000_000_000n) / totalNs) / 1e12;
 }
 
-const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
 
 /** Where an interval sits within the trace, as fractions of the trace's duration. */
 export function barGeometry(startNs: bigint, endNs: bigint, traceStartNs: bigint, traceEndNs: bigint): Bar {

@@ -1,33 +1,55 @@
 /**
- * The OpenTelemetry SDK, wired once for every Glassbox process. Import this module and call
- * `startTelemetry` before anything that should be instrumented (Fastify, pg, pino) is loaded: a service's
- * `main.ts` starts telemetry and then dynamically imports its server module.
+ * The OpenTelemetry SDK, wired once for every Glassbox process. A service's `main.ts` awaits `startTelemetry`
+ * before it imports anything that should be instrumented (Fastify, pg, pino), then imports its server module.
  *
- * Standard OTEL_* variables are honoured (endpoint, protocol, headers, sampler, resource attributes,
- * exporters). With no OTLP endpoint configured, spans are still created (trace ids reach logs, problem
- * documents and `traceresponse`) but nothing is exported, and metrics are served only at /metrics.
+ * Built from the SDK's parts rather than `NodeSDK`, so a process loads only what it uses: the exporter of the
+ * configured protocol (gRPC's stack only with `grpc`), no resource detectors (host names, pids and paths stay
+ * out of `target_info`). The standard OTEL_* variables are honoured (see env.ts for those the SDK no longer
+ * reads itself; endpoints, headers, compression and timeouts are read by the exporters). With no OTLP endpoint
+ * configured spans are still created — trace ids reach logs, problem documents and `traceresponse` — but
+ * nothing is exported, and metrics are served only at /metrics.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
-import { OTLPMetricExporter as OTLPMetricExporterGrpc } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
+import {
+  context,
+  DiagConsoleLogger,
+  DiagLogLevel,
+  diag,
+  logs,
+  metrics,
+  propagation,
+  trace,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import {
   AggregationTemporality,
   type IMetricReader,
+  MeterProvider,
   PeriodicExportingMetricReader,
-  type PushMetricExporter,
+  type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting } from './env.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -52,24 +74,64 @@ export function getTelemetry(): Telemetry | undefined {
   return current;
 }
 
-function otlpConfigured(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS' | 'LOGS'): boolean {
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
+export function samplerFor(setting: SamplerSetting): Sampler {
+  switch (setting.kind) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(setting.ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(setting.ratio) });
+  }
 }
 
-function otlpMetricExporter(env: NodeJS.ProcessEnv): PushMetricExporter {
-  const protocol =
-    env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+// Exporters are loaded on demand: each protocol pulls its own dependencies (gRPC's are the heaviest).
+async function traceExporter(protocol: OtlpProtocol) {
+  if (protocol === 'grpc')
+    return new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
+  if (protocol === 'http/json')
+    return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+  return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+}
+
+async function logExporter(protocol: OtlpProtocol) {
+  if (protocol === 'grpc')
+    return new (await import('@opentelemetry/exporter-logs-otlp-grpc')).OTLPLogExporter();
+  if (protocol === 'http/json')
+    return new (await import('@opentelemetry/exporter-logs-otlp-http')).OTLPLogExporter();
+  return new (await import('@opentelemetry/exporter-logs-otlp-proto')).OTLPLogExporter();
+}
+
+async function metricExporter(protocol: OtlpProtocol, env: NodeJS.ProcessEnv) {
   const temporalityPreference =
     env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE?.toLowerCase() === 'delta'
       ? AggregationTemporality.DELTA
       : AggregationTemporality.CUMULATIVE;
-  if (protocol === 'grpc') return new OTLPMetricExporterGrpc({ temporalityPreference });
-  if (protocol === 'http/json') return new OTLPMetricExporterJson({ temporalityPreference });
-  return new OTLPMetricExporterProto({ temporalityPreference });
+  const options = { temporalityPreference };
+  if (protocol === 'grpc')
+    return new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter(options);
+  if (protocol === 'http/json')
+    return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter(options);
+  return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter(options);
 }
 
+/**
+ * Metric views. The pg instrumentation's `db.client.connection.count` would be exposed as
+ * `db_client_connection_count`, a name Prometheus reads as the `_count` series of a histogram (promtool's lint
+ * refuses it): it is served as `db.client.connections.usage`, its earlier semantic-conventions name.
+ */
+export const METRIC_VIEWS: ViewOptions[] = [
+  { instrumentName: 'db.client.connection.count', name: 'db.client.connections.usage' },
+];
+
 /** Starts the SDK for this process. Idempotent: a second call returns the running instance. */
-export function startTelemetry(options: TelemetryOptions): Telemetry {
+export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   if (current) return current;
   const env = options.env ?? process.env;
   if (env.OTEL_SDK_DISABLED === 'true') {
@@ -86,46 +148,83 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   // Stable HTTP and database semantic conventions: http.server.request.duration (s),
   // db.client.operation.duration (s), http.route, http.response.status_code …
   env.OTEL_SEMCONV_STABILITY_OPT_IN ??= 'http,database';
-
-  const exportTraces = env.OTEL_TRACES_EXPORTER
-    ? env.OTEL_TRACES_EXPORTER !== 'none'
-    : otlpConfigured(env, 'TRACES');
-  const exportLogs = env.OTEL_LOGS_EXPORTER ? env.OTEL_LOGS_EXPORTER !== 'none' : otlpConfigured(env, 'LOGS');
-  const exportMetrics = env.OTEL_METRICS_EXPORTER
-    ? env.OTEL_METRICS_EXPORTER.split(',').includes('otlp')
-    : otlpConfigured(env, 'METRICS');
-  if (!exportLogs) env.OTEL_LOGS_EXPORTER = 'none';
-
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const serializer = new PrometheusSerializer();
-  const metricReaders: IMetricReader[] = [prometheus];
-  if (exportMetrics) {
-    metricReaders.push(
-      new PeriodicExportingMetricReader({
-        exporter: otlpMetricExporter(env),
-        exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 15_000),
-      }),
-    );
+  const settings = readTelemetryEnv(env);
+  for (const warning of settings.warnings) diag.warn(warning);
+  if (settings.warnings.length > 0 && !env.OTEL_LOG_LEVEL) {
+    process.emitWarning(`telemetry settings: ${settings.warnings.join('; ')}`);
   }
 
+  const serviceName = env.OTEL_SERVICE_NAME ?? options.serviceName;
   const resource = resourceFromAttributes({
-    [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? options.serviceName,
+    ...parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES),
+    [ATTR_SERVICE_NAME]: serviceName,
     [ATTR_SERVICE_VERSION]: options.serviceVersion ?? env.SERVICE_VERSION ?? '0.1.0',
     'service.namespace': 'glassbox',
     'service.instance.id': env.SERVICE_INSTANCE_ID ?? randomUUID(),
     'deployment.environment.name': env.DEPLOYMENT_ENVIRONMENT ?? 'local',
   });
 
-  const sdk = new NodeSDK({
+  // Traces
+  const spanProcessors: SpanProcessor[] = [];
+  if (settings.exportTraces) {
+    spanProcessors.push(
+      new BatchSpanProcessor({
+        exporter: await traceExporter(settings.protocol.TRACES),
+        ...settings.spanBatch,
+      }),
+    );
+  }
+  const tracerProvider = new TracerProvider({
     resource,
-    serviceName: env.OTEL_SERVICE_NAME ?? options.serviceName,
-    // With an exporter the env decides (OTEL_TRACES_EXPORTER, OTEL_BSP_*); without one, spans still exist.
-    ...(exportTraces ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
-    metricReaders,
+    sampler: samplerFor(settings.sampler),
+    spanProcessors,
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  trace.setGlobalTracerProvider(tracerProvider);
+
+  // Metrics: always readable at /metrics; pushed over OTLP too when configured.
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const serializer = new PrometheusSerializer(undefined, false, undefined, false, false);
+  const readers: IMetricReader[] = [prometheus];
+  if (settings.exportMetrics) {
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: await metricExporter(settings.protocol.METRICS, env),
+        exportIntervalMillis: settings.metricIntervalMillis,
+      }),
+    );
+  }
+  const meterProvider = new MeterProvider({ resource, readers, views: METRIC_VIEWS });
+  metrics.setGlobalMeterProvider(meterProvider);
+
+  // Logs: pino records reach OTLP through the pino instrumentation when a log exporter is configured.
+  let loggerProvider: LoggerProvider | undefined;
+  if (settings.exportLogs) {
+    loggerProvider = new LoggerProvider({
+      resource,
+      processors: [
+        new BatchLogRecordProcessor({
+          exporter: await logExporter(settings.protocol.LOGS),
+          ...settings.logBatch,
+        }),
+      ],
+    });
+    logs.setGlobalLoggerProvider(loggerProvider);
+  }
+
+  registerInstrumentations({
+    tracerProvider,
+    meterProvider,
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req: IncomingMessage) =>
           PROBE_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+        // Our own outbound calls go through undici (fetch), traced and measured by its instrumentation. What
+        // is left on node:http are the OTLP exporters' own requests, which must not trace or count themselves.
+        disableOutgoingRequestInstrumentation: true,
       }),
       new UndiciInstrumentation(),
       // Queries only inside a trace (no orphan spans from pool housekeeping); pool connects are not worth a span each.
@@ -136,24 +235,48 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       }),
       new PinoInstrumentation({
         logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' },
+        disableLogSending: !settings.exportLogs,
       }),
     ],
   });
-  sdk.start();
 
   let stopped: Promise<void> | undefined;
   current = {
-    serviceName: options.serviceName,
-    exporting: exportTraces,
+    serviceName,
+    exporting: settings.exportTraces,
     async prometheusText() {
       const { resourceMetrics, errors } = await prometheus.collect();
       if (errors.length > 0) diag.warn('metric collection errors', errors);
       return serializer.serialize(resourceMetrics);
     },
     shutdown() {
-      stopped ??= sdk.shutdown().catch((err: unknown) => diag.error('telemetry shutdown failed', err));
+      stopped ??= Promise.allSettled([
+        tracerProvider.shutdown(),
+        meterProvider.shutdown(),
+        loggerProvider?.shutdown(),
+      ]).then((results) => {
+        for (const r of results)
+          if (r.status === 'rejected') diag.error('telemetry shutdown failed', r.reason);
+      });
       return stopped;
     },
   };
   return current;
+}
+
+/** `key=value,key2=value2` (values percent-encoded) as OTEL_RESOURCE_ATTRIBUTES defines it. */
+export function parseResourceAttributes(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw) return out;
+  for (const pair of raw.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const key = pair.slice(0, eq).trim();
+    try {
+      out[key] = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch {
+      out[key] = pair.slice(eq + 1).trim();
+    }
+  }
+  return out;
 }
