@@ -10,6 +10,7 @@ import {
   databaseUrlFor,
   type EmbeddedPostgres,
   ensureDatabases,
+  FALLBACK_PG_ROOT,
   redactUrl,
   startEmbeddedPostgres,
 } from './postgres.js';
@@ -94,6 +95,33 @@ describe('embedded PostgreSQL', () => {
     await server.stop(); // idempotent
     server = undefined;
   });
+
+  it.skipIf(!isRoot)(
+    'as root, from a directory PostgreSQL cannot enter (mkdtemp, /root), keeps the cluster under /var/lib/glassbox',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-pg-private-')); // 0700, as mkdtemp makes it
+      const dataDir = path.join(dir, 'state', 'pg');
+      const [port = 0] = await freePorts(1);
+      const logs: string[] = [];
+      const server = await startEmbeddedPostgres({ dataDir, port, onLog: (l) => logs.push(l) });
+      cleanup.push(async () => {
+        await server.stop();
+        fs.rmSync(server.dataDir, { recursive: true, force: true });
+        fs.rmSync(dir, { recursive: true, force: true });
+      });
+      expect(path.dirname(server.dataDir)).toBe(FALLBACK_PG_ROOT);
+      expect(logs.some((l) => l.includes(`cannot enter ${dir}`) && l.includes(server.dataDir))).toBe(true);
+      expect(await canConnect(server.adminUrl)).toBe(true);
+      // The password stays with the state the caller asked for.
+      expect(fs.existsSync(path.join(dir, 'state', 'pg-password'))).toBe(true);
+      // The same request finds the same cluster again.
+      await server.stop();
+      const again = await startEmbeddedPostgres({ dataDir, port });
+      expect(again.dataDir).toBe(server.dataDir);
+      expect(again.initialised).toBe(false);
+      await again.stop();
+    },
+  );
 
   it('reports a clear error when the port is taken', async () => {
     const dir = tempDir();

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -199,27 +199,48 @@ async function osIds(user: string): Promise<OsIds | undefined> {
   }
 }
 
-/** Throws a clear error when `ids` cannot reach `dir` (a 0700 parent owned by root, typically mkdtemp). */
-async function assertTraversable(dir: string, ids: OsIds): Promise<void> {
+/** The first ancestor of `dir` that `ids` cannot enter (a 0700 parent owned by root: mkdtemp, /root), if any. */
+export async function blockedAncestor(dir: string, ids: OsIds): Promise<string | undefined> {
   let current = path.resolve(dir);
   for (;;) {
     const parent = path.dirname(current);
-    if (parent === current) return;
+    if (parent === current) return undefined;
     current = parent;
-    const st = await fs.stat(current);
+    let st: Awaited<ReturnType<typeof fs.stat>>;
+    try {
+      st = await fs.stat(current);
+    } catch {
+      continue; // not created yet: mkdir makes it with a traversable mode
+    }
     const bit =
       st.uid === ids.uid
         ? fsConstants.S_IXUSR
         : st.gid === ids.gid
           ? fsConstants.S_IXGRP
           : fsConstants.S_IXOTH;
-    if ((st.mode & bit) === 0) {
-      throw new Error(
-        `PostgreSQL runs as uid ${ids.uid} and cannot enter ${current} (mode ${(st.mode & 0o777).toString(8)}); ` +
-          `make it traversable (chmod o+x ${current}) or choose another data directory`,
-      );
-    }
+    if ((st.mode & bit) === 0) return current;
   }
+}
+
+/** Where clusters go when root runs Glassbox from a directory the PostgreSQL user cannot enter. */
+export const FALLBACK_PG_ROOT = '/var/lib/glassbox';
+
+/**
+ * As root, PostgreSQL runs as another OS user, which must be able to reach its data directory. A checkout under
+ * a private directory (/root, a mkdtemp folder) would make `npm start` fail, so the cluster then lives under
+ * /var/lib/glassbox/<hash of the requested path> instead (kept across restarts, like the requested one).
+ */
+export async function reachableDataDir(
+  dataDir: string,
+  ids: OsIds,
+): Promise<{ dir: string; blockedBy?: string }> {
+  const blocked = await blockedAncestor(dataDir, ids);
+  if (!blocked) return { dir: dataDir };
+  const hash = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
+  const dir = path.join(FALLBACK_PG_ROOT, `pg-${hash}`);
+  await fs.mkdir(FALLBACK_PG_ROOT, { recursive: true, mode: 0o755 });
+  await fs.chmod(FALLBACK_PG_ROOT, 0o755);
+  return { dir, blockedBy: blocked };
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -259,12 +280,25 @@ async function readOrCreatePassword(file: string, clusterExists: boolean): Promi
  * supervisor, which stops PostgreSQL last, after the services have closed their pools.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const dataDir = path.resolve(options.dataDir);
-  const passwordFile = options.passwordFile ?? path.join(path.dirname(dataDir), 'pg-password');
+  const requested = path.resolve(options.dataDir);
+  const passwordFile = options.passwordFile ?? path.join(path.dirname(requested), 'pg-password');
   const onLog = options.onLog ?? (() => undefined);
   const isRoot = process.getuid?.() === 0;
   const osUser = options.osUser ?? 'postgres';
   const user = 'postgres';
+  let dataDir = requested;
+  if (isRoot) {
+    const ids = await osIds(osUser);
+    if (ids) {
+      const reachable = await reachableDataDir(requested, ids);
+      if (reachable.blockedBy) {
+        onLog(
+          `PostgreSQL runs as ${osUser} and cannot enter ${reachable.blockedBy}; its data lives in ${reachable.dir}`,
+        );
+      }
+      dataDir = reachable.dir;
+    }
+  }
 
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
   const clusterExists = await exists(path.join(dataDir, 'PG_VERSION'));
@@ -272,10 +306,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   let initialised = false;
   if (!clusterExists) {
-    if (isRoot) {
-      const ids = await osIds(osUser);
-      if (ids) await assertTraversable(dataDir, ids);
-    }
     const EmbeddedPostgresCtor = await loadEmbeddedPostgres();
     const cluster = new EmbeddedPostgresCtor({
       databaseDir: dataDir,
@@ -297,7 +327,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const ids = isRoot ? await osIds(osUser) : undefined;
   if (isRoot && !ids) throw new Error(`cannot run PostgreSQL as root and OS user ${osUser} does not exist`);
-  if (ids) await assertTraversable(dataDir, ids);
 
   const { postgres } = await postgresBinaries();
   const args = [

@@ -12,9 +12,9 @@ import { listRunRecords, pidAlive } from '../state.js';
 import type { ProcessInfo } from '../supervisor/process.js';
 import { until } from '../test-support.js';
 
-// `glassbox start` as a user runs it (bin → tsx → main.ts), over the fixture repository root whose
+// `glassbox start` as a user runs it (bin → build when stale → dist/cli/main.js), over the fixture repository root whose
 // services/*/src/main.ts and observatory entry are the stand-in fixture service.
-const BIN = fileURLToPath(new URL('../../bin/glassbox.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/glassbox.ts', import.meta.url));
 const FIXTURE_ROOT = fileURLToPath(new URL('../../test-fixtures/root', import.meta.url));
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const OFFSETS = [0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 20, 30];

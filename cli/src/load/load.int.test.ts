@@ -25,7 +25,7 @@ const step = (report: LoadReport, name: string) => report.steps.find((s) => s.st
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'load', ...args], {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli', 'main.js'), 'load', ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -6,7 +6,6 @@ import { createTestDatabase, spawnService, type TestDatabase } from '@glassbox/k
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTERNAL_TOKEN } from './helpers.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 let database: TestDatabase;
@@ -26,7 +25,6 @@ interface Running {
 async function start(): Promise<Running> {
   const { child, url } = await spawnService({
     name: 'catalog',
-    main: MAIN,
     cwd: ROOT,
     env: {
       ...process.env,

@@ -1,5 +1,5 @@
 /**
- * auth, user and gateway as their own processes (`node --import tsx services/<name>/src/main.ts`, as the
+ * auth, user and gateway as their own processes (their compiled bundles, as the
  * supervisor starts them) on free ports and fresh databases, exporting telemetry over OTLP/HTTP JSON to a
  * receiver here: the account flow through the gateway, one trace across the three services, keys that
  * survive an auth restart, and graceful shutdown.
@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DEMO_PASSWORD } from '@glassbox/contracts';
-import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
+import { createTestDatabase, serviceCommand, type TestDatabase } from '@glassbox/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually } from '../../../test/support/http.js';
 import { OtlpJsonReceiver } from '../../../test/support/otlp-receiver.js';
@@ -33,7 +33,7 @@ async function freePort(): Promise<number> {
 }
 
 function start(name: 'auth' | 'user' | 'gateway', extra: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
+  const child = spawn(process.execPath, serviceCommand(ROOT, name), {
     cwd: ROOT,
     env: { ...process.env, ...env, ...extra, OTEL_SERVICE_NAME: name },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,6 @@ import { createTestDatabase, spawnService, type TestDatabase } from '@glassbox/k
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTERNAL_TOKEN } from './helpers.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 let database: TestDatabase;
@@ -28,7 +27,6 @@ interface Running {
 async function start(): Promise<Running> {
   const { child, url, logs } = await spawnService({
     name: 'inventory',
-    main: MAIN,
     cwd: ROOT,
     env: {
       ...process.env,

@@ -1,5 +1,5 @@
 /**
- * The order service as a real process (node --import tsx services/order/src/main.ts), killed in the middle of a
+ * The order service as a real process (its compiled bundle, dist/services/order/main.js), killed in the middle of a
  * checkout and started again. The catalog, inventory and payment apps run in this test process, so they live on
  * while the order process dies.
  */
@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createDb, type Db } from '@glassbox/kit';
-import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
+import { createTestDatabase, serviceCommand, type TestDatabase } from '@glassbox/kit/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, INTERNAL_TOKEN, type Shop, startShop } from './support/shop.js';
 
@@ -39,7 +39,7 @@ async function freePort(): Promise<number> {
 
 async function startOrderProcess(env: Record<string, string> = {}): Promise<OrderProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/order/src/main.ts'], {
+  const child = spawn(process.execPath, serviceCommand(ROOT, 'order'), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -93,18 +93,25 @@ export interface SpawnedService {
 }
 
 /**
- * Starts a service as its own process the way the supervisor does (`node --import tsx <main>`, cwd = repo root)
+ * The command line the supervisor runs a service's bundle with (`dist/services/<name>/main.js`, built by
+ * `ensureBuilt` — the test run's global setup builds it once).
+ */
+export function serviceCommand(root: string, name: string): string[] {
+  return ['--enable-source-maps', `${root.replace(/\/$/, '')}/dist/services/${name}/main.js`];
+}
+
+/**
+ * Starts a service as its own process the way the supervisor does (its compiled bundle, cwd = repo root)
  * and resolves once it logs "<name> listening"; rejects with its output if it exits or takes too long.
  */
 export async function spawnService(options: {
   name: string;
-  main: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
   timeoutMs?: number;
 }): Promise<SpawnedService> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--import', 'tsx', options.main], {
+  const child = spawn(process.execPath, serviceCommand(options.cwd, options.name), {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
