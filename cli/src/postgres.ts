@@ -341,6 +341,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     '',
     '-c',
     'max_connections=200',
+    // A laptop's share: every backend maps the shared buffers, and the shop's data is small.
+    '-c',
+    'shared_buffers=32MB',
+    // PostgreSQL 18 reads through I/O worker processes (3 by default); one is plenty here.
+    '-c',
+    'io_workers=1',
     ...(options.postgresFlags ?? []),
   ];
   const child: ChildProcess = spawn(postgres, args, {

@@ -165,7 +165,7 @@ function bundleOf(rootDir: string, target: 'observatory' | ServiceName): string 
  * `NODE_OPTIONS=--enable-source-maps` turns them on for a debugging session. The compile cache
  * (NODE_COMPILE_CACHE, in the state directory) lets a restart skip V8's parse and compile.
  */
-export const RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
 
 /** The port map for a base port (see `StackOptions.portBase`). */
 export function portsFromBase(base: number): PortMap {
@@ -436,6 +436,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       });
     }
     baseEnv.NODE_COMPILE_CACHE ??= path.join(stateDir, 'compile-cache');
+    // glibc gives every thread that allocates its own arena and keeps freed memory in it; libuv's pool threads
+    // (scrypt, WebCrypto, zlib) would each pin tens of MB after a burst. Two arenas keep a service's RSS flat.
+    baseEnv.MALLOC_ARENA_MAX ??= '2';
+    // …and a fixed mmap threshold: glibc otherwise raises it after the first large free, so scrypt's 16 MB
+    // buffers land in the arenas and stay (auth grew by ~50 MB after a few logins).
+    baseEnv.MALLOC_MMAP_THRESHOLD_ ??= '131072';
 
     const specs: ProcessSpec[] = [];
     if (observatory) {

@@ -13,6 +13,9 @@ export const BaseConfig = Type.Object({
   INTERNAL_TOKEN: Type.String({ minLength: 16, default: 'glassbox-local-internal-token' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   SEED_DEMO: Type.Boolean({ default: false }),
+  /** Connections this process keeps to its database at most, and how long an idle one is kept. */
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  DB_POOL_IDLE_MS: Type.Integer({ minimum: 1_000, default: 10_000 }),
 });
 export type BaseConfig = Static<typeof BaseConfig>;
 

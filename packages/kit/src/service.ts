@@ -42,7 +42,10 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
 
   let db: Db | undefined;
   if (options.database) {
-    db = createDb(options.database.url);
+    db = createDb(options.database.url, {
+      max: config.DB_POOL_MAX,
+      idleTimeoutMillis: config.DB_POOL_IDLE_MS,
+    });
     await waitForDatabase(db, logger);
     await migrate(db, options.database.migrations, logger);
     if (config.SEED_DEMO && options.seed) await options.seed({ logger, db });

@@ -17,7 +17,7 @@ import { clientKey, proxyRoutes } from './http/proxy-routes.js';
 
 export type AppConfig = Omit<
   GatewayConfig,
-  'PORT' | 'HOST' | 'LOG_LEVEL' | 'DEPLOYMENT_ENVIRONMENT' | 'SEED_DEMO'
+  'PORT' | 'HOST' | 'LOG_LEVEL' | 'DEPLOYMENT_ENVIRONMENT' | 'SEED_DEMO' | 'DB_POOL_MAX' | 'DB_POOL_IDLE_MS'
 >;
 
 export interface GatewayDeps {
