@@ -21,6 +21,19 @@ export type {
   ReserveRequest,
   StockLevel,
 } from './inventory.js';
+export {
+  defaultServiceUrl,
+  gatewayRoutes,
+  isServiceName,
+  manifestEntry,
+  type PublicRoute,
+  SERVICE_MANIFEST,
+  SERVICE_NAMES,
+  SERVICE_PORTS,
+  type ServiceManifestEntry,
+  type ServiceName,
+  serviceUrlEnv,
+} from './manifest.js';
 export type { CreateOrderRequest, OrderLineView, OrderPage, OrderStatus, OrderView } from './order.js';
 export type {
   AuthorizationView,
@@ -31,4 +44,4 @@ export type {
   ProviderEventType,
   RefundView,
 } from './payment.js';
-export { CONTROL_PORT, OBSERVATORY_PORTS, SERVICE_PORTS, type ServiceName } from './ports.js';
+export { CONTROL_PORT, OBSERVATORY_PORTS } from './ports.js';

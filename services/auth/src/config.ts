@@ -1,4 +1,4 @@
-import { SERVICE_PORTS } from '@glassbox/contracts';
+import { defaultServiceUrl, SERVICE_PORTS } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
 import { type Static, Type } from 'typebox';
 
@@ -7,7 +7,7 @@ export const AuthConfig = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS.auth }),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
   /** Where new users' profiles are created (POST /internal/profiles). */
-  USER_URL: Type.String({ pattern: '^https?://', default: `http://127.0.0.1:${SERVICE_PORTS.user}` }),
+  USER_URL: Type.String({ pattern: '^https?://', default: defaultServiceUrl('user') }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 86_400, default: 900 }),
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, default: 30 * 86_400 }),
   /**

@@ -1,4 +1,4 @@
-import { SERVICE_PORTS } from '@glassbox/contracts';
+import { defaultServiceUrl, SERVICE_PORTS } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
 import { type Static, Type } from 'typebox';
 
@@ -9,6 +9,6 @@ export const CatalogConfig = Type.Object({
     minLength: 1,
     default: 'postgres://postgres@127.0.0.1:5432/glassbox_catalog',
   }),
-  AUTH_URL: Type.String({ minLength: 1, default: `http://127.0.0.1:${SERVICE_PORTS.auth}` }),
+  AUTH_URL: Type.String({ minLength: 1, default: defaultServiceUrl('auth') }),
 });
 export type CatalogConfig = Static<typeof CatalogConfig>;

@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
+import { serviceUrlEnv } from '@glassbox/contracts';
 import {
   appError,
   authPlugin,
@@ -13,6 +14,7 @@ import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { createCachingVerifier } from './adapters/token-verifier.js';
 import { createUpstreams } from './adapters/upstreams.js';
 import type { GatewayConfig } from './config.js';
+import { UPSTREAMS } from './domain/routes.js';
 import { clientKey, proxyRoutes } from './http/proxy-routes.js';
 
 export type AppConfig = Omit<
@@ -51,14 +53,7 @@ export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<S
     retries: 0,
   });
   const upstreams = createUpstreams({
-    urls: {
-      auth: config.AUTH_URL,
-      user: config.USER_URL,
-      catalog: config.CATALOG_URL,
-      inventory: config.INVENTORY_URL,
-      order: config.ORDER_URL,
-      payment: config.PAYMENT_URL,
-    },
+    urls: Object.fromEntries(UPSTREAMS.map((name) => [name, config[serviceUrlEnv(name)]])),
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     breaker: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, openMs: config.CIRCUIT_OPEN_MS },
     logger,

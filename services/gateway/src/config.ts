@@ -1,18 +1,21 @@
-import { SERVICE_PORTS } from '@glassbox/contracts';
+import { defaultServiceUrl, gatewayRoutes, SERVICE_PORTS, serviceUrlEnv } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
-import { type Static, Type } from 'typebox';
+import { type Static, type TString, Type } from 'typebox';
 
-const url = (port: number) => Type.String({ pattern: '^https?://', default: `http://127.0.0.1:${port}` });
+/** `<NAME>_URL` of every service that owns a public route (the manifest says which), defaulting to its port. */
+const upstreamUrls: Record<string, TString> = Object.fromEntries(
+  [...new Set(gatewayRoutes().map((r) => r.upstream))].map((name) => [
+    serviceUrlEnv(name),
+    Type.String({ pattern: '^https?://', default: defaultServiceUrl(name) }),
+  ]),
+);
 
 export const GatewayConfig = Type.Object({
   ...BaseConfig.properties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS.gateway }),
-  AUTH_URL: url(SERVICE_PORTS.auth),
-  USER_URL: url(SERVICE_PORTS.user),
-  CATALOG_URL: url(SERVICE_PORTS.catalog),
-  INVENTORY_URL: url(SERVICE_PORTS.inventory),
-  ORDER_URL: url(SERVICE_PORTS.order),
-  PAYMENT_URL: url(SERVICE_PORTS.payment),
+  ...upstreamUrls,
+  /** Where access tokens are verified (the JWKS); the auth service also owns public routes. */
+  AUTH_URL: Type.String({ pattern: '^https?://', default: defaultServiceUrl('auth') }),
   /** Requests per client (tenant + user when authenticated, else IP) per window. */
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1200 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 60_000 }),
@@ -28,4 +31,5 @@ export const GatewayConfig = Type.Object({
   TOKEN_CACHE_MAX_AGE_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
 });
-export type GatewayConfig = Static<typeof GatewayConfig>;
+/** The `<NAME>_URL` of each upstream travels as an extra property; its name comes from the manifest. */
+export type GatewayConfig = Static<typeof GatewayConfig> & Readonly<Record<`${string}_URL`, string>>;

@@ -127,7 +127,8 @@ let alice: string;
 const extraApps: ServiceApp[] = [];
 
 async function gateway(overrides: Partial<AppConfig> = {}): Promise<ServiceApp> {
-  const app = await buildApp({ config: { ...config, ...overrides }, logger });
+  const merged: AppConfig = Object.assign({ ...config }, overrides);
+  const app = await buildApp({ config: merged, logger });
   await app.ready();
   extraApps.push(app);
   return app;

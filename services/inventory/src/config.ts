@@ -1,4 +1,4 @@
-import { SERVICE_PORTS } from '@glassbox/contracts';
+import { defaultServiceUrl, SERVICE_PORTS } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
 import { type Static, Type } from 'typebox';
 
@@ -9,7 +9,7 @@ export const InventoryConfig = Type.Object({
     minLength: 1,
     default: 'postgres://postgres@127.0.0.1:5432/glassbox_inventory',
   }),
-  AUTH_URL: Type.String({ minLength: 1, default: `http://127.0.0.1:${SERVICE_PORTS.auth}` }),
+  AUTH_URL: Type.String({ minLength: 1, default: defaultServiceUrl('auth') }),
   /** How long a reservation holds stock unless the caller says otherwise. */
   RESERVATION_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
   /** How often the sweeper releases expired reservations; 0 turns it off. */

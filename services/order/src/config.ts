@@ -1,17 +1,17 @@
-import { SERVICE_PORTS } from '@glassbox/contracts';
+import { defaultServiceUrl, SERVICE_PORTS, type ServiceName } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
 import { type Static, Type } from 'typebox';
 
-const url = (port: number) => Type.String({ minLength: 1, default: `http://127.0.0.1:${port}` });
+const url = (name: ServiceName) => Type.String({ minLength: 1, default: defaultServiceUrl(name) });
 
 export const OrderConfig = Type.Object({
   ...BaseConfig.properties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS.order }),
   DATABASE_URL: Type.String({ minLength: 1, default: 'postgres://postgres@127.0.0.1:5432/glassbox_order' }),
-  AUTH_URL: url(SERVICE_PORTS.auth),
-  CATALOG_URL: url(SERVICE_PORTS.catalog),
-  INVENTORY_URL: url(SERVICE_PORTS.inventory),
-  PAYMENT_URL: url(SERVICE_PORTS.payment),
+  AUTH_URL: url('auth'),
+  CATALOG_URL: url('catalog'),
+  INVENTORY_URL: url('inventory'),
+  PAYMENT_URL: url('payment'),
   /** How long POST /orders waits for the saga before answering 202 PENDING. */
   ORDER_SYNC_BUDGET_MS: Type.Integer({ minimum: 0, maximum: 30_000, default: 1_500 }),
   /** A saga's lease: renewed while it runs; after a crash another worker resumes it once this has passed. */

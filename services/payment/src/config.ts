@@ -1,4 +1,4 @@
-import { SERVICE_PORTS } from '@glassbox/contracts';
+import { defaultServiceUrl, SERVICE_PORTS } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
 import { type Static, Type } from 'typebox';
 
@@ -9,7 +9,7 @@ export const PaymentConfig = Type.Object({
     minLength: 1,
     default: 'postgres://postgres@127.0.0.1:5432/glassbox_payment',
   }),
-  AUTH_URL: Type.String({ minLength: 1, default: `http://127.0.0.1:${SERVICE_PORTS.auth}` }),
+  AUTH_URL: Type.String({ minLength: 1, default: defaultServiceUrl('auth') }),
   /** How long the simulated provider takes to approve tok_slow. */
   PAYMENT_SLOW_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 3_000 }),
   /** Secret of the provider's callback signatures (HMAC-SHA256). */

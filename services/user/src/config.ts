@@ -1,4 +1,4 @@
-import { SERVICE_PORTS } from '@glassbox/contracts';
+import { defaultServiceUrl, SERVICE_PORTS } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
 import { type Static, Type } from 'typebox';
 
@@ -7,7 +7,7 @@ export const UserConfig = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS.user }),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
   /** The auth service, whose JWKS verifies access tokens. */
-  AUTH_URL: Type.String({ pattern: '^https?://', default: `http://127.0.0.1:${SERVICE_PORTS.auth}` }),
+  AUTH_URL: Type.String({ pattern: '^https?://', default: defaultServiceUrl('auth') }),
   MAX_ADDRESSES_PER_USER: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
 });
 export type UserConfig = Static<typeof UserConfig>;

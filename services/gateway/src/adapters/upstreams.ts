@@ -21,7 +21,8 @@ export interface UpstreamResponse {
 }
 
 export interface UpstreamsOptions {
-  urls: Record<Upstream, string>;
+  /** Base URL of each upstream (from `<NAME>_URL`); a route to an upstream without one answers 503. */
+  urls: Readonly<Partial<Record<Upstream, string>>>;
   timeoutMs: number;
   connectTimeoutMs?: number;
   breaker: { failureThreshold: number; openMs: number };
@@ -89,7 +90,9 @@ export function createUpstreams(options: UpstreamsOptions) {
 
   async function once(upstream: Upstream, req: UpstreamRequest): Promise<UpstreamResponse> {
     // The agent's headersTimeout/bodyTimeout bound the call (UND_ERR_*_TIMEOUT → 504); the signal is the client's.
-    const res = await request(`${options.urls[upstream]}${req.url}`, {
+    const base = options.urls[upstream];
+    if (!base) throw Object.assign(new Error(`no URL for ${upstream}`), { code: 'ECONNREFUSED' });
+    const res = await request(`${base}${req.url}`, {
       method: req.method,
       headers: req.headers,
       body: req.body && req.body.length > 0 ? req.body : undefined,

@@ -1,9 +1,13 @@
 /**
- * The gateway's routing table (DESIGN §3): which service owns a public path, and which paths need no token.
- * Pure: the proxy turns a request's raw path into a match here and forwards the same path and query unchanged.
+ * The gateway's routing table (DESIGN §3): which service owns a public path, and which paths need no token —
+ * read from the service manifest (`@glassbox/contracts`). Pure: the proxy turns a request's raw path into a
+ * match here and forwards the same path and query unchanged.
  */
-export const UPSTREAMS = ['auth', 'user', 'catalog', 'inventory', 'order', 'payment'] as const;
-export type Upstream = (typeof UPSTREAMS)[number];
+import { gatewayRoutes, type ServiceName } from '@glassbox/contracts';
+
+/** Every service that owns a public prefix (from the service manifest). */
+export const UPSTREAMS: readonly Upstream[] = [...new Set(gatewayRoutes().map((r) => r.upstream))];
+export type Upstream = ServiceName;
 
 export interface RouteMatch {
   upstream: Upstream;
@@ -11,25 +15,8 @@ export interface RouteMatch {
   public: boolean;
 }
 
-interface Rule extends RouteMatch {
-  prefix: string;
-  /** Match only the prefix itself, not paths below it. */
-  exact?: boolean;
-}
-
-// First match wins: specific rules before the general ones they overlap.
-const RULES: readonly Rule[] = [
-  { prefix: '/api/v1/auth', upstream: 'auth', public: true },
-  { prefix: '/api/v1/me', upstream: 'user', public: false },
-  { prefix: '/api/v1/products', upstream: 'catalog', public: false },
-  { prefix: '/api/v1/admin/products', upstream: 'catalog', public: false },
-  { prefix: '/api/v1/admin/stock', upstream: 'inventory', public: false },
-  { prefix: '/api/v1/orders', upstream: 'order', public: false },
-  // Provider callbacks carry an HMAC signature instead of a token; the payment service verifies it.
-  { prefix: '/api/v1/payments/provider-callbacks', upstream: 'payment', public: true, exact: true },
-  { prefix: '/api/v1/payments', upstream: 'payment', public: false },
-  { prefix: '/api/v1/admin/payments', upstream: 'payment', public: false },
-];
+// The manifest's public prefixes, longest first: a specific rule wins over the general one it overlaps.
+const RULES = gatewayRoutes();
 
 /**
  * Paths the gateway refuses to route whatever their prefix: dot segments, empty segments, backslashes and

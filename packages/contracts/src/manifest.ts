@@ -1,0 +1,151 @@
+/**
+ * The one list of services. The supervisor starts what is here (port, database, how each finds the others),
+ * the gateway routes the public prefixes listed here, the services take their default ports and dependency
+ * URLs from here, and docs/services.md is generated from it (a test fails when it is stale). Adding a service
+ * is its folder under services/ plus one entry below.
+ */
+
+/** A public path prefix the gateway forwards to the service that owns it. */
+export interface PublicRoute {
+  readonly prefix: string;
+  /** Reachable without an access token (login, register, signed provider callbacks). Default false. */
+  readonly public?: boolean;
+  /** Only the prefix itself, not the paths below it. Default false. */
+  readonly exact?: boolean;
+}
+
+export interface ServiceManifestEntry {
+  /** The folder `services/<name>`, the OTEL service.name, and `<NAME>_URL` for the others to find it. */
+  readonly name: string;
+  /** Default listen port (the supervisor moves the whole block with --port-base). */
+  readonly port: number;
+  /** The service's own database (`glassbox_<database>`), or null when it keeps no state. */
+  readonly database: string | null;
+  /** Public prefixes the gateway routes to this service. */
+  readonly routes: readonly PublicRoute[];
+  /** Services this one calls synchronously (it gets their `<NAME>_URL`). */
+  readonly dependsOn: readonly string[];
+  /**
+   * Shutdown stage: lower stops first. The gateway stops first so no new work enters, the orchestrators (order)
+   * next while the services they call are still up, then the rest.
+   */
+  readonly stopStage: number;
+  readonly description: string;
+}
+
+export const SERVICE_MANIFEST = [
+  {
+    name: 'gateway',
+    port: 8080,
+    database: null,
+    routes: [],
+    dependsOn: ['auth', 'user', 'catalog', 'inventory', 'order', 'payment'],
+    stopStage: 0,
+    description: 'the only public entry: routing, access-token checks, rate limits, request ids, CORS',
+  },
+  {
+    name: 'auth',
+    port: 8081,
+    database: 'auth',
+    routes: [{ prefix: '/api/v1/auth', public: true }],
+    dependsOn: ['user'],
+    stopStage: 2,
+    description: 'tenants, credentials, roles, access and refresh tokens, the JWKS',
+  },
+  {
+    name: 'user',
+    port: 8082,
+    database: 'user',
+    routes: [{ prefix: '/api/v1/me' }],
+    dependsOn: ['auth'],
+    stopStage: 2,
+    description: 'profiles and addresses',
+  },
+  {
+    name: 'catalog',
+    port: 8083,
+    database: 'catalog',
+    routes: [{ prefix: '/api/v1/products' }, { prefix: '/api/v1/admin/products' }],
+    dependsOn: ['auth'],
+    stopStage: 2,
+    description: 'products, categories, prices',
+  },
+  {
+    name: 'inventory',
+    port: 8084,
+    database: 'inventory',
+    routes: [{ prefix: '/api/v1/admin/stock' }],
+    dependsOn: ['auth'],
+    stopStage: 2,
+    description: 'stock and reservations with expiry',
+  },
+  {
+    name: 'order',
+    port: 8085,
+    database: 'order',
+    routes: [{ prefix: '/api/v1/orders' }],
+    dependsOn: ['auth', 'catalog', 'inventory', 'payment'],
+    stopStage: 1,
+    description: 'orders and the checkout saga',
+  },
+  {
+    name: 'payment',
+    port: 8086,
+    database: 'payment',
+    routes: [
+      { prefix: '/api/v1/payments/provider-callbacks', public: true, exact: true },
+      { prefix: '/api/v1/payments' },
+      { prefix: '/api/v1/admin/payments' },
+    ],
+    dependsOn: ['auth'],
+    stopStage: 2,
+    description: 'payments against a simulated provider, signed callbacks, refunds',
+  },
+] as const satisfies readonly ServiceManifestEntry[];
+
+export type ServiceName = (typeof SERVICE_MANIFEST)[number]['name'];
+
+export const SERVICE_NAMES: readonly ServiceName[] = SERVICE_MANIFEST.map((s) => s.name);
+
+export function isServiceName(name: string): name is ServiceName {
+  return (SERVICE_NAMES as readonly string[]).includes(name);
+}
+
+export function manifestEntry(name: ServiceName): ServiceManifestEntry {
+  const entry = SERVICE_MANIFEST.find((s) => s.name === name);
+  if (!entry) throw new Error(`unknown service ${name}`);
+  return entry;
+}
+
+/** The variable through which the others find a service: `order` → ORDER_URL, `flash-sale` → FLASH_SALE_URL. */
+export function serviceUrlEnv(name: string): `${string}_URL` {
+  return `${name.toUpperCase().replaceAll('-', '_')}_URL`;
+}
+
+/** A service's address on this machine at its default port (the default of every `<NAME>_URL`). */
+export function defaultServiceUrl(name: ServiceName): string {
+  return `http://127.0.0.1:${manifestEntry(name).port}`;
+}
+
+/** Default ports by service name. */
+export const SERVICE_PORTS = Object.fromEntries(SERVICE_MANIFEST.map((s) => [s.name, s.port])) as Record<
+  ServiceName,
+  number
+>;
+
+/** Every public route of every service, as the gateway matches them: the longest prefix wins. */
+export function gatewayRoutes(): {
+  prefix: string;
+  upstream: ServiceName;
+  public: boolean;
+  exact: boolean;
+}[] {
+  return SERVICE_MANIFEST.flatMap((s) =>
+    s.routes.map((r: PublicRoute) => ({
+      prefix: r.prefix,
+      upstream: s.name,
+      public: r.public === true,
+      exact: r.exact === true,
+    })),
+  ).sort((a, b) => b.prefix.length - a.prefix.length);
+}
