@@ -9,9 +9,14 @@ export interface RouteMatch {
   upstream: Upstream;
   /** True when the route is reachable without an access token. */
   public: boolean;
+  /**
+   * The route group as a low-cardinality template (`/api/v1/orders/*`): the `http.route` of the gateway's
+   * spans and metrics, so the public API's availability can be measured per group (slo/public-api.yaml).
+   */
+  route: string;
 }
 
-interface Rule extends RouteMatch {
+interface Rule extends Omit<RouteMatch, 'route'> {
   prefix: string;
   /** Match only the prefix itself, not paths below it. */
   exact?: boolean;
@@ -49,7 +54,12 @@ export function matchRoute(path: string): RouteMatch | undefined {
     const hit = rule.exact
       ? path === rule.prefix || path === `${rule.prefix}/`
       : path === rule.prefix || path.startsWith(`${rule.prefix}/`);
-    if (hit) return { upstream: rule.upstream, public: rule.public };
+    if (hit)
+      return {
+        upstream: rule.upstream,
+        public: rule.public,
+        route: rule.exact ? rule.prefix : `${rule.prefix}/*`,
+      };
   }
   return undefined;
 }
