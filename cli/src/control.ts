@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { supervisorMetricsText } from './supervisor/metrics-text.js';
 import { BusyError, IllegalStateError } from './supervisor/process.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 
@@ -57,6 +58,7 @@ const ACTIONS = new Set(['start', 'stop', 'restart']);
 /**
  * The supervisor's control API, loopback only:
  *   GET  /healthz
+ *   GET  /metrics                    → Prometheus text: restarts and up per process
  *   GET  /services                   → { services: [ProcessInfo] }
  *   GET  /services/:name             → { service: ProcessInfo }
  *   POST /services/:name/stop|start|restart[?wait=ready] → { service: ProcessInfo }
@@ -82,6 +84,18 @@ export function startControlServer(
     if (parts.length === 0) {
       if (method !== 'GET') return problem(res, 405, 'Method Not Allowed', `${method} / is not supported`);
       return send(res, 200, { ...(options.info?.() ?? {}), services: supervisor.list() });
+    }
+    if (parts.length === 1 && parts[0] === 'metrics') {
+      if (method !== 'GET')
+        return problem(res, 405, 'Method Not Allowed', `${method} /metrics is not supported`);
+      const text = supervisorMetricsText(supervisor.list());
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        'cache-control': 'no-store',
+      });
+      res.end(text);
+      return;
     }
     if (parts.length === 1 && parts[0] === 'healthz') {
       return send(res, 200, { status: supervisor.isShuttingDown ? 'stopping' : 'ok' });

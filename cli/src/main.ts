@@ -2,6 +2,7 @@ import { UsageError } from './args.js';
 import { BUILD_USAGE, runBuild } from './commands/build.js';
 import { LOAD_USAGE, runLoad } from './commands/load.js';
 import { runServices, SERVICES_USAGE } from './commands/services.js';
+import { runSlo, SLO_USAGE } from './commands/slo.js';
 import { runStart, START_USAGE } from './commands/start.js';
 import { runStatus, STATUS_USAGE } from './commands/status.js';
 
@@ -13,6 +14,7 @@ Commands:
   status    list the supervised processes (asks the control API of a running \`glassbox start\`)
   service   start | stop | restart one supervised process: glassbox service restart catalog
   services  the service manifest: ports, databases, public routes, dependencies (Markdown)
+  slo       build | check: compile slo/*.yaml into Prometheus rules (deploy/prometheus/rules)
   build     bundle the processes into dist/ and build the console (every command does this when needed)
 
 Run \`glassbox <command> --help\` for a command's options.
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   load: { run: runLoad, usage: LOAD_USAGE },
   status: { run: (argv) => runStatus(['list', ...argv]), usage: STATUS_USAGE },
   service: { run: runStatus, usage: STATUS_USAGE },
+  slo: { run: runSlo, usage: SLO_USAGE },
   build: { run: runBuild, usage: BUILD_USAGE },
   services: { run: runServices, usage: SERVICES_USAGE },
 };

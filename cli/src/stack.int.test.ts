@@ -162,6 +162,10 @@ describe('startStack with fixture services (connected mode)', () => {
     expect(after.pid).not.toBe(before.pid);
     expect(after.restarts).toBe(before.restarts + 1);
     expect(after.lastExit?.code).toBe(3);
+    // The same count, as Prometheus text for the CrashLooping alert.
+    const metrics = await (await fetch(`${stack.urls.control}/metrics`)).text();
+    expect(metrics).toContain(`glassbox_supervisor_restarts_total{process="inventory"} ${after.restarts}`);
+    expect(metrics).toContain('glassbox_supervisor_process_up{process="inventory"} 1');
     expect(
       logs.some((l) => l.source === 'glassbox' && /inventory exited \(code 3\)/.test(String(l.json?.msg))),
     ).toBe(true);

@@ -113,6 +113,16 @@ describe('observatory app (console, APIs and receivers wired together)', () => {
     expect(s.queueDepth).toBe(0);
     expect(typeof s.storeBytes).toBe('number');
     expect(s.queryLatencyMs.p50).not.toBeNull(); // the query handlers above were timed
+
+    // The same counts as Prometheus text, for the ingest SLO and the observatory's alerts.
+    const metrics = await fetch(consoleUrl('/metrics'));
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await metrics.text();
+    expect(text).toContain('observatory_otlp_items_received_total{signal="spans"} 2');
+    expect(text).toContain('observatory_otlp_items_accepted_total{signal="spans"} 2');
+    expect(text).toContain('observatory_otlp_items_dropped_total{signal="spans"} 0');
+    expect(text).toMatch(/^observatory_store_max_bytes \d+$/m);
   });
 
   it('enforces retention on its timer and reports evictions in /api/self', async () => {

@@ -8,6 +8,7 @@ import { bindGrpc, createOtlpGrpcServer, shutdownGrpc } from './ingest/grpc.js';
 import { otlpHttpRoutes } from './ingest/http.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { jaegerRoutes, queryRoutes } from './query/index.js';
+import { selfMetricsText } from './self/prometheus-text.js';
 import { SelfStats } from './self/self-stats.js';
 import { Retention } from './store/retention.js';
 import { TelemetryStore } from './store/telemetry-store.js';
@@ -144,6 +145,9 @@ export async function buildObservatory(
   };
   await otlpHttpApp.register(otlpHttpRoutes, otlpOptions);
   if (config.otlpOnConsolePort) await app.register(otlpHttpRoutes, otlpOptions);
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(selfMetricsText(selfStats.snapshot())),
+  );
   await app.register(queryRoutes, { prefix: '/api', store, selfStats });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
   registerConsole(app, config.webDist);

@@ -48,6 +48,19 @@ const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
  * errors with the trace id, route-named server spans, `traceresponse`, probes, /metrics and the OpenAPI
  * document. Feature routes are registered by the service afterwards.
  */
+/**
+ * Names the current HTTP server span after `route` and gives the HTTP metrics their `http.route` (a template,
+ * never a raw path). The kit calls it with the Fastify route; a proxy may call it again with a finer template.
+ */
+export function labelRoute(method: string, route: string): void {
+  const span = trace.getSpan(context.active());
+  if (!span) return;
+  span.setAttribute('http.route', route);
+  span.updateName(`${method} ${route}`);
+  const rpc = getRPCMetadata(context.active());
+  if (rpc?.type === RPCType.HTTP) rpc.route = route;
+}
+
 export async function createServiceApp(options: ServiceAppOptions): Promise<ServiceApp> {
   const app = Fastify({
     loggerInstance: options.logger,
@@ -88,13 +101,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     const span = trace.getSpan(context.active());
     if (!span) return;
     const route = request.routeOptions.url;
-    if (route) {
-      // Name the HTTP server span after the route and give the HTTP metrics their http.route.
-      span.setAttribute('http.route', route);
-      span.updateName(`${request.method} ${route}`);
-      const rpc = getRPCMetadata(context.active());
-      if (rpc?.type === RPCType.HTTP) rpc.route = route;
-    }
+    if (route) labelRoute(request.method, route);
     span.setAttribute('glassbox.request_id', request.id);
     const sc = span.spanContext();
     reply.header('traceresponse', `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`);

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import { type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import { appError } from './errors.js';
+import { remoteJwks } from './jwks.js';
 
 export const JWT_ISSUER = 'glassbox-auth';
 export const JWT_AUDIENCE = 'glassbox';
@@ -137,7 +138,7 @@ function sameSecret(a: string, b: string): boolean {
  */
 export const authPlugin = fp(
   async (app: FastifyInstance, options: AuthPluginOptions) => {
-    const keys = options.keys ?? (options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined);
+    const keys = options.keys ?? (options.jwksUrl ? remoteJwks(options.jwksUrl) : undefined);
     if (!keys) throw new Error('authPlugin needs jwksUrl or keys');
     app.decorateRequest('principal', null);
 

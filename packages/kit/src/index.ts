@@ -1,6 +1,7 @@
 export {
   createServiceApp,
   describeValidationError,
+  labelRoute,
   type ReadinessCheck,
   type ServiceApp,
   type ServiceAppOptions,
@@ -47,6 +48,7 @@ export {
   type RequestOptions,
   UpstreamError,
 } from './http-client.js';
+export { remoteJwks } from './jwks.js';
 export { createLogger, type Logger, REDACT_PATHS } from './logger.js';
 export { ProblemSchema, problemResponses } from './problem-schema.js';
 export { type RunningService, type RunServiceOptions, runService, type ServiceContext } from './service.js';

@@ -7,6 +7,7 @@ import type { AuthConfig } from './config.js';
 import { createAuthService } from './domain/auth-service.js';
 import { authRoutes } from './http/auth-routes.js';
 import { jwksRoutes } from './http/jwks-routes.js';
+import { observeOutboxBacklog } from './metrics.js';
 
 export type AppConfig = Pick<
   AuthConfig,
@@ -72,9 +73,12 @@ export async function buildApp({ db, logger, config }: AuthAppDeps): Promise<Ser
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let ticks = 0;
+  let backlog = { oldestAgeSeconds: 0, count: 0 };
+  observeOutboxBacklog(() => backlog);
   const tick = async () => {
     try {
       await profileOutbox.relay();
+      backlog = await profileOutbox.backlog();
       if (ticks++ % 100 === 0) await refreshTokens.deleteExpired(86_400);
     } catch (error) {
       logger.warn({ err: (error as Error).message }, 'auth background work failed; will retry');

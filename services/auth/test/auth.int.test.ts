@@ -15,6 +15,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProfileOutbox } from '../src/adapters/profile-outbox.js';
 import { createSigningKeys } from '../src/adapters/signing-keys.js';
 import { type AppConfig, buildApp } from '../src/app.js';
 import { seedDemo } from '../src/seed.js';
@@ -329,6 +330,15 @@ describe('register', () => {
         [res.json().userId],
       );
       expect(pending).toMatchObject({ attempts: 1, delivered_at: null });
+      const outbox = createProfileOutbox({
+        db,
+        userUrl: 'http://127.0.0.1:9',
+        internalToken: INTERNAL_TOKEN,
+        logger,
+      });
+      const backlog = await outbox.backlog();
+      expect(backlog.count).toBeGreaterThanOrEqual(1);
+      expect(backlog.oldestAgeSeconds).toBeGreaterThan(0);
     } finally {
       users.status = 201;
     }

@@ -7,10 +7,11 @@ import {
   createHttpClient,
   createServiceApp,
   type Logger,
+  remoteJwks,
   type ServiceApp,
 } from '@glassbox/kit';
 import { metrics } from '@opentelemetry/api';
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { createCachingVerifier } from './adapters/token-verifier.js';
 import { createUpstreams } from './adapters/upstreams.js';
 import type { GatewayConfig } from './config.js';
@@ -96,7 +97,7 @@ export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<S
     maxAge: 600,
   });
   // The kit's plugin decorates requests with their principal; tokens are verified through a cache (hot path).
-  const verificationKeys = keys ?? createRemoteJWKSet(new URL(jwksUrl));
+  const verificationKeys = keys ?? remoteJwks(jwksUrl);
   await app.register(authPlugin, { keys: verificationKeys, internalToken: config.INTERNAL_TOKEN });
   await app.register(rateLimit, {
     global: false,

@@ -171,6 +171,11 @@ describe('auth, user and gateway as processes', () => {
     const text = await (await fetch(`${env.AUTH_URL}/metrics`)).text();
     expect(text).toMatch(/glassbox_auth_logins\w*\{[^}]*outcome="success"/);
     expect(text).toMatch(/http_server_request_duration\w*_bucket\{[^}]*http_route="\/api\/v1\/auth\/login"/);
+    // The gateway labels each request with its route group (slo/public-api.yaml measures per group).
+    const gateway = await (await fetch(`${gw}/metrics`)).text();
+    expect(gateway).toMatch(/http_server_request_duration_count\{[^}]*http_route="\/api\/v1\/auth\/\*"/);
+    expect(gateway).not.toMatch(/http_route="\/api\/v1\/\*"[^}]*http_response_status_code="200"/);
+    expect(gateway).toMatch(/^nodejs_eventloop_delay_p99\{[^}]*\} [0-9.e-]+$/m);
     await eventually(
       async () => receiver.metricNames,
       (names) => names.has('glassbox.auth.registrations') && names.has('glassbox.user.profiles.created'),

@@ -1,4 +1,5 @@
 import { metrics } from '@opentelemetry/api';
+import { type CheckoutOutcome, failureClass } from './domain/checkout-outcome.js';
 import type { OrderStatus } from './domain/order-status.js';
 
 /** Business metrics of orders and the checkout saga (OpenTelemetry API only; the kit's SDK exports them). */
@@ -9,6 +10,10 @@ export interface OrderMetrics {
   retried(step: string, compensating: boolean): void;
   /** A saga picked up by the recovery loop (after a crash, a restart or a retry delay). */
   resumed(): void;
+  /** A checkout request was answered (a repeated Idempotency-Key is not counted again). */
+  checkout(outcome: CheckoutOutcome): void;
+  /** Reads the age of the oldest unfinished saga and how many there are (the recovery loop measures it). */
+  observeBacklog(read: () => { oldestAgeSeconds: number; count: number }): void;
 }
 
 export function createOrderMetrics(): OrderMetrics {
@@ -34,15 +39,38 @@ export function createOrderMetrics(): OrderMetrics {
     description: 'Sagas picked up by the recovery loop',
     unit: '{saga}',
   });
+  const checkouts = meter.createCounter('glassbox.checkouts', {
+    description:
+      'Checkout requests by outcome when answered: confirmed, pending, business_failure (declined, out of stock), ' +
+      'client_failure, system_failure (a dependency failed: the checkout-success SLO counts these)',
+    unit: '{checkout}',
+  });
+  const backlogAge = meter.createObservableGauge('glassbox.checkout.saga.backlog.age', {
+    description: 'Age of the oldest unfinished checkout saga (0 when none)',
+    unit: 's',
+  });
+  const backlogSize = meter.createObservableGauge('glassbox.checkout.saga.backlog.size', {
+    description: 'Unfinished checkout sagas',
+    unit: '{saga}',
+  });
   return {
     created: () => created.add(1),
     completed(status, reason, seconds) {
-      const attributes = { 'glassbox.order.status': status, 'glassbox.failure_reason': reason ?? 'none' };
+      const attributes = {
+        'glassbox.order.status': status,
+        'glassbox.failure_reason': reason ?? 'none',
+        'glassbox.failure_class': failureClass(reason),
+      };
       completed.add(1, attributes);
       duration.record(seconds, { 'glassbox.order.status': status });
     },
     retried: (step, compensating) =>
       retries.add(1, { 'glassbox.saga.step': step, 'glassbox.saga.compensating': compensating }),
     resumed: () => resumed.add(1),
+    checkout: (outcome) => checkouts.add(1, { 'glassbox.checkout.outcome': outcome }),
+    observeBacklog(read) {
+      backlogAge.addCallback((result) => result.observe(read().oldestAgeSeconds));
+      backlogSize.addCallback((result) => result.observe(read().count));
+    },
   };
 }

@@ -212,8 +212,12 @@ export function createSagaWorker(options: SagaWorkerOptions): SagaWorker {
     return promise;
   }
 
+  let backlog = { oldestAgeSeconds: 0, count: 0 };
+  metrics.observeBacklog(() => backlog);
+
   async function recoverOnce(): Promise<number> {
     if (stopping) return 0;
+    backlog = await sagas.backlog();
     const capacity = Math.min(batchSize, maxInFlight - running.size);
     if (capacity <= 0) return 0;
     const claimed = await sagas.claimDue(workerId, leaseMs, capacity);

@@ -176,6 +176,15 @@ describe('a checkout cut off by the death of the order process', () => {
       /glassbox_orders_completed_total\{[^}]*glassbox_order_status="CONFIRMED"[^}]*\} 1/,
     );
     expect(metrics).toMatch(/glassbox_checkout_saga_duration_bucket/);
+    expect(metrics).toMatch(/glassbox_orders_completed_total\{[^}]*glassbox_failure_class="none"[^}]*\} 1/);
+    // The saga finished: the recovery loop's next backlog measurement finds no unfinished saga.
+    const settled = await eventually(
+      async () => (await fetch(`${second.url}/metrics`)).text(),
+      (text) => /^glassbox_checkout_saga_backlog_size(\{[^}]*\})? 0$/m.test(text),
+      10_000,
+    );
+    expect(settled).toMatch(/^glassbox_checkout_saga_backlog_age(\{[^}]*\})? 0$/m);
+    expect(metrics).toMatch(/^nodejs_eventloop_delay_p99\{[^}]*\} [0-9.e-]+$/m);
 
     second.child.kill('SIGTERM');
     const [code] = await once(second.child, 'exit');

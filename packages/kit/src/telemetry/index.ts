@@ -50,6 +50,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting } from './env.js';
+import { recordEventLoopDelay } from './event-loop.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -199,6 +200,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   }
   const meterProvider = new MeterProvider({ resource, readers, views: METRIC_VIEWS });
   metrics.setGlobalMeterProvider(meterProvider);
+  const eventLoop = recordEventLoopDelay(meterProvider.getMeter('glassbox.runtime'));
 
   // Logs: pino records reach OTLP through the pino instrumentation when a log exporter is configured.
   let loggerProvider: LoggerProvider | undefined;
@@ -250,6 +252,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
       return serializer.serialize(resourceMetrics);
     },
     shutdown() {
+      eventLoop.stop();
       stopped ??= Promise.allSettled([
         tracerProvider.shutdown(),
         meterProvider.shutdown(),

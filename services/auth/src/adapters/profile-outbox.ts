@@ -12,6 +12,8 @@ interface OutboxRow {
 export interface ProfileOutbox extends ProfileSync {
   /** Delivers up to `limit` due profiles; returns how many were delivered. */
   relay(limit?: number): Promise<number>;
+  /** Undelivered profiles and the age of the oldest (the OutboxBacklogStale alert watches it). */
+  backlog(): Promise<{ oldestAgeSeconds: number; count: number }>;
 }
 
 /** Backoff for the n-th failed attempt: 1 s, 2 s, 4 s … capped at 5 min. */
@@ -80,6 +82,15 @@ export function createProfileOutbox(options: {
         [tenantId, userId],
       );
       if (row) await deliver(row);
+    },
+
+    async backlog() {
+      const [row] = await db.query<{ count: number; age: number }>(
+        `SELECT count(*)::int AS count,
+                coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)::float8 AS age
+           FROM profile_outbox WHERE delivered_at IS NULL`,
+      );
+      return { oldestAgeSeconds: row?.age ?? 0, count: row?.count ?? 0 };
     },
 
     async relay(limit = 50) {

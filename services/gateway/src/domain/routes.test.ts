@@ -19,7 +19,17 @@ describe('matchRoute', () => {
     ['/api/v1/payments/abc', 'payment', false],
     ['/api/v1/admin/payments/p1/refunds', 'payment', false],
   ])('routes %s to %s (public: %s)', (path, upstream, isPublic) => {
-    expect(matchRoute(path)).toEqual({ upstream, public: isPublic });
+    expect(matchRoute(path)).toMatchObject({ upstream, public: isPublic });
+  });
+
+  it.each([
+    ['/api/v1/orders', '/api/v1/orders/*'],
+    ['/api/v1/orders/1/cancel', '/api/v1/orders/*'],
+    ['/api/v1/auth/login', '/api/v1/auth/*'],
+    ['/api/v1/admin/stock/abc', '/api/v1/admin/stock/*'],
+    ['/api/v1/payments/provider-callbacks', '/api/v1/payments/provider-callbacks'],
+  ])('labels %s with its route group %s', (path, route) => {
+    expect(matchRoute(path)?.route).toBe(route);
   });
 
   it.each([
@@ -41,6 +51,7 @@ describe('matchRoute', () => {
     expect(matchRoute('/api/v1/payments/provider-callbacks/x')).toEqual({
       upstream: 'payment',
       public: false,
+      route: '/api/v1/payments/*',
     });
   });
 

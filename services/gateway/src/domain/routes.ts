@@ -13,6 +13,11 @@ export interface RouteMatch {
   upstream: Upstream;
   /** True when the route is reachable without an access token. */
   public: boolean;
+  /**
+   * The route group as a low-cardinality template (`/api/v1/orders/*`): the `http.route` of the gateway's
+   * spans and metrics, so the public API's availability can be measured per group (slo/public-api.yaml).
+   */
+  route: string;
 }
 
 // The manifest's public prefixes, longest first: a specific rule wins over the general one it overlaps.
@@ -36,7 +41,12 @@ export function matchRoute(path: string): RouteMatch | undefined {
     const hit = rule.exact
       ? path === rule.prefix || path === `${rule.prefix}/`
       : path === rule.prefix || path.startsWith(`${rule.prefix}/`);
-    if (hit) return { upstream: rule.upstream, public: rule.public };
+    if (hit)
+      return {
+        upstream: rule.upstream,
+        public: rule.public,
+        route: rule.exact ? rule.prefix : `${rule.prefix}/*`,
+      };
   }
   return undefined;
 }

@@ -44,6 +44,15 @@ const secs = (param: number) => `make_interval(secs => $${param}::double precisi
 
 export function createSagaRepo(db: Db) {
   return {
+    /** How many sagas are unfinished and how old the oldest is (the saga-backlog alerts watch this). */
+    async backlog(): Promise<{ oldestAgeSeconds: number; count: number }> {
+      const rows = await db.query<{ count: number; age: number }>(
+        `SELECT count(*)::int AS count,
+                coalesce(extract(epoch FROM clock_timestamp() - min(started_at)), 0)::float8 AS age
+         FROM checkout_sagas WHERE status IN ('RUNNING', 'COMPENSATING')`,
+      );
+      return { oldestAgeSeconds: rows[0]?.age ?? 0, count: rows[0]?.count ?? 0 };
+    },
     /** Leases up to `limit` unfinished sagas that are due and whose lease is free or expired. */
     async claimDue(
       workerId: string,

@@ -11,6 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { OrderRecord, OrderRepo } from '../adapters/order-repo.js';
 import { CLIENT_FAILURES } from '../domain/checkout.js';
+import { checkoutOutcome } from '../domain/checkout-outcome.js';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { isValidIdempotencyKey, requestHash } from '../domain/idempotency.js';
 import { isFinal } from '../domain/order-status.js';
@@ -210,8 +211,9 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
         requestId: request.id,
         cancelRequested: false,
       });
-      await Promise.race([run, sleep(syncBudgetMs)]);
+      const result = await Promise.race([run, sleep(syncBudgetMs).then(() => undefined)]);
       const current = (await orders.get(caller.tenantId, order.id)) ?? order;
+      metrics.checkout(checkoutOutcome(current, result?.kind === 'deferred' || result?.kind === 'error'));
       return answer(reply, current, false);
     },
   );
