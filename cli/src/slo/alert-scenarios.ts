@@ -288,12 +288,12 @@ export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
     result: { job: 'order' },
   },
   SagaBacklogStale: {
-    series: [gauge(`glassbox_checkout_saga_backlog_age${lbl(ORDER)}`, 301, 299)],
-    result: { job: 'order' },
+    series: [gauge(`glassbox_saga_backlog_age${lbl({ ...ORDER, glassbox_saga_type: 'checkout' })}`, 301, 299)],
+    result: { job: 'order', glassbox_saga_type: 'checkout' },
   },
   SagaBacklogAging: {
-    series: [gauge(`glassbox_checkout_saga_backlog_age${lbl(ORDER)}`, 61, 59)],
-    result: { job: 'order' },
+    series: [gauge(`glassbox_saga_backlog_age${lbl({ ...ORDER, glassbox_saga_type: 'checkout' })}`, 61, 59)],
+    result: { job: 'order', glassbox_saga_type: 'checkout' },
   },
   SagaRetriesHigh: {
     series: [counter(`glassbox_checkout_saga_retries_total${lbl(ORDER)}`, 61, 59)],

@@ -201,24 +201,24 @@ export const CLASSIC_GROUPS: ReadonlyArray<{ name: string; alerts: readonly Clas
     alerts: [
       {
         alert: 'SagaBacklogStale',
-        expr: 'max by (job) (glassbox_checkout_saga_backlog_age) > 300',
+        expr: 'max by (job, glassbox_saga_type) (glassbox_saga_backlog_age) > 300',
         for: '5m',
         severity: 'page',
         service: BY_JOB,
-        summary: 'A checkout saga of {{ $labels.job }} has been unfinished for more than 5 minutes',
+        summary: 'A {{ $labels.glassbox_saga_type }} saga of {{ $labels.job }} has been unfinished for more than 5 minutes',
         description:
-          'The oldest unfinished checkout saga of {{ $labels.job }} is more than 5 minutes old: sagas are not progressing.',
+          'The oldest unfinished {{ $labels.glassbox_saga_type }} saga of {{ $labels.job }} is more than 5 minutes old: sagas are not progressing.',
         runbook: 'async-backlog',
       },
       {
         alert: 'SagaBacklogAging',
-        expr: 'max by (job) (glassbox_checkout_saga_backlog_age) > 60',
+        expr: 'max by (job, glassbox_saga_type) (glassbox_saga_backlog_age) > 60',
         for: '10m',
         severity: 'ticket',
         service: BY_JOB,
-        summary: 'Checkout sagas of {{ $labels.job }} wait more than a minute',
+        summary: '{{ $labels.glassbox_saga_type }} sagas of {{ $labels.job }} wait more than a minute',
         description:
-          'The oldest unfinished checkout saga of {{ $labels.job }} stayed older than a minute for 10 minutes.',
+          'The oldest unfinished {{ $labels.glassbox_saga_type }} saga of {{ $labels.job }} stayed older than a minute for 10 minutes.',
         runbook: 'async-backlog',
       },
       {

@@ -80,11 +80,29 @@ export interface AppliedMigration {
 }
 
 /**
+ * A numbered set of SQL files and the table that records which of them a database has seen. A service's own
+ * migrations use `schema_migrations`; each kit component that owns tables (sagas, the outbox, …) keeps its own
+ * history, so its schema evolves with the kit, not with each service.
+ */
+export interface MigrationSet {
+  readonly dir: string | URL;
+  /** History table; default `schema_migrations`. */
+  readonly table?: string;
+}
+
+/**
  * Applies the numbered SQL files of `dir` (`001_init.sql`, `002_…`) that this database has not seen yet,
  * each in its own transaction, under a session advisory lock so that two replicas starting together do
  * not race. Returns what it applied.
  */
-export async function migrate(db: Db, dir: string | URL, logger?: Logger): Promise<AppliedMigration[]> {
+export async function migrate(
+  db: Db,
+  dir: string | URL,
+  logger?: Logger,
+  options: { table?: string } = {},
+): Promise<AppliedMigration[]> {
+  const table = options.table ?? 'schema_migrations';
+  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`invalid migration table name ${table}`);
   const files = (await readdir(dir))
     .map((file) => ({ file, match: MIGRATION_FILE.exec(file) }))
     .filter((f): f is { file: string; match: RegExpExecArray } => f.match !== null)
@@ -100,12 +118,10 @@ export async function migrate(db: Db, dir: string | URL, logger?: Logger): Promi
   const applied: AppliedMigration[] = [];
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set(
-      (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
-        (r) => r.version,
-      ),
+      (await client.query<{ version: number }>(`SELECT version FROM ${table}`)).rows.map((r) => r.version),
     );
     for (const f of files) {
       if (done.has(f.version)) continue;
@@ -113,10 +129,7 @@ export async function migrate(db: Db, dir: string | URL, logger?: Logger): Promi
       await client.query('BEGIN');
       try {
         await client.query(sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-          f.version,
-          f.name,
-        ]);
+        await client.query(`INSERT INTO ${table} (version, name) VALUES ($1, $2)`, [f.version, f.name]);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});

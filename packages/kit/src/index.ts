@@ -28,6 +28,7 @@ export {
   createDb,
   type Db,
   isUniqueViolation,
+  type MigrationSet,
   migrate,
   type Queryable,
 } from './db.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceApp } from './app.js';
 import type { BaseConfig } from './config.js';
-import { createDb, type Db, migrate } from './db.js';
+import { createDb, type Db, type MigrationSet, migrate } from './db.js';
 import { createLogger, type Logger } from './logger.js';
 import { getTelemetry } from './telemetry/index.js';
 
@@ -13,8 +13,11 @@ export interface ServiceContext {
 export interface RunServiceOptions {
   name: string;
   config: BaseConfig;
-  /** The service's own database and its numbered SQL migrations. */
-  database?: { url: string; migrations: URL };
+  /**
+   * The service's own database and its numbered SQL migrations; `components` are the kit's own tables the
+   * service uses (e.g. SAGA_MIGRATIONS), applied first.
+   */
+  database?: { url: string; migrations: URL; components?: readonly MigrationSet[] };
   /** Idempotent demo data, run after migrations when SEED_DEMO is true. */
   seed?: (ctx: ServiceContext & { db: Db }) => Promise<void>;
   /** Builds the app (without listening). Background work hooks into the app's onReady/onClose. */
@@ -47,6 +50,9 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       idleTimeoutMillis: config.DB_POOL_IDLE_MS,
     });
     await waitForDatabase(db, logger);
+    for (const set of options.database.components ?? []) {
+      await migrate(db, set.dir, logger, set.table ? { table: set.table } : {});
+    }
     await migrate(db, options.database.migrations, logger);
     if (config.SEED_DEMO && options.seed) await options.seed({ logger, db });
   }

@@ -1,11 +1,15 @@
 import { authPlugin, createServiceApp, type Db, type Logger, type ServiceApp } from '@glassbox/kit';
+import { createSagaStore, createSagaWorker, type SagaWorker } from '@glassbox/kit/saga';
 import type { JWTVerifyGetKey } from 'jose';
 import { createDependencies, type DependencyConfig } from './adapters/clients.js';
 import { createOrderRepo } from './adapters/order-repo.js';
-import { createSagaRepo } from './adapters/saga-repo.js';
+import { cancelOrderUseCase } from './app/cancel-order.js';
+import { CHECKOUT_SAGA, checkoutSaga } from './app/checkout/checkout-saga.js';
+import { placeOrderUseCase } from './app/place-order.js';
+import { readOrdersUseCases } from './app/read-orders.js';
+import { type CheckoutInput, type CheckoutResults, finalOrderStatus } from './domain/checkout.js';
 import { orderRoutes } from './http/orders.js';
 import { createOrderMetrics } from './metrics.js';
-import { createSagaWorker, type SagaWorker } from './saga-worker.js';
 
 export interface SagaSettings {
   leaseMs: number;
@@ -32,7 +36,7 @@ export interface OrderAppDeps {
 
 export interface OrderApp {
   app: ServiceApp;
-  worker: SagaWorker;
+  worker: SagaWorker<CheckoutInput, CheckoutResults>;
 }
 
 /**
@@ -51,10 +55,12 @@ export async function buildApp(deps: OrderAppDeps): Promise<OrderApp> {
   await app.register(authPlugin, { ...deps.auth, internalToken: deps.internalToken });
 
   const metrics = createOrderMetrics();
+  const orders = createOrderRepo(db);
+  const sagas = createSagaStore<CheckoutInput, CheckoutResults>(db, CHECKOUT_SAGA);
+  const dependencies = createDependencies({ ...deps.dependencies, internalToken: deps.internalToken });
   const worker = createSagaWorker({
-    sagas: createSagaRepo(db),
-    dependencies: createDependencies({ ...deps.dependencies, internalToken: deps.internalToken }),
-    metrics,
+    definition: checkoutSaga({ dependencies, orders }),
+    store: sagas,
     logger,
     leaseMs: deps.saga.leaseMs,
     recoveryIntervalMs: deps.saga.recoveryIntervalMs,
@@ -63,13 +69,29 @@ export async function buildApp(deps: OrderAppDeps): Promise<OrderApp> {
     retryBaseMs: deps.saga.retryBaseMs,
     retryMaxMs: deps.saga.retryMaxMs,
     ...(deps.saga.workerId ? { workerId: deps.saga.workerId } : {}),
+    onFinished(saga, state, seconds) {
+      const failure = state.status === 'COMPLETED' ? null : state.failure;
+      const status = finalOrderStatus(failure);
+      metrics.completed(status, failure?.reason ?? null, seconds);
+      logger.info(
+        { order_id: saga.id, tenant_id: saga.tenantId, status, reason: failure?.reason ?? null, seconds },
+        `order ${status.toLowerCase()}`,
+      );
+    },
+    onRetry: (step, compensating) => metrics.retried(step, compensating),
+    onResumed: () => metrics.resumed(),
   });
   await app.register(orderRoutes, {
-    orders: createOrderRepo(db),
-    worker,
-    metrics,
-    syncBudgetMs: deps.syncBudgetMs,
-    leaseMs: deps.saga.leaseMs,
+    placeOrder: placeOrderUseCase({
+      orders,
+      sagas,
+      worker,
+      metrics,
+      syncBudgetMs: deps.syncBudgetMs,
+      leaseMs: deps.saga.leaseMs,
+    }),
+    cancelOrder: cancelOrderUseCase({ orders, worker, syncBudgetMs: deps.syncBudgetMs }),
+    readOrders: readOrdersUseCases(orders),
   });
 
   if (deps.saga.recovery !== false) app.addHook('onReady', async () => worker.start());

@@ -12,8 +12,6 @@ export interface OrderMetrics {
   resumed(): void;
   /** A checkout request was answered (a repeated Idempotency-Key is not counted again). */
   checkout(outcome: CheckoutOutcome): void;
-  /** Reads the age of the oldest unfinished saga and how many there are (the recovery loop measures it). */
-  observeBacklog(read: () => { oldestAgeSeconds: number; count: number }): void;
 }
 
 export function createOrderMetrics(): OrderMetrics {
@@ -45,14 +43,6 @@ export function createOrderMetrics(): OrderMetrics {
       'client_failure, system_failure (a dependency failed: the checkout-success SLO counts these)',
     unit: '{checkout}',
   });
-  const backlogAge = meter.createObservableGauge('glassbox.checkout.saga.backlog.age', {
-    description: 'Age of the oldest unfinished checkout saga (0 when none)',
-    unit: 's',
-  });
-  const backlogSize = meter.createObservableGauge('glassbox.checkout.saga.backlog.size', {
-    description: 'Unfinished checkout sagas',
-    unit: '{saga}',
-  });
   return {
     created: () => created.add(1),
     completed(status, reason, seconds) {
@@ -68,9 +58,5 @@ export function createOrderMetrics(): OrderMetrics {
       retries.add(1, { 'glassbox.saga.step': step, 'glassbox.saga.compensating': compensating }),
     resumed: () => resumed.add(1),
     checkout: (outcome) => checkouts.add(1, { 'glassbox.checkout.outcome': outcome }),
-    observeBacklog(read) {
-      backlogAge.addCallback((result) => result.observe(read().oldestAgeSeconds));
-      backlogSize.addCallback((result) => result.observe(read().count));
-    },
   };
 }

@@ -1,4 +1,5 @@
 import { loadConfig, runService } from '@glassbox/kit';
+import { SAGA_MIGRATIONS } from '@glassbox/kit/saga';
 import { buildApp } from './app.js';
 import { OrderConfig } from './config.js';
 
@@ -7,7 +8,11 @@ const config = loadConfig(OrderConfig);
 await runService({
   name: 'order',
   config,
-  database: { url: config.DATABASE_URL, migrations: new URL('../migrations/', import.meta.url) },
+  database: {
+    url: config.DATABASE_URL,
+    migrations: new URL('../migrations/', import.meta.url),
+    components: [SAGA_MIGRATIONS],
+  },
   build: async ({ logger, db }) => {
     if (!db) throw new Error('the order service needs its database');
     const { app } = await buildApp({

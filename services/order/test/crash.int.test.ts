@@ -94,7 +94,7 @@ async function api<T>(url: string, init: { method?: string; body?: unknown; key?
 
 async function sagaRow(orderId: string) {
   const [row] = await db.query<{ status: string; position: number; lease_owner: string | null }>(
-    'SELECT status, position, lease_owner FROM checkout_sagas WHERE order_id = $1',
+    "SELECT status, position, lease_owner FROM sagas WHERE type = 'checkout' AND id = $1",
     [orderId],
   );
   return row;
@@ -180,10 +180,10 @@ describe('a checkout cut off by the death of the order process', () => {
     // The saga finished: the recovery loop's next backlog measurement finds no unfinished saga.
     const settled = await eventually(
       async () => (await fetch(`${second.url}/metrics`)).text(),
-      (text) => /^glassbox_checkout_saga_backlog_size(\{[^}]*\})? 0$/m.test(text),
+      (text) => /^glassbox_saga_backlog_size\{[^}]*glassbox_saga_type="checkout"[^}]*\} 0$/m.test(text),
       10_000,
     );
-    expect(settled).toMatch(/^glassbox_checkout_saga_backlog_age(\{[^}]*\})? 0$/m);
+    expect(settled).toMatch(/^glassbox_saga_backlog_age\{[^}]*glassbox_saga_type="checkout"[^}]*\} 0$/m);
     expect(metrics).toMatch(/^nodejs_eventloop_delay_p99\{[^}]*\} [0-9.e-]+$/m);
 
     second.child.kill('SIGTERM');

@@ -3,8 +3,8 @@
  * listening on loopback), driven through the order service's public API.
  */
 import { randomUUID } from 'node:crypto';
+import { createSagaStore } from '@glassbox/kit/saga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSagaRepo } from '../src/adapters/saga-repo.js';
 import { canTransition, ORDER_STATUSES } from '../src/domain/order-status.js';
 import {
   createFaultProxy,
@@ -87,7 +87,11 @@ async function sagaRow(svc: OrderService, id: string) {
     payment_token: string | null;
     lease_owner: string | null;
     next_attempt_at: Date;
-  }>('SELECT * FROM checkout_sagas WHERE order_id = $1', [id]);
+  }>(
+    `SELECT status, position, attempts, input->>'paymentToken' AS payment_token, lease_owner, next_attempt_at
+     FROM sagas WHERE type = 'checkout' AND id = $1`,
+    [id],
+  );
   return row;
 }
 
@@ -281,8 +285,8 @@ describe('failures of the dependencies', () => {
     );
     // As if the save after reserve had been lost, and the reservation expired while the saga waited.
     await viaProxy.db.query(
-      `UPDATE checkout_sagas SET position = 1, results = results - 'reserve', attempts = 0, next_attempt_at = now() + interval '1 hour'
-       WHERE order_id = $1`,
+      `UPDATE sagas SET position = 1, results = results - 'reserve', attempts = 0, next_attempt_at = now() + interval '1 hour'
+       WHERE type = 'checkout' AND id = $1`,
       [id],
     );
     const released = await fetch(`${shop.urls.inventory}/internal/reservations/order-${id}/release`, {
@@ -291,7 +295,9 @@ describe('failures of the dependencies', () => {
     });
     expect(released.status).toBe(200);
     proxy.mode = () => 'pass';
-    await viaProxy.db.query('UPDATE checkout_sagas SET next_attempt_at = now() WHERE order_id = $1', [id]);
+    await viaProxy.db.query("UPDATE sagas SET next_attempt_at = now() WHERE type = 'checkout' AND id = $1", [
+      id,
+    ]);
     const done = await finalOrder(viaProxy, id);
     expect(done).toMatchObject({ status: 'FAILED', failureReason: 'RESERVATION_EXPIRED' });
     expect(await shop.payments(tenant, id)).toEqual([]);
@@ -358,7 +364,7 @@ describe('ownership and recovery', () => {
       );
       expect(await sagaRow(svc, id)).toMatchObject({ position: 2 });
       await svc.db.query(
-        `UPDATE checkout_sagas SET lease_owner = 'another-worker', lease_until = now() + interval '1 hour' WHERE order_id = $1`,
+        `UPDATE sagas SET lease_owner = 'another-worker', lease_until = now() + interval '1 hour' WHERE type = 'checkout' AND id = $1`,
         [id],
       );
       // The first worker finishes its call to payment, fails to save, and stops.
@@ -375,7 +381,7 @@ describe('ownership and recovery', () => {
       expect((await fetchOrder(svc, id)).status).toBe('PENDING');
       // The other worker "dies": its lease expires, and recovery resumes at authorize (repeated safely).
       await svc.db.query(
-        `UPDATE checkout_sagas SET lease_until = now() - interval '1 second' WHERE order_id = $1`,
+        `UPDATE sagas SET lease_until = now() - interval '1 second' WHERE type = 'checkout' AND id = $1`,
         [id],
       );
       expect(await svc.worker.recoverOnce()).toBe(1);
@@ -412,38 +418,35 @@ describe('ownership and recovery', () => {
         async () =>
           (
             await a.db.query<{ n: number }>(
-              `SELECT count(*)::int AS n FROM checkout_sagas WHERE attempts = 1 AND lease_owner IS NULL`,
+              `SELECT count(*)::int AS n FROM sagas WHERE attempts = 1 AND lease_owner IS NULL`,
             )
           )[0]?.n,
         (n) => n === 12,
       );
       // Claims racing on the same rows are disjoint.
-      await a.db.query('UPDATE checkout_sagas SET next_attempt_at = now()');
-      const repoA = createSagaRepo(a.db);
-      const repoB = createSagaRepo(b.db);
+      await a.db.query('UPDATE sagas SET next_attempt_at = now()');
+      const repoA = createSagaStore(a.db, 'checkout');
+      const repoB = createSagaStore(b.db, 'checkout');
       const [ca, cb] = await Promise.all([
         repoA.claimDue('claimer-a', 5_000, 100),
         repoB.claimDue('claimer-b', 5_000, 100),
       ]);
-      const claimed = [...ca, ...cb].map((c) => c.orderId);
+      const claimed = [...ca, ...cb].map((c) => c.id);
       expect(claimed.sort()).toEqual([...ids].sort());
       expect(new Set(claimed).size).toBe(12);
       // A leased saga is not claimed again, renewed by or saved for another worker.
       expect(await repoA.claimDue('claimer-c', 5_000, 100)).toEqual([]);
       const victim = ca[0] ?? cb[0];
       const owner = ca[0] ? 'claimer-a' : 'claimer-b';
-      expect(await repoA.renewLease(tenant, victim!.orderId, 'claimer-c', 5_000)).toBe(false);
-      expect(await repoA.renewLease(tenant, victim!.orderId, owner, 5_000)).toBe(true);
+      expect(await repoA.renewLease(victim!.id, 'claimer-c', 5_000)).toBe(false);
+      expect(await repoA.renewLease(victim!.id, owner, 5_000)).toBe(true);
       const state = { status: 'RUNNING' as const, position: 2, results: {}, failure: null, attempts: 0 };
       expect(
-        (await repoA.save(tenant, victim!.orderId, 'claimer-c', state, { type: 'step-completed', step: 'x' }))
-          .held,
+        (await repoA.save(victim!.id, 'claimer-c', state, { type: 'step-completed', step: 'x' })).held,
       ).toBe(false);
 
       // Now the real workers: both recover at once, every saga runs exactly once.
-      await a.db.query(
-        'UPDATE checkout_sagas SET lease_owner = NULL, lease_until = NULL, next_attempt_at = now()',
-      );
+      await a.db.query('UPDATE sagas SET lease_owner = NULL, lease_until = NULL, next_attempt_at = now()');
       proxy.mode = () => 'pass';
       const hitsBefore = proxy.hits;
       const [na, nb] = await Promise.all([a.worker.recoverOnce(), b.worker.recoverOnce()]);

@@ -13,8 +13,8 @@ import {
   TENANT_HEADER,
   UpstreamError,
 } from '@glassbox/kit';
+import { definitiveError, type StepError, transientError } from '@glassbox/kit/saga/runner';
 import type { CatalogPort, CheckoutPorts, InventoryPort, PaymentPort } from '../domain/checkout.js';
-import { definitiveError, type StepError, transientError } from '../domain/saga.js';
 
 export interface DependencyConfig {
   catalogUrl: string;

@@ -1,11 +1,14 @@
 /**
- * SQL of orders and their items. Every statement names the tenant. A new order, its items and its saga row are
- * written in one transaction, so no order exists without a saga to finish it.
+ * SQL of orders and their items. Every statement names the tenant. A new order and its items are written in one
+ * transaction with the saga that will finish it (the caller adds the saga row in that transaction), so no order
+ * exists without a saga. The checkout saga's progress is projected here: the prices when it has priced the
+ * order, the final status when it ends — in the transaction of the saga's own save.
  */
 import type { Db, Queryable } from '@glassbox/kit';
+import type { SagaFailure } from '@glassbox/kit/saga/runner';
 import type { OrderCursor } from '../domain/cursor.js';
-import type { OrderStatus } from '../domain/order-status.js';
-import type { RequestedItem } from '../domain/pricing.js';
+import { allowedFrom, type OrderStatus } from '../domain/order-status.js';
+import type { PricedOrder, RequestedItem } from '../domain/pricing.js';
 
 export interface OrderItemRecord {
   productId: string;
@@ -50,16 +53,6 @@ interface OrderRow {
   created_key: string;
 }
 
-interface ItemRow {
-  order_id: string;
-  product_id: string;
-  quantity: number;
-  sku: string | null;
-  name: string | null;
-  unit_price_cents: number | null;
-  line_total_cents: number | null;
-}
-
 const ORDER_COLUMNS = `o.*, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key`;
 
 export interface NewOrder {
@@ -69,59 +62,50 @@ export interface NewOrder {
   idempotencyKey: string;
   requestHash: string;
   items: RequestedItem[];
-  paymentToken: string;
-  /** The worker that will run the saga right away, holding its lease for leaseMs. */
-  workerId: string;
-  leaseMs: number;
-  traceparent: string | null;
-  requestId: string | null;
+}
+
+const ITEMS_JSON = `COALESCE((SELECT json_agg(json_build_object(
+    'productId', i.product_id, 'quantity', i.quantity, 'sku', i.sku, 'name', i.name,
+    'unitPriceCents', i.unit_price_cents, 'lineTotalCents', i.line_total_cents) ORDER BY i.line_no)
+  FROM order_items i WHERE i.tenant_id = o.tenant_id AND i.order_id = o.id), '[]'::json) AS items`;
+
+function toRecord(r: OrderRow & { items: OrderItemRecord[] }): OrderRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    userId: r.user_id,
+    status: r.status,
+    currency: r.currency,
+    totalCents: r.total_cents,
+    failureReason: r.failure_reason,
+    failureDetail: r.failure_detail,
+    failureData: r.failure_data,
+    requestHash: r.request_hash,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    createdKey: r.created_key,
+    items: r.items,
+  };
 }
 
 export function createOrderRepo(db: Db) {
-  async function withItems(q: Queryable, tenantId: string, rows: OrderRow[]): Promise<OrderRecord[]> {
-    if (rows.length === 0) return [];
-    const items = await q.query<ItemRow>(
-      `SELECT order_id, product_id, quantity, sku, name, unit_price_cents, line_total_cents FROM order_items
-       WHERE tenant_id = $1 AND order_id = ANY($2::uuid[]) ORDER BY order_id, line_no`,
-      [tenantId, rows.map((r) => r.id)],
+  // One statement per read: the order with its items.
+  async function select(q: Queryable, where: string, values: unknown[], tail = ''): Promise<OrderRecord[]> {
+    const rows = await q.query<OrderRow & { items: OrderItemRecord[] }>(
+      `SELECT ${ORDER_COLUMNS}, ${ITEMS_JSON} FROM orders o WHERE ${where} ${tail}`,
+      values,
     );
-    const byOrder = new Map<string, OrderItemRecord[]>();
-    for (const i of items) {
-      const list = byOrder.get(i.order_id) ?? [];
-      list.push({
-        productId: i.product_id,
-        quantity: i.quantity,
-        sku: i.sku,
-        name: i.name,
-        unitPriceCents: i.unit_price_cents,
-        lineTotalCents: i.line_total_cents,
-      });
-      byOrder.set(i.order_id, list);
-    }
-    return rows.map((r) => ({
-      id: r.id,
-      tenantId: r.tenant_id,
-      userId: r.user_id,
-      status: r.status,
-      currency: r.currency,
-      totalCents: r.total_cents,
-      failureReason: r.failure_reason,
-      failureDetail: r.failure_detail,
-      failureData: r.failure_data,
-      requestHash: r.request_hash,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      createdKey: r.created_key,
-      items: byOrder.get(r.id) ?? [],
-    }));
+    return rows.map(toRecord);
   }
 
   async function byKey(q: Queryable, tenantId: string, userId: string, key: string) {
-    const rows = await q.query<OrderRow>(
-      `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.tenant_id = $1 AND o.user_id = $2 AND o.idempotency_key = $3`,
-      [tenantId, userId, key],
-    );
-    return (await withItems(q, tenantId, rows))[0];
+    return (
+      await select(q, 'o.tenant_id = $1 AND o.user_id = $2 AND o.idempotency_key = $3', [
+        tenantId,
+        userId,
+        key,
+      ])
+    )[0];
   }
 
   return {
@@ -129,42 +113,102 @@ export function createOrderRepo(db: Db) {
      * Creates the order with its items and its saga (leased to the creating worker), or, when this user already
      * used the Idempotency-Key, answers the existing order.
      */
-    create(o: NewOrder): Promise<{ created: boolean; order: OrderRecord }> {
+    create(
+      o: NewOrder,
+      alsoInTransaction: (q: Queryable) => Promise<void>,
+    ): Promise<{ created: boolean; order: OrderRecord }> {
       return db.tx(async (q) => {
-        const inserted = await q.query(
-          `INSERT INTO orders (id, tenant_id, user_id, idempotency_key, request_hash) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (tenant_id, user_id, idempotency_key) DO NOTHING RETURNING id`,
-          [o.id, o.tenantId, o.userId, o.idempotencyKey, o.requestHash],
+        const inserted = await q.query<OrderRow>(
+          `WITH o AS (
+             INSERT INTO orders (id, tenant_id, user_id, idempotency_key, request_hash) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant_id, user_id, idempotency_key) DO NOTHING RETURNING *),
+           i AS (
+             INSERT INTO order_items (tenant_id, order_id, line_no, product_id, quantity)
+             SELECT $2, $1, n, p, qty FROM unnest($6::uuid[], $7::int[]) WITH ORDINALITY AS t(p, qty, n)
+             WHERE EXISTS (SELECT 1 FROM o))
+           SELECT ${ORDER_COLUMNS} FROM o`,
+          [
+            o.id,
+            o.tenantId,
+            o.userId,
+            o.idempotencyKey,
+            o.requestHash,
+            o.items.map((i) => i.productId),
+            o.items.map((i) => i.quantity),
+          ],
         );
-        if (inserted.length === 0) {
+        const [row] = inserted;
+        if (!row) {
           const existing = await byKey(q, o.tenantId, o.userId, o.idempotencyKey);
           if (!existing) throw new Error('an order with this key exists but cannot be read');
           return { created: false, order: existing };
         }
-        await q.query(
-          `INSERT INTO order_items (tenant_id, order_id, line_no, product_id, quantity)
-           SELECT $1, $2, n, p, qty FROM unnest($3::uuid[], $4::int[]) WITH ORDINALITY AS t(p, qty, n)`,
-          [o.tenantId, o.id, o.items.map((i) => i.productId), o.items.map((i) => i.quantity)],
-        );
-        await q.query(
-          `INSERT INTO checkout_sagas (order_id, tenant_id, status, payment_token, lease_owner, lease_until,
-             traceparent, request_id)
-           VALUES ($1, $2, 'RUNNING', $3, $4, now() + make_interval(secs => $5::double precision / 1000), $6, $7)`,
-          [o.id, o.tenantId, o.paymentToken, o.workerId, o.leaseMs, o.traceparent, o.requestId],
-        );
-        const order = await byKey(q, o.tenantId, o.userId, o.idempotencyKey);
-        if (!order) throw new Error('the new order cannot be read back');
-        return { created: true, order };
+        await alsoInTransaction(q);
+        const items = o.items.map((i) => ({
+          productId: i.productId,
+          quantity: i.quantity,
+          sku: null,
+          name: null,
+          unitPriceCents: null,
+          lineTotalCents: null,
+        }));
+        return { created: true, order: toRecord({ ...row, items }) };
       });
+    },
+
+    /** The prices of a priced checkout, on the order and its lines (one statement). */
+    async applyPricing(q: Queryable, tenantId: string, orderId: string, priced: PricedOrder): Promise<void> {
+      const { lines, totalCents, currency } = priced;
+      await q.query(
+        `WITH lines AS (
+           UPDATE order_items i SET sku = l.sku, name = l.name, unit_price_cents = l.unit, line_total_cents = l.total
+           FROM unnest($3::int[], $4::text[], $5::text[], $6::bigint[], $7::bigint[]) AS l(n, sku, name, unit, total)
+           WHERE i.tenant_id = $1 AND i.order_id = $2 AND i.line_no = l.n)
+         UPDATE orders SET currency = $8, total_cents = $9, updated_at = clock_timestamp()
+         WHERE tenant_id = $1 AND id = $2`,
+        [
+          tenantId,
+          orderId,
+          lines.map((_, i) => i + 1),
+          lines.map((l) => l.sku),
+          lines.map((l) => l.name),
+          lines.map((l) => l.unitPriceCents),
+          lines.map((l) => l.lineTotalCents),
+          currency,
+          totalCents,
+        ],
+      );
+    },
+
+    /** Moves the order to its final status (the transition table allows it from PENDING only). */
+    async finish(
+      q: Queryable,
+      tenantId: string,
+      orderId: string,
+      to: OrderStatus,
+      failure: SagaFailure | null,
+    ): Promise<void> {
+      const rows = await q.query(
+        `UPDATE orders SET status = $3, failure_reason = $4, failure_detail = $5, failure_data = $6::jsonb,
+           updated_at = clock_timestamp()
+         WHERE tenant_id = $1 AND id = $2 AND status = ANY($7::text[]) RETURNING id`,
+        [
+          tenantId,
+          orderId,
+          to,
+          failure?.reason ?? null,
+          failure?.detail ?? null,
+          failure?.data ? JSON.stringify(failure.data) : null,
+          allowedFrom(to),
+        ],
+      );
+      if (rows.length !== 1) throw new Error(`order ${orderId} cannot move to ${to}`);
     },
 
     /** One order of the tenant; with `userId`, only if it is that user's. */
     async get(tenantId: string, id: string, userId?: string): Promise<OrderRecord | undefined> {
-      const rows = await db.query<OrderRow>(
-        `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.tenant_id = $1 AND o.id = $2 ${userId ? 'AND o.user_id = $3' : ''}`,
-        userId ? [tenantId, id, userId] : [tenantId, id],
-      );
-      return (await withItems(db, tenantId, rows))[0];
+      const where = `o.tenant_id = $1 AND o.id = $2 ${userId ? 'AND o.user_id = $3' : ''}`;
+      return (await select(db, where, userId ? [tenantId, id, userId] : [tenantId, id]))[0];
     },
 
     /** Newest first, keyset-paginated; `limit + 1` rows are read to know whether a next page exists. */
@@ -187,13 +231,13 @@ export function createOrderRepo(db: Db) {
         where.push(`(o.created_at, o.id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);
       }
       values.push(filter.limit + 1);
-      const rows = await db.query<OrderRow>(
-        `SELECT ${ORDER_COLUMNS} FROM orders o WHERE ${where.join(' AND ')}
-         ORDER BY o.created_at DESC, o.id DESC LIMIT $${values.length}`,
+      const rows = await select(
+        db,
+        where.join(' AND '),
         values,
+        `ORDER BY o.created_at DESC, o.id DESC LIMIT $${values.length}`,
       );
-      const orders = await withItems(db, tenantId, rows.slice(0, filter.limit));
-      return { orders, more: rows.length > filter.limit };
+      return { orders: rows.slice(0, filter.limit), more: rows.length > filter.limit };
     },
   };
 }

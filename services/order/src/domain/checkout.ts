@@ -1,12 +1,11 @@
 /**
- * The checkout saga: price → reserve → authorize → confirm, each step with its compensation. The steps talk to
- * the other services through ports (interfaces implemented by the HTTP clients in adapters/), so this file holds
- * only the rules: which ids are derived from the order, what a failure means, what undoes what.
+ * The rules of a checkout: what it takes and what its steps return, the ports through which it reaches the other
+ * services (implemented by the HTTP clients in adapters/), which ids are derived from the order, and what its
+ * ending means for the order. The steps themselves are in app/checkout/steps/, one per file.
  */
-
+import { CANCELLED, type SagaFailure } from '@glassbox/kit/saga/runner';
 import type { OrderStatus } from './order-status.js';
-import { type CatalogProduct, type PricedOrder, priceItems, type RequestedItem } from './pricing.js';
-import { type AnySagaStep, CANCELLED, definitiveError, type SagaFailure, type SagaStep } from './saga.js';
+import type { CatalogProduct, PricedOrder, RequestedItem } from './pricing.js';
 
 export interface CheckoutInput {
   orderId: string;
@@ -72,96 +71,3 @@ export function finalOrderStatus(failure: SagaFailure | null): OrderStatus {
 
 /** Failure reasons that are the client's doing (the POST answers them as 400, not as a failed order). */
 export const CLIENT_FAILURES = new Set(['PRODUCT_NOT_FOUND', 'MIXED_CURRENCIES']);
-
-type Step<K extends CheckoutStepName> = SagaStep<CheckoutInput, CheckoutResults, K>;
-
-export function checkoutSteps(ports: CheckoutPorts): AnySagaStep<CheckoutInput, CheckoutResults>[] {
-  const price: Step<'price'> = {
-    name: 'price',
-    async invoke(input) {
-      const ids = [...new Set(input.items.map((i) => i.productId))];
-      const products = await ports.catalog.products(input.tenantId, ids);
-      const result = priceItems(input.items, products);
-      if (result.ok) return result.priced;
-      if (result.reason === 'PRODUCT_NOT_FOUND') {
-        throw definitiveError('PRODUCT_NOT_FOUND', `unknown product(s): ${result.productIds.join(', ')}`, {
-          productIds: result.productIds,
-        });
-      }
-      throw definitiveError(
-        'MIXED_CURRENCIES',
-        `one order cannot mix currencies (${result.currencies.join(', ')})`,
-        {
-          currencies: result.currencies,
-        },
-      );
-    },
-    // Reading prices changes nothing.
-    async compensate() {},
-  };
-
-  const reserve: Step<'reserve'> = {
-    name: 'reserve',
-    async invoke(input) {
-      const reservationId = reservationIdFor(input.orderId);
-      await ports.inventory.reserve(input.tenantId, {
-        reservationId,
-        orderId: input.orderId,
-        items: input.items,
-      });
-      return { reservationId };
-    },
-    // The id is derived, so even a reservation whose answer was lost is released.
-    async compensate(input) {
-      await ports.inventory.release(input.tenantId, reservationIdFor(input.orderId));
-    },
-  };
-
-  const authorize: Step<'authorize'> = {
-    name: 'authorize',
-    async invoke(input, results) {
-      const priced = results.price;
-      if (!priced) throw definitiveError('SAGA_CORRUPT', 'authorize ran before price');
-      if (!input.paymentToken) throw definitiveError('PAYMENT_TOKEN_MISSING', 'no card token to authorize');
-      return ports.payment.authorize(input.tenantId, {
-        orderId: input.orderId,
-        amountCents: priced.totalCents,
-        currency: priced.currency,
-        token: input.paymentToken,
-      });
-    },
-    async compensate(input, result) {
-      if (result) {
-        await ports.payment.void(input.tenantId, result.paymentId);
-        return;
-      }
-      // The answer was lost (timeout, crash) or the card was declined: void whatever exists for this order.
-      for (const payment of await ports.payment.paymentsOf(input.tenantId, input.orderId)) {
-        if (payment.status === 'AUTHORIZED' || payment.status === 'PROCESSING') {
-          await ports.payment.void(input.tenantId, payment.paymentId);
-        }
-      }
-    },
-  };
-
-  const confirm: Step<'confirm'> = {
-    name: 'confirm',
-    // Stock taken off the shelf and money captured: from here on the order is no longer cancelled.
-    pivot: true,
-    // Commit first: it is the step that can still be refused (the reservation expired). Capture comes after;
-    // both are idempotent, so a repeat after a crash completes whatever was left.
-    async invoke(input, results) {
-      const reservationId = results.reserve?.reservationId ?? reservationIdFor(input.orderId);
-      const paymentId = results.authorize?.paymentId;
-      if (!paymentId) throw definitiveError('SAGA_CORRUPT', 'confirm ran before authorize');
-      await ports.inventory.commit(input.tenantId, reservationId);
-      await ports.payment.capture(input.tenantId, paymentId);
-      return { reservationId, paymentId };
-    },
-    // Nothing of its own to undo: releasing the (possibly committed) reservation and voiding the payment are
-    // the compensations of reserve and authorize, which run next.
-    async compensate() {},
-  };
-
-  return [price, reserve, authorize, confirm];
-}

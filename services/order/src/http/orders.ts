@@ -1,33 +1,26 @@
 /**
- * The public order routes. POST creates the order and its saga in one transaction, runs the saga for up to a
- * short budget and answers 201 with the outcome, or 202 PENDING while it goes on in the background.
+ * The public order routes: HTTP in, use cases (app/) called, HTTP out. POST answers 201 with the outcome of the
+ * checkout, or 202 PENDING while its saga goes on in the background.
  */
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { appError, principalOf } from '@glassbox/kit';
 import { context, propagation } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { OrderRecord, OrderRepo } from '../adapters/order-repo.js';
+import type { OrderRecord } from '../adapters/order-repo.js';
+import type { CancelOrder } from '../app/cancel-order.js';
+import type { PlaceOrder } from '../app/place-order.js';
+import type { ReadOrders } from '../app/read-orders.js';
 import { CLIENT_FAILURES } from '../domain/checkout.js';
-import { checkoutOutcome } from '../domain/checkout-outcome.js';
-import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { isValidIdempotencyKey, requestHash } from '../domain/idempotency.js';
 import { isFinal } from '../domain/order-status.js';
 import { duplicateItems } from '../domain/pricing.js';
-import { initialState } from '../domain/saga.js';
-import type { OrderMetrics } from '../metrics.js';
-import type { SagaWorker } from '../saga-worker.js';
 import { OrderSchema, OrderStatusSchema, orderView, ProblemSchema } from './views.js';
 
 export interface OrderRoutesOptions {
-  orders: OrderRepo;
-  worker: SagaWorker;
-  metrics: OrderMetrics;
-  /** How long POST waits for the saga before answering 202. */
-  syncBudgetMs: number;
-  leaseMs: number;
+  placeOrder: PlaceOrder;
+  cancelOrder: CancelOrder;
+  readOrders: ReadOrders;
 }
 
 const CreateOrderBody = Type.Object(
@@ -74,23 +67,8 @@ function currentTraceparent(): string | null {
 }
 
 export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async (app, options) => {
-  const { orders, worker, metrics, syncBudgetMs } = options;
+  const { placeOrder, cancelOrder, readOrders } = options;
   app.addHook('onRequest', app.authenticate);
-
-  /** Polls a pending order until it is final or the time is up (for repeated requests). */
-  async function settle(
-    order: OrderRecord,
-    caller: { tenantId: string },
-    budgetMs: number,
-  ): Promise<OrderRecord> {
-    const deadline = Date.now() + budgetMs;
-    let current = order;
-    while (!isFinal(current.status) && Date.now() < deadline) {
-      await sleep(100);
-      current = (await orders.get(caller.tenantId, current.id)) ?? current;
-    }
-    return current;
-  }
 
   function answer(reply: FastifyReply, order: OrderRecord, repeated: boolean) {
     if (order.status === 'FAILED' && order.failureReason && CLIENT_FAILURES.has(order.failureReason)) {
@@ -170,51 +148,21 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
         productId: i.productId.toLowerCase(),
         quantity: i.quantity,
       }));
-      const paymentToken = request.body.payment.token;
-      const traceparent = currentTraceparent();
-      const { created, order } = await orders.create({
-        id: randomUUID(),
+      const { order, repeated } = await placeOrder({
         tenantId: caller.tenantId,
         userId: caller.userId,
         idempotencyKey: key,
         requestHash: requestHash(request.body),
         items,
-        paymentToken,
-        workerId: worker.workerId,
-        leaseMs: options.leaseMs,
-        traceparent,
+        paymentToken: request.body.payment.token,
+        traceparent: currentTraceparent(),
         requestId: request.id,
       });
-      if (!created) {
-        if (order.requestHash !== requestHash(request.body)) {
-          throw appError(
-            'IDEMPOTENCY_KEY_REUSED',
-            'this Idempotency-Key was already used for a different order',
-            {
-              orderId: order.id,
-            },
-          );
-        }
-        request.log.info({ order_id: order.id }, 'order request repeated');
-        return answer(reply, await settle(order, caller, syncBudgetMs), true);
-      }
-      metrics.created();
-      request.log.info({ order_id: order.id, items: order.items.length }, 'order created');
-      // The saga was just created with this worker's lease: run it from what is at hand, without reading it back.
-      const run = worker.run(caller.tenantId, order.id, 'request', {
-        orderId: order.id,
-        tenantId: caller.tenantId,
-        state: initialState(),
-        input: { orderId: order.id, tenantId: caller.tenantId, items, paymentToken },
-        startedAt: order.createdAt,
-        traceparent,
-        requestId: request.id,
-        cancelRequested: false,
-      });
-      const result = await Promise.race([run, sleep(syncBudgetMs).then(() => undefined)]);
-      const current = (await orders.get(caller.tenantId, order.id)) ?? order;
-      metrics.checkout(checkoutOutcome(current, result?.kind === 'deferred' || result?.kind === 'error'));
-      return answer(reply, current, false);
+      request.log.info(
+        { order_id: order.id, items: order.items.length, status: order.status },
+        repeated ? 'order request repeated' : 'order created',
+      );
+      return answer(reply, order, repeated);
     },
   );
 
@@ -233,23 +181,10 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
     async (request, reply) => {
       const caller = callerOf(request);
       const id = request.params.id.toLowerCase();
-      const order = await orders.get(caller.tenantId, id, caller.admin ? undefined : caller.userId);
-      if (!order) throw appError('NOT_FOUND', `order ${request.params.id} was not found`);
-      let current = order;
-      if (order.status === 'PENDING') {
-        await worker.cancel(caller.tenantId, id);
-        request.log.info({ order_id: id }, 'order cancellation requested');
-        current = await settle(order, caller, syncBudgetMs);
-      }
+      const current = await cancelOrder(caller, id);
       if (current.status === 'CANCELLED') return reply.code(200).send(orderView(current));
-      if (current.status === 'PENDING') {
-        reply.header('location', `/api/v1/orders/${id}`).header('retry-after', '1');
-        return reply.code(202).send(orderView(current));
-      }
-      throw appError('ILLEGAL_TRANSITION', `a ${current.status.toLowerCase()} order cannot be cancelled`, {
-        orderId: id,
-        orderStatus: current.status,
-      });
+      reply.header('location', `/api/v1/orders/${id}`).header('retry-after', '1');
+      return reply.code(202).send(orderView(current));
     },
   );
 
@@ -263,16 +198,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
         response: { 200: OrderSchema, 404: ProblemSchema },
       },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      const order = await orders.get(
-        caller.tenantId,
-        request.params.id.toLowerCase(),
-        caller.admin ? undefined : caller.userId,
-      );
-      if (!order) throw appError('NOT_FOUND', `order ${request.params.id} was not found`);
-      return orderView(order);
-    },
+    async (request) => orderView(await readOrders.get(callerOf(request), request.params.id.toLowerCase())),
   );
 
   app.get(
@@ -299,25 +225,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
       },
     },
     async (request) => {
-      const caller = callerOf(request);
-      const { limit, cursor, status } = request.query;
-      const after = cursor ? decodeCursor(cursor) : undefined;
-      if (cursor && !after) {
-        throw appError('VALIDATION_FAILED', 'the cursor is not valid; use nextCursor of a previous page', {
-          errors: [{ path: 'querystring/cursor', message: 'is not a cursor of this list' }],
-        });
-      }
-      const page = await orders.list(caller.tenantId, {
-        ...(caller.admin ? {} : { userId: caller.userId }),
-        ...(status ? { status } : {}),
-        ...(after ? { after } : {}),
-        limit,
-      });
-      const last = page.orders.at(-1);
-      return {
-        items: page.orders.map(orderView),
-        nextCursor: page.more && last ? encodeCursor({ createdAt: last.createdKey, id: last.id }) : null,
-      };
+      const { orders, nextCursor } = await readOrders.list(callerOf(request), request.query);
+      return { items: orders.map(orderView), nextCursor };
     },
   );
 };

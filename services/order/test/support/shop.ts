@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDb, createLogger, type Db, type Logger, migrate, type ServiceApp } from '@glassbox/kit';
+import { SAGA_MIGRATIONS } from '@glassbox/kit/saga';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTVerifyGetKey, SignJWT } from 'jose';
 import { buildApp as buildCatalog } from '../../../catalog/src/app.js';
@@ -285,7 +286,12 @@ export async function startOrder(
 ): Promise<OrderService> {
   const database = options.database ?? (await createTestDatabase('order'));
   const db = createDb(database.url, { max: 20 });
-  if (!options.database) await migrate(db, new URL('../../migrations/', import.meta.url));
+  if (!options.database) {
+    await migrate(db, SAGA_MIGRATIONS.dir, undefined, {
+      table: SAGA_MIGRATIONS.table ?? 'schema_migrations_saga',
+    });
+    await migrate(db, new URL('../../migrations/', import.meta.url));
+  }
   const built = await buildOrder({
     db,
     logger: options.logger ?? createLogger('order', process.env.ORDER_TEST_LOG ?? 'silent'),

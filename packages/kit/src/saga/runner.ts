@@ -84,7 +84,7 @@ export type SagaEvent =
 export const CANCELLED = 'CANCELLED';
 
 /** Persists a new state. Answers false when this runner no longer owns the saga (its lease was taken). */
-export interface SagaStore<R> {
+export interface ProgressStore<R> {
   save(state: SagaState<R>, event: SagaEvent): Promise<boolean>;
   /** Whether a cancellation was requested, as last seen by the store (checked before every forward step). */
   cancelRequested?(): boolean;
@@ -131,7 +131,7 @@ export async function runSaga<I, R>(
   steps: readonly AnySagaStep<I, R>[],
   input: I,
   from: SagaState<R>,
-  store: SagaStore<R>,
+  store: ProgressStore<R>,
   options: RunOptions,
 ): Promise<RunOutcome<R>> {
   const state: SagaState<R> = structuredClone(from);

@@ -4,13 +4,13 @@ import {
   definitiveError,
   exponentialBackoff,
   initialState,
+  type ProgressStore,
   type RunOptions,
   runSaga,
   type SagaEvent,
   type SagaState,
-  type SagaStore,
   transientError,
-} from './saga.js';
+} from './runner.js';
 
 interface Results {
   a: { id: string };
@@ -20,7 +20,7 @@ interface Results {
 type Step = AnySagaStep<string, Results>;
 
 /** A store that keeps what a database would: a JSON copy of the last state, and the events in order. */
-class MemoryStore implements SagaStore<Results> {
+class MemoryStore implements ProgressStore<Results> {
   saved: SagaState<Results> = initialState();
   events: SagaEvent[] = [];
   /** Makes the n-th save (1-based) throw, as a process dying between a step and its save would. */

@@ -1,23 +1,23 @@
+import {
+  definitiveError,
+  exponentialBackoff,
+  initialState,
+  type ProgressStore,
+  runSaga,
+  type SagaEvent,
+  type SagaState,
+  transientError,
+} from '@glassbox/kit/saga/runner';
 import { describe, expect, it } from 'vitest';
 import {
   type CheckoutInput,
   type CheckoutPorts,
   type CheckoutResults,
-  checkoutSteps,
   finalOrderStatus,
   reservationIdFor,
-} from './checkout.js';
-import type { CatalogProduct } from './pricing.js';
-import {
-  definitiveError,
-  exponentialBackoff,
-  initialState,
-  runSaga,
-  type SagaEvent,
-  type SagaState,
-  type SagaStore,
-  transientError,
-} from './saga.js';
+} from '../../domain/checkout.js';
+import type { CatalogProduct } from '../../domain/pricing.js';
+import { checkoutSteps } from './checkout-saga.js';
 
 const TENANT = 't0000000-0000-4000-8000-000000000001';
 const mug: CatalogProduct = { id: 'p-mug', sku: 'MUG', name: 'Mug', priceCents: 1800, currency: 'EUR' };
@@ -133,7 +133,7 @@ function world(stock: Record<string, number> = { 'p-mug': 10, 'p-tea': 10 }) {
   };
 }
 
-class MemoryStore implements SagaStore<CheckoutResults> {
+class MemoryStore implements ProgressStore<CheckoutResults> {
   saved: SagaState<CheckoutResults> = initialState();
   events: SagaEvent[] = [];
   async save(state: SagaState<CheckoutResults>, event: SagaEvent) {

@@ -1,0 +1,55 @@
+/**
+ * The checkout saga: price → reserve → authorize → confirm (steps/, one per file), and what its progress means for
+ * the order service's own tables — the order's prices once it is priced, its final status when the saga ends —
+ * written in the same transaction as the saga's state. The card token stays in the saga's input only until the
+ * payment is authorized.
+ */
+import type { Queryable } from '@glassbox/kit';
+import type { AnySagaStep, SagaDefinition } from '@glassbox/kit/saga';
+import type { Dependencies } from '../../adapters/clients.js';
+import type { OrderRepo } from '../../adapters/order-repo.js';
+import {
+  type CheckoutInput,
+  type CheckoutPorts,
+  type CheckoutResults,
+  finalOrderStatus,
+} from '../../domain/checkout.js';
+import { authorizeStep } from './steps/authorize.js';
+import { confirmStep } from './steps/confirm.js';
+import { priceStep } from './steps/price.js';
+import { reserveStep } from './steps/reserve.js';
+
+export const CHECKOUT_SAGA = 'checkout';
+
+export function checkoutSteps(ports: CheckoutPorts): AnySagaStep<CheckoutInput, CheckoutResults>[] {
+  return [priceStep(ports), reserveStep(ports), authorizeStep(ports), confirmStep(ports)];
+}
+
+export function checkoutSaga(deps: {
+  dependencies: Dependencies;
+  orders: Pick<OrderRepo, 'applyPricing' | 'finish'>;
+}): SagaDefinition<CheckoutInput, CheckoutResults> {
+  const { orders } = deps;
+  return {
+    type: CHECKOUT_SAGA,
+    steps: (run) => checkoutSteps(deps.dependencies.ports(run.requestId)),
+    project(saga, state, event) {
+      const priced = state.results.price;
+      if (event.type === 'step-completed' && event.step === 'price' && priced) {
+        return (q: Queryable) => orders.applyPricing(q, saga.tenantId, saga.id, priced);
+      }
+      if (event.type === 'completed') {
+        return (q: Queryable) => orders.finish(q, saga.tenantId, saga.id, finalOrderStatus(null), null);
+      }
+      if (event.type === 'failed') {
+        return (q: Queryable) =>
+          orders.finish(q, saga.tenantId, saga.id, finalOrderStatus(event.failure), event.failure);
+      }
+      return undefined;
+    },
+    retainInput(input, state) {
+      const needed = state.status === 'RUNNING' && state.results.authorize === undefined;
+      return needed || input.paymentToken === null ? input : { ...input, paymentToken: null };
+    },
+  };
+}
