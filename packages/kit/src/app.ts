@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { context, trace } from '@opentelemetry/api';
@@ -12,9 +13,19 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { AppError, appError, currentTraceId, type ProblemDetails, problemType, toProblem } from './errors.js';
+import {
+  AppError,
+  appError,
+  currentTraceId,
+  type ErrorCode,
+  ErrorCodes,
+  type ProblemDetails,
+  problemType,
+  toProblem,
+} from './errors.js';
 import type { Logger } from './logger.js';
 import { getTelemetry } from './telemetry/index.js';
+import { escapeControlChars, findNul } from './untrusted-text.js';
 
 export type ServiceApp = FastifyInstance<
   import('node:http').Server,
@@ -62,6 +73,11 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
       disableRequestLogging: (req) => PROBES.has((req.url ?? '').split('?')[0] ?? ''),
     }),
     return503OnClosing: true,
+    // Requests the router cannot even match (an undecodable URL, an over-long path parameter) are answered
+    // by the same problem handler as everything else.
+    frameworkErrors: (error, request, reply) => sendProblem(error, request, reply),
+    // What Node's HTTP parser refuses before there is a request (oversized headers, not HTTP at all).
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings, params and headers are text: coerce them to the declared types. Bodies are JSON: a
   // string where a number is declared is a client error, not something to guess at.
@@ -98,6 +114,18 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     span.setAttribute('glassbox.request_id', request.id);
     const sc = span.spanContext();
     reply.header('traceresponse', `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`);
+  });
+
+  // PostgreSQL refuses U+0000 in text: a NUL anywhere in what a route reads is a 400 here, not a 500 later.
+  app.addHook('preValidation', async (request) => {
+    const at =
+      findNul(request.params, 'params') ??
+      findNul(request.query, 'querystring') ??
+      findNul(request.body, 'body');
+    if (at) {
+      const message = 'must not contain the NUL character (U+0000)';
+      throw appError('VALIDATION_FAILED', `${at} ${message}`, { errors: [{ path: at, message }] });
+    }
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => sendProblem(error, request, reply));
@@ -140,7 +168,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
 }
 
 function sendProblem(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
-  const problem = toProblemDocument(error, request);
+  const problem = withEscapedText(toProblemDocument(error, request));
   if (problem.status >= 500) {
     request.log.error({ err: error }, 'request failed');
     const span = trace.getSpan(context.active());
@@ -171,15 +199,8 @@ export function toProblemDocument(error: FastifyError | AppError, request: Fasti
   }
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
   if (status < 500) {
-    // Fastify's own client errors: malformed JSON, wrong media type, body too large, …
-    const code =
-      status === 413
-        ? 'PAYLOAD_TOO_LARGE'
-        : status === 415
-          ? 'UNSUPPORTED_MEDIA_TYPE'
-          : status === 429
-            ? 'RATE_LIMITED'
-            : 'VALIDATION_FAILED';
+    // Fastify's own client errors: malformed JSON, wrong media type, body too large, bad URL, …
+    const code = CLIENT_ERROR_CODES[status] ?? 'VALIDATION_FAILED';
     return {
       type: problemType(code),
       title: code === 'VALIDATION_FAILED' ? 'The request is not valid' : error.message,
@@ -200,6 +221,74 @@ export function toProblemDocument(error: FastifyError | AppError, request: Fasti
     traceId,
   };
 }
+
+/** Codes of the client errors Fastify and Node raise themselves, by status. */
+const CLIENT_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+/**
+ * The problem with every text a client may have put in it (member names, values, header text quoted by
+ * Fastify) escaped: a newline or an ANSI escape echoed in `detail` would forge or repaint a log line.
+ */
+export function withEscapedText(problem: ProblemDetails): ProblemDetails {
+  return {
+    ...problem,
+    title: escapeControlChars(problem.title),
+    ...(problem.detail === undefined ? {} : { detail: escapeControlChars(problem.detail) }),
+    ...(problem.errors === undefined
+      ? {}
+      : {
+          errors: problem.errors.map((e) => ({
+            path: escapeControlChars(e.path),
+            message: escapeControlChars(e.message),
+          })),
+        }),
+  };
+}
+
+/**
+ * Node's HTTP parser refused the bytes before any request existed: answer problem+json on the raw socket (no
+ * trace exists yet, so no traceId), then close it, as Node and Fastify do.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'HEADERS_TOO_LARGE'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'REQUEST_TIMEOUT'
+        : error.code === 'HPE_URI_TOO_LONG'
+          ? 'URI_TOO_LONG'
+          : 'VALIDATION_FAILED';
+  const { status, title } = ErrorCodes[code];
+  const body = JSON.stringify({
+    type: problemType(code),
+    title,
+    status,
+    detail: code === 'VALIDATION_FAILED' ? 'the request is not valid HTTP' : title,
+    code,
+  });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\nConnection: close\r\n` +
+        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+const STATUS_TEXT: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  414: 'URI Too Long',
+  431: 'Request Header Fields Too Large',
+};
 
 /**
  * Names the member at fault: Ajv reports an unexpected or a missing property on its parent object
