@@ -31,6 +31,7 @@ import {
   pidAlive,
   type RunChild,
   removeRunRecord,
+  webhookSecret,
   writeRunRecord,
 } from './state.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './supervisor/backoff.js';
@@ -417,9 +418,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const token = await internalToken(stateDir);
 
     // Environment and process specs
-    const extraEnv = options.env ?? {};
+    const { PAYMENT_WEBHOOK_SECRET: givenWebhookSecret, ...extraEnv } = options.env ?? {};
     const baseEnv: NodeJS.ProcessEnv = { ...process.env };
     delete baseEnv.DATABASE_URL;
+    delete baseEnv.PAYMENT_WEBHOOK_SECRET;
+    // Only the payment service verifies provider callbacks, so only it gets their secret: the one given (a real
+    // provider's), else this installation's own.
+    const serviceSecrets: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
+      payment: {
+        PAYMENT_WEBHOOK_SECRET:
+          givenWebhookSecret || process.env.PAYMENT_WEBHOOK_SECRET || (await webhookSecret(stateDir)),
+      },
+    };
     const userOtlp = extraEnv.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     const otlpEndpoint = userOtlp || (observatory ? urls.otlpHttp : undefined);
     const serviceUrlEnv = Object.fromEntries(SERVICES.map((s) => [s.urlEnv, urls[s.name]]));
@@ -484,6 +494,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         OTEL_SERVICE_NAME: name,
         ...serviceUrlEnv,
         INTERNAL_TOKEN: token,
+        ...serviceSecrets[name],
         SEED_DEMO: 'true',
         DEPLOYMENT_ENVIRONMENT: 'local',
       };

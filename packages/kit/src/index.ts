@@ -21,7 +21,14 @@ export {
   verifyAccessToken,
   verifyWithExpiry,
 } from './auth.js';
-export { BaseConfig, ConfigError, loadConfig } from './config.js';
+export {
+  BaseConfig,
+  ConfigError,
+  DEVELOPMENT_ENVIRONMENTS,
+  DEVELOPMENT_INTERNAL_TOKEN,
+  developmentSecret,
+  loadConfig,
+} from './config.js';
 export {
   type AppliedMigration,
   createDb,
