@@ -5,7 +5,14 @@ import { appError, principalOf } from '@glassbox/kit';
 import { Type } from 'typebox';
 import type { PaymentRepo } from '../adapters/payment-repo.js';
 import type { Payments } from '../payments.js';
-import { PaymentSchema, paymentView, RefundSchema, refundView } from './views.js';
+import {
+  PaymentSchema,
+  paymentView,
+  ReconciliationFlagSchema,
+  RefundSchema,
+  reconciliationFlagView,
+  refundView,
+} from './views.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -41,6 +48,28 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         ? await repo.listByOrder(tenantId, orderId)
         : await repo.listRecent(tenantId, limit);
       return { items: items.map(paymentView) };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/payments/reconciliation-flags',
+    {
+      schema: {
+        description:
+          'Payments the provider changed behind their order (refund, void), not yet reconciled: the order may ' +
+          'still say CONFIRMED. Newest first.',
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(ReconciliationFlagSchema) }) },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const flags = await repo.openFlags(tenantId, request.query.limit);
+      return { items: flags.map(reconciliationFlagView) };
     },
   );
 
