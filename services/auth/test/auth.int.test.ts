@@ -389,6 +389,27 @@ describe('register', () => {
     expect(problem.detail.toLowerCase()).toContain(field);
   });
 
+  it('rejects a NUL character in any credential or name with 400 naming the field', async () => {
+    const register = { tenant: 'demo', email: 'nul@demo.test', password: 'long enough', name: 'N' };
+    for (const [url, payload, field] of [
+      ['/api/v1/auth/register', { ...register, name: 'N\u0000' }, 'name'],
+      ['/api/v1/auth/register', { ...register, password: 'long\u0000enough' }, 'password'],
+      [
+        '/api/v1/auth/login',
+        { tenant: 'demo', email: 'alice@demo.test', password: 'glassbox\u0000' },
+        'password',
+      ],
+      ['/api/v1/auth/refresh', { refreshToken: 'x\u0000y' }, 'refreshToken'],
+    ] as const) {
+      const res = await post(url, payload);
+      expect(res.statusCode, `${url} ${field}`).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().errors).toEqual([
+        { path: `body/${field}`, message: 'must not contain the NUL character (U+0000)' },
+      ]);
+    }
+  });
+
   it('rejects a body that is not JSON with 415', async () => {
     const res = await app.inject({
       method: 'POST',

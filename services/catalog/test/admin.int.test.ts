@@ -169,6 +169,28 @@ describe('POST /api/v1/admin/products', () => {
     });
   }
 
+  it('400 naming the field for a NUL character in any text, on create and on change', async () => {
+    const tenant = newTenant();
+    for (const [field, value] of [
+      ['name', 'Mug\u0000'],
+      ['description', 'a\u0000b'],
+      ['category', '\u0000'],
+    ] as const) {
+      const response = await create(tenant, newProductBody({ [field]: value }));
+      expectProblemShape(response, 400, 'VALIDATION_FAILED');
+      expect(response.json().errors).toEqual([
+        { path: `body/${field}`, message: 'must not contain the NUL character (U+0000)' },
+      ]);
+    }
+    const made = await create(tenant, newProductBody());
+    expect(made.statusCode).toBe(201);
+    const changed = await patch(tenant, made.json().id, { description: 'x\u0000' });
+    expectProblemShape(changed, 400, 'VALIDATION_FAILED');
+    expect(changed.json().errors).toEqual([
+      { path: 'body/description', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+  });
+
   it('400 for malformed JSON and for an empty Idempotency-Key', async () => {
     const tenant = newTenant();
     const malformed = await h.app.inject({

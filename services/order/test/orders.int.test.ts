@@ -209,6 +209,18 @@ describe('POST /api/v1/orders validation', () => {
     expect(paths(res)).toEqual(['body/items/2/productId']);
   });
 
+  it('refuses a NUL character in the card token or a query with 400 naming it', async () => {
+    const res = await post(body(1, 'tok_\u0000ok'), { 'idempotency-key': randomUUID() });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().errors).toEqual([
+      { path: 'body/payment/token', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+    const list = await get('/api/v1/orders?cursor=%00');
+    expect(list.statusCode).toBe(400);
+    expect(paths(list)).toEqual(['querystring/cursor']);
+  });
+
   it('never echoes the card token', async () => {
     const res = await post(body(1, 'tok_ok'), { 'idempotency-key': randomUUID() });
     expect(res.statusCode).toBe(201);

@@ -616,6 +616,24 @@ describe('POST /api/v1/payments/provider-callbacks', () => {
     expect(res.json()).toMatchObject({ outcome: 'applied', paymentStatus: 'VOIDED' });
   });
 
+  it('answers a NUL character in a signed event or an authorization with 400 naming it', async () => {
+    const { paymentId } = (await authorize(randomUUID())).json();
+    const res = await callback({
+      id: 'evt_\u0000',
+      type: 'payment.voided',
+      data: { paymentId, tenantId: TENANT },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      { path: 'body/id', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+    const auth = await authorize(randomUUID(), 'tok_\u0000');
+    expect(auth.statusCode).toBe(400);
+    expect(auth.json().errors).toEqual([
+      { path: 'body/token', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+  });
+
   it('answers a signed but malformed or invalid body with 400, and an unknown payment with 404', async () => {
     expect((await callback(undefined, { raw: '{"id": ' })).statusCode).toBe(400);
     const invalid = await callback({
