@@ -26,6 +26,8 @@ export const ErrorCodes = {
   UPSTREAM_FAILED: { status: 502, title: 'A dependency answered with an error' },
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'A dependency is unavailable' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'A dependency did not answer in time' },
+  /** An unsafe request reached a service whose answer was lost: it may or may not have been applied. */
+  OUTCOME_UNKNOWN: { status: 503, title: 'The outcome of the request is unknown' },
   NOT_READY: { status: 503, title: 'The service is not ready' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -485,6 +485,52 @@ describe('failing upstreams', () => {
     expect(stub.seen.filter((s) => s.url === '/api/v1/orders/drop' && s.method === 'POST')).toHaveLength(1);
   });
 
+  it('tells the client when a POST may have been applied: OUTCOME_UNKNOWN, retry with the same key', async () => {
+    const headers = { authorization: `Bearer ${alice}`, 'idempotency-key': `key-${randomUUID()}` };
+    const url = `/api/v1/orders/drop?try=${randomUUID()}`;
+    // The connection dies after the order service received the request: it may have placed the order.
+    const lost = await gw.inject({ method: 'POST', url, headers, payload: { a: 1 } });
+    expect(lost.statusCode).toBe(503);
+    expect(lost.headers['content-type']).toContain('application/problem+json');
+    expect(lost.headers['retry-after']).toBe('1');
+    expect(lost.json()).toMatchObject({
+      code: 'OUTCOME_UNKNOWN',
+      upstream: 'order',
+      retryable: true,
+      idempotencyKey: headers['idempotency-key'],
+    });
+    expect(lost.json().detail).toMatch(/may have been applied.*same Idempotency-Key/);
+    // The retry the answer asks for reaches the service again, with the same key.
+    const retried = await gw.inject({ method: 'POST', url, headers, payload: { a: 1 } });
+    expect(retried.statusCode).toBe(200);
+    const seen = stub.seen.filter((s) => s.url === url);
+    expect(seen.map((s) => s.headers['idempotency-key'])).toEqual([
+      headers['idempotency-key'],
+      headers['idempotency-key'],
+    ]);
+
+    // A POST that timed out may have been applied as well.
+    const slow = await gw.inject({ method: 'POST', url: '/api/v1/orders/slow', headers, payload: {} });
+    expect(slow.statusCode).toBe(503);
+    expect(slow.json()).toMatchObject({ code: 'OUTCOME_UNKNOWN', upstream: 'order' });
+
+    // Without an Idempotency-Key a blind retry could apply it twice: the answer says to look first.
+    const unkeyed = await gw.inject({
+      method: 'POST',
+      url: `/api/v1/orders/drop?try=${randomUUID()}`,
+      headers: { authorization: `Bearer ${alice}` },
+      payload: { a: 1 },
+    });
+    expect(unkeyed.json()).toMatchObject({ code: 'OUTCOME_UNKNOWN', retryable: false });
+    expect(unkeyed.json().detail).toMatch(/check/);
+
+    // A POST that never left the gateway (nothing listens) is plainly unavailable: nothing happened.
+    const app = await gateway({ ORDER_URL: await deadUrl() });
+    const refused = await app.inject({ method: 'POST', url: '/api/v1/orders', headers, payload: { a: 1 } });
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().code).toBe('UPSTREAM_UNAVAILABLE');
+  });
+
   it('opens the circuit after repeated failures and then fails fast', async () => {
     const app = await gateway({ PAYMENT_URL: await deadUrl(), CIRCUIT_FAILURE_THRESHOLD: 2 });
     const headers = { authorization: `Bearer ${alice}` };

@@ -124,7 +124,10 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
         reply.code(res.status).headers(clientResponseHeaders(res.headers));
         return reply.send(res.body.length > 0 ? res.body : undefined);
       } catch (error) {
-        if (isAppError(error) && error.code === 'UPSTREAM_UNAVAILABLE') {
+        if (
+          isAppError(error) &&
+          (error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'OUTCOME_UNKNOWN')
+        ) {
           const after = error.extensions.retryAfterSeconds;
           reply.header('retry-after', typeof after === 'number' ? String(after) : '1');
         }
