@@ -30,6 +30,8 @@ export const SERVICES: readonly ServiceDef[] = [
 
 /** Ports of the observatory and the supervisor itself. */
 export const DEFAULT_PORTS = {
+  /** The gateway's /metrics and /openapi.json (its own port is public). */
+  gatewayOps: 9464,
   observatory: 3000,
   otlpHttp: 4318,
   otlpGrpc: 4317,

@@ -114,6 +114,9 @@ describe('startStack with fixture services (connected mode)', () => {
     const gateway = (await json<{ env: Record<string, string> }>(`${stack.urls.gateway}/env`)).body.env;
     expect(gateway.DATABASE_URL).toBeUndefined();
     expect(gateway.INTERNAL_TOKEN).toBe(env.INTERNAL_TOKEN);
+    // The gateway's /metrics and /openapi.json listen apart from its public port, on loopback.
+    expect(gateway).toMatchObject({ OPS_PORT: String(stack.ports.gatewayOps), OPS_HOST: '127.0.0.1' });
+    expect(env.OPS_PORT).toBeUndefined();
 
     // The provider-callback secret: generated per installation like the internal token, given to payment only.
     const payment = (await json<{ env: Record<string, string> }>(`${stack.urls.payment}/env`)).body.env;

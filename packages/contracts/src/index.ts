@@ -31,4 +31,10 @@ export type {
   ProviderEventType,
   RefundView,
 } from './payment.js';
-export { CONTROL_PORT, OBSERVATORY_PORTS, SERVICE_PORTS, type ServiceName } from './ports.js';
+export {
+  CONTROL_PORT,
+  GATEWAY_OPS_PORT,
+  OBSERVATORY_PORTS,
+  SERVICE_PORTS,
+  type ServiceName,
+} from './ports.js';

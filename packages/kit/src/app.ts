@@ -45,6 +45,12 @@ export interface ServiceAppOptions {
   readiness?: Record<string, ReadinessCheck>;
   description?: string;
   bodyLimit?: number;
+  /**
+   * Serve /metrics and /openapi.json on this app (the default, for internal services). The gateway's port is
+   * public: it serves them on a separate, internal listener instead (`createOperationalApp`, `runService`'s
+   * `operational`), since metrics show the internal topology (upstream addresses and ports) and the process.
+   */
+  operationalRoutes?: boolean;
 }
 
 const AJV_OPTIONS = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
@@ -104,13 +110,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     const span = trace.getSpan(context.active());
     if (!span) return;
     const route = request.routeOptions.url;
-    if (route) {
-      // Name the HTTP server span after the route and give the HTTP metrics their http.route.
-      span.setAttribute('http.route', route);
-      span.updateName(`${request.method} ${route}`);
-      const rpc = getRPCMetadata(context.active());
-      if (rpc?.type === RPCType.HTTP) rpc.route = route;
-    }
+    if (route) nameServerSpan(request.method, route);
     span.setAttribute('glassbox.request_id', request.id);
     const sc = span.spanContext();
     reply.header('traceresponse', `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`);
@@ -157,14 +157,59 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
       checks: Object.fromEntries(results),
     });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const telemetry = getTelemetry();
-    const text = telemetry ? await telemetry.prometheusText() : '# telemetry not started\n';
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (options.operationalRoutes ?? true) {
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => sendMetrics(reply));
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  }
 
   return app;
+}
+
+async function sendMetrics(reply: FastifyReply) {
+  const telemetry = getTelemetry();
+  const text = telemetry ? await telemetry.prometheusText() : '# telemetry not started\n';
+  return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+}
+
+/**
+ * The operational endpoints of a service whose main port is public (the gateway): /metrics, /openapi.json and
+ * /healthz on their own listener, meant for an internal interface (loopback by default) that Prometheus
+ * scrapes. Anything else is a 404 problem.
+ */
+export async function createOperationalApp(options: {
+  name: string;
+  logger: Logger;
+  /** The OpenAPI document of the service's app. */
+  openapi: () => unknown;
+}) {
+  const ops = Fastify({ loggerInstance: options.logger.child({ listener: 'operational' }) });
+  ops.setErrorHandler((error: FastifyError, request, reply) => sendProblem(error, request, reply));
+  ops.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      appError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
+  );
+  ops.get('/metrics', async (_request, reply) => sendMetrics(reply));
+  ops.get('/openapi.json', async () => options.openapi());
+  ops.get('/healthz', async () => ({ status: 'ok', service: options.name }));
+  return ops;
+}
+
+/**
+ * Names the active HTTP server span after its route template (`POST /api/v1/orders/:id`) and gives the HTTP
+ * metrics their `http.route`. The kit does it with the Fastify route; a route that matches many paths (the
+ * gateway's `/api/v1/*`) calls it again with the template it resolved. Never a raw path: ids would make every
+ * request a series of its own.
+ */
+export function nameServerSpan(method: string, route: string): void {
+  const span = trace.getSpan(context.active());
+  if (!span) return;
+  span.setAttribute('http.route', route);
+  span.updateName(`${method} ${route}`);
+  const rpc = getRPCMetadata(context.active());
+  if (rpc?.type === RPCType.HTTP) rpc.route = route;
 }
 
 function sendProblem(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {

@@ -1,6 +1,8 @@
 export {
+  createOperationalApp,
   createServiceApp,
   describeValidationError,
+  nameServerSpan,
   type ReadinessCheck,
   type ServiceApp,
   type ServiceAppOptions,

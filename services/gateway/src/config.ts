@@ -1,4 +1,4 @@
-import { SERVICE_PORTS } from '@glassbox/contracts';
+import { GATEWAY_OPS_PORT, SERVICE_PORTS } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
 import { type Static, Type } from 'typebox';
 
@@ -7,6 +7,12 @@ const url = (port: number) => Type.String({ pattern: '^https?://', default: `htt
 export const GatewayConfig = Type.Object({
   ...BaseConfig.properties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS.gateway }),
+  /**
+   * Where /metrics and /openapi.json listen: never on the public port (metrics name the internal services'
+   * addresses). An internal interface for Prometheus; loopback by default.
+   */
+  OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: GATEWAY_OPS_PORT }),
+  OPS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   AUTH_URL: url(SERVICE_PORTS.auth),
   USER_URL: url(SERVICE_PORTS.user),
   CATALOG_URL: url(SERVICE_PORTS.catalog),

@@ -9,27 +9,78 @@ export interface RouteMatch {
   upstream: Upstream;
   /** True when the route is reachable without an access token. */
   public: boolean;
+  /**
+   * The owning service's route template (`/api/v1/orders/:id`), never a raw id: the gateway's span name and the
+   * `http.route` of its metrics. A path under the prefix that no route matches gets `<prefix>/*`.
+   */
+  template: string;
 }
 
-interface Rule extends RouteMatch {
+interface Rule {
   prefix: string;
+  upstream: Upstream;
+  public: boolean;
   /** Match only the prefix itself, not paths below it. */
   exact?: boolean;
+  /** The service's routes below the prefix ('' is the prefix itself); `:name` matches one segment. */
+  routes: readonly string[];
 }
 
-// First match wins: specific rules before the general ones they overlap.
+// First match wins: specific rules before the general ones they overlap. The routes are the services' public
+// routes (routes.test.ts checks them against the services' sources).
 const RULES: readonly Rule[] = [
-  { prefix: '/api/v1/auth', upstream: 'auth', public: true },
-  { prefix: '/api/v1/me', upstream: 'user', public: false },
-  { prefix: '/api/v1/products', upstream: 'catalog', public: false },
-  { prefix: '/api/v1/admin/products', upstream: 'catalog', public: false },
-  { prefix: '/api/v1/admin/stock', upstream: 'inventory', public: false },
-  { prefix: '/api/v1/orders', upstream: 'order', public: false },
+  {
+    prefix: '/api/v1/auth',
+    upstream: 'auth',
+    public: true,
+    routes: ['/register', '/login', '/refresh', '/logout'],
+  },
+  { prefix: '/api/v1/me', upstream: 'user', public: false, routes: ['', '/addresses', '/addresses/:id'] },
+  { prefix: '/api/v1/products', upstream: 'catalog', public: false, routes: ['', '/:id'] },
+  { prefix: '/api/v1/admin/products', upstream: 'catalog', public: false, routes: ['', '/:id'] },
+  { prefix: '/api/v1/admin/stock', upstream: 'inventory', public: false, routes: ['/:productId'] },
+  { prefix: '/api/v1/orders', upstream: 'order', public: false, routes: ['', '/:id', '/:id/cancel'] },
   // Provider callbacks carry an HMAC signature instead of a token; the payment service verifies it.
-  { prefix: '/api/v1/payments/provider-callbacks', upstream: 'payment', public: true, exact: true },
-  { prefix: '/api/v1/payments', upstream: 'payment', public: false },
-  { prefix: '/api/v1/admin/payments', upstream: 'payment', public: false },
+  {
+    prefix: '/api/v1/payments/provider-callbacks',
+    upstream: 'payment',
+    public: true,
+    exact: true,
+    routes: [''],
+  },
+  { prefix: '/api/v1/payments', upstream: 'payment', public: false, routes: [] },
+  {
+    prefix: '/api/v1/admin/payments',
+    upstream: 'payment',
+    public: false,
+    routes: ['', '/reconciliation-flags', '/:id', '/:id/refunds'],
+  },
 ];
+
+/** Every public route template the gateway knows, for tests and documentation. */
+export function routeTemplates(): string[] {
+  return RULES.flatMap((rule) => rule.routes.map((r) => `${rule.prefix}${r}`));
+}
+
+/** The template among `routes` (relative to the prefix) that `rest` matches; static segments win over params. */
+function templateOf(rule: Rule, rest: string): string {
+  const segments = rest.split('/').slice(1);
+  let best: { route: string; params: number } | undefined;
+  for (const route of rule.routes) {
+    const parts = route.split('/').slice(1);
+    if (parts.length !== segments.length) continue;
+    let params = 0;
+    const fits = parts.every((part, i) => {
+      if (part.startsWith(':')) {
+        params += 1;
+        return (segments[i] ?? '') !== '';
+      }
+      return part === segments[i];
+    });
+    if (fits && (!best || params < best.params)) best = { route, params };
+  }
+  return best ? `${rule.prefix}${best.route}` : `${rule.prefix}/*`;
+}
 
 /**
  * Paths the gateway refuses to route whatever their prefix: dot segments, empty segments, backslashes and
@@ -49,7 +100,10 @@ export function matchRoute(path: string): RouteMatch | undefined {
     const hit = rule.exact
       ? path === rule.prefix || path === `${rule.prefix}/`
       : path === rule.prefix || path.startsWith(`${rule.prefix}/`);
-    if (hit) return { upstream: rule.upstream, public: rule.public };
+    if (hit) {
+      const rest = path.slice(rule.prefix.length).replace(/\/$/, '');
+      return { upstream: rule.upstream, public: rule.public, template: templateOf(rule, rest) };
+    }
   }
   return undefined;
 }
