@@ -240,7 +240,7 @@ describe('register', () => {
     expect(mallory).toMatchObject({ tid: first.json().tenantId, roles: ['customer'] });
   });
 
-  it('makes an existing tenant customer of a demo registration and refuses a duplicate email (any case)', async () => {
+  it('makes an existing tenant customer of a demo registration; a duplicate email (any case) is answered like a login', async () => {
     const email = `bob-${randomUUID().slice(0, 8)}@demo.test`;
     const ok = await post('/api/v1/auth/register', {
       tenant: 'demo',
@@ -256,8 +256,20 @@ describe('register', () => {
       password: 'other password',
       name: 'Bob 2',
     });
-    expect(dup.statusCode).toBe(409);
-    expect(dup.json()).toMatchObject({ code: 'ALREADY_EXISTS' });
+    // Answered as a login with a wrong password is: nothing says that the email is registered.
+    const wrongLogin = await login(email, 'other password');
+    expect(dup.statusCode).toBe(wrongLogin.statusCode);
+    expect(dup.json()).toMatchObject({ code: 'INVALID_CREDENTIALS', detail: wrongLogin.json().detail });
+    expect(dup.body).not.toMatch(/exist/i);
+    // The owner repeating their registration (a lost answer, a retry) gets their account back, unchanged.
+    const again = await post('/api/v1/auth/register', {
+      tenant: 'demo',
+      email,
+      password: 'bob password',
+      name: 'B',
+    });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(ok.json());
     expect(decodeJwt((await login(email, 'bob password')).json().accessToken).roles).toEqual(['customer']);
   });
 
