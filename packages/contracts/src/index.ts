@@ -31,6 +31,7 @@ export type {
   ProviderEventType,
   RefundView,
 } from './payment.js';
+export { MAX_AMOUNT_CENTS } from './payment.js';
 export {
   CONTROL_PORT,
   GATEWAY_OPS_PORT,

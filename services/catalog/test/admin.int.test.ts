@@ -153,6 +153,7 @@ describe('POST /api/v1/admin/products', () => {
     ['missing currency', { sku: 'S', name: 'x', priceCents: 1 }, 'currency'],
     ['lower-case currency', newProductBody({ currency: 'eur' }), 'currency'],
     ['negative price', newProductBody({ priceCents: -1 }), 'priceCents'],
+    ['a price no payment can take', newProductBody({ priceCents: 10_000_000_001 }), 'priceCents'],
     ['fractional price', newProductBody({ priceCents: 9.99 }), 'priceCents'],
     ['wrong-typed price', newProductBody({ priceCents: 'cheap' }), 'priceCents'],
     ['blank name', newProductBody({ name: '   ' }), 'name'],

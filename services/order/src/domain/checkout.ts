@@ -71,7 +71,7 @@ export function finalOrderStatus(failure: SagaFailure | null): OrderStatus {
 }
 
 /** Failure reasons that are the client's doing (the POST answers them as 400, not as a failed order). */
-export const CLIENT_FAILURES = new Set(['PRODUCT_NOT_FOUND', 'MIXED_CURRENCIES']);
+export const CLIENT_FAILURES = new Set(['PRODUCT_NOT_FOUND', 'MIXED_CURRENCIES', 'ORDER_TOTAL_TOO_LARGE']);
 
 type Step<K extends CheckoutStepName> = SagaStep<CheckoutInput, CheckoutResults, K>;
 
@@ -87,6 +87,13 @@ export function checkoutSteps(ports: CheckoutPorts): AnySagaStep<CheckoutInput, 
         throw definitiveError('PRODUCT_NOT_FOUND', `unknown product(s): ${result.productIds.join(', ')}`, {
           productIds: result.productIds,
         });
+      }
+      if (result.reason === 'ORDER_TOTAL_TOO_LARGE') {
+        throw definitiveError(
+          'ORDER_TOTAL_TOO_LARGE',
+          `an order can total at most ${result.maxCents} cents; this one totals ${result.totalCents}`,
+          { totalCents: result.totalCents, maxCents: result.maxCents },
+        );
       }
       throw definitiveError(
         'MIXED_CURRENCIES',

@@ -1,6 +1,7 @@
 /** Merchant administration of payments: look them up, refund captured ones. Role admin, own tenant only. */
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
 import { appError, principalOf } from '@glassbox/kit';
 import { Type } from 'typebox';
 import type { PaymentRepo } from '../adapters/payment-repo.js';
@@ -118,7 +119,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
           'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
         }),
         body: Type.Object(
-          { amountCents: Type.Integer({ minimum: 1, maximum: 10_000_000_000 }) },
+          { amountCents: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_CENTS }) },
           { additionalProperties: false },
         ),
         response: { 200: RefundSchema, 201: RefundSchema },
