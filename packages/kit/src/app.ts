@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifySchemaValidationError,
   LogController,
 } from 'fastify';
 import {
@@ -57,6 +58,46 @@ const AJV_OPTIONS = { allErrors: true, removeAdditional: false, useDefaults: tru
 const bodyValidator = addFormats.default(new Ajv.default({ ...AJV_OPTIONS, coerceTypes: false }));
 const textValidator = addFormats.default(new Ajv.default({ ...AJV_OPTIONS, coerceTypes: 'array' }));
 
+type Validate = ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null };
+
+/**
+ * Ajv coerces a query string such as `1e309` to Infinity, and Infinity passes every `maximum` (an Ajv quirk):
+ * `?limit=1e309` would reach SQL. Coerced text must be a finite number, or it is a 400 naming the parameter.
+ */
+function finiteOnly(validate: Validate): Validate {
+  const check: Validate = (data) => {
+    if (!validate(data)) {
+      check.errors = validate.errors;
+      return false;
+    }
+    const at = nonFinitePath(data, '', 0);
+    check.errors =
+      at === undefined
+        ? null
+        : [
+            {
+              instancePath: at,
+              schemaPath: '#',
+              keyword: 'type',
+              params: {},
+              message: 'must be a finite number',
+            },
+          ];
+    return at === undefined;
+  };
+  return check;
+}
+
+function nonFinitePath(value: unknown, at: string, depth: number): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : at;
+  if (value === null || typeof value !== 'object' || depth > 8) return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const found = nonFinitePath(member, `${at}/${key}`, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
@@ -88,7 +129,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   // Query strings, params and headers are text: coerce them to the declared types. Bodies are JSON: a
   // string where a number is declared is a client error, not something to guess at.
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyValidator : textValidator).compile(schema as object),
+    httpPart === 'body'
+      ? bodyValidator.compile(schema as object)
+      : finiteOnly(textValidator.compile(schema as object)),
   );
 
   await app.register(swagger, {
