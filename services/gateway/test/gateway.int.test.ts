@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { DEMO_PASSWORD } from '@glassbox/contracts';
 import { createDb, createLogger, type Db, migrate, type ServiceApp } from '@glassbox/kit';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp as buildAuth } from '../../auth/src/app.js';
 import { seedDemo as seedAuth } from '../../auth/src/seed.js';
@@ -288,6 +289,27 @@ describe('authentication at the edge', () => {
       expect(res.json()).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
     }
     expect(stub.seen.length).toBe(before);
+  });
+
+  it('refuses a well-formed token signed by a key auth never published (401, never forwarded)', async () => {
+    // A real ES256 token with the right issuer, audience and claims, even the kid auth uses: another key signed it.
+    const { kid } = decodeProtectedHeader(alice);
+    const foreign = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ ...decodeJwt(alice), roles: ['admin'] })
+      .setProtectedHeader({ alg: 'ES256', ...(kid ? { kid } : {}) })
+      .sign(foreign.privateKey);
+    const before = stub.seen.length;
+    for (const url of ['/api/v1/orders', '/api/v1/admin/payments']) {
+      const res = await gw.inject({ url, headers: { authorization: `Bearer ${forged}` } });
+      expect(res.statusCode, url).toBe(401);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({ code: 'UNAUTHENTICATED', detail: 'the access token is not valid' });
+    }
+    expect(stub.seen.length).toBe(before);
+    // The genuine token goes through.
+    expect(
+      (await gw.inject({ url: '/api/v1/orders', headers: { authorization: `Bearer ${alice}` } })).statusCode,
+    ).toBe(200);
   });
 
   it('lets the auth routes and the payment provider callback through without a token', async () => {
