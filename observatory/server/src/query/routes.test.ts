@@ -287,6 +287,7 @@ describe('GET /api/logs', () => {
         'deployment.environment.name': 'test',
       },
       scopeName: 'pino',
+      eventName: 'payment.retry',
     });
   });
 
