@@ -324,7 +324,7 @@ const CLIENT_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
  * The problem with every text a client may have put in it (member names, values, header text quoted by
  * Fastify) escaped: a newline or an ANSI escape echoed in `detail` would forge or repaint a log line.
  */
-export function withEscapedText(problem: ProblemDetails): ProblemDetails {
+function withEscapedText(problem: ProblemDetails): ProblemDetails {
   return {
     ...problem,
     title: escapeControlChars(problem.title),

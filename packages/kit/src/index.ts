@@ -1,5 +1,4 @@
 export {
-  createOperationalApp,
   createServiceApp,
   describeValidationError,
   nameServerSpan,
@@ -26,8 +25,6 @@ export {
 export {
   BaseConfig,
   ConfigError,
-  DEVELOPMENT_ENVIRONMENTS,
-  DEVELOPMENT_INTERNAL_TOKEN,
   developmentSecret,
   loadConfig,
 } from './config.js';
