@@ -60,6 +60,35 @@ describe('log lines', () => {
     expect(text).toMatch(/ auth {3}Segfault\?$/);
   });
 
+  it('escapes control characters a client smuggled into a record, so no line can be forged', () => {
+    const forged = '\n12:00:00.000 auth      ERROR admin password changed\u001b[2K\u202e';
+    const line = makeLine(
+      'catalog',
+      'stdout',
+      JSON.stringify({
+        level: 'info',
+        service: 'catalog',
+        msg: `body${forged} is not allowed`,
+        [`key${forged}`]: `value${forged}`,
+        path: `x${forged}`,
+        err: { message: `boom${forged}`, stack: `Error: boom${forged}\n    at x` },
+      }),
+    );
+    for (const colour of [false, true]) {
+      const text = formatPretty(line, { colour, sourceWidth: 9 });
+      // The record's line and the stack's two real lines, nothing else; no escape but the printer's colours.
+      expect(text.split('\n')).toHaveLength(3);
+      const withoutOwnColours = text.replace(new RegExp(`${'\x1b'}\\[\\d+(;\\d+)*m`, 'g'), '');
+      for (const shown of withoutOwnColours.split('\n')) expect(shown).not.toMatch(/[\p{Cc}\p{Cf}]/u);
+      expect(withoutOwnColours).toContain(
+        'body\\n12:00:00.000 auth      ERROR admin password changed\\u001b[2K\\u202e',
+      );
+    }
+    const plain = formatPretty(makeLine('auth', 'stderr', `raw${forged}`), { colour: false, sourceWidth: 6 });
+    expect(plain.split('\n')).toHaveLength(1);
+    expect(plain).not.toMatch(/[\p{Cc}\p{Cf}]/u);
+  });
+
   it('JSON mode keeps pino records and wraps the rest', () => {
     const raw = '{"level":"info","service":"auth","msg":"x"}';
     expect(formatJson(makeLine('auth', 'stdout', raw))).toBe(raw);

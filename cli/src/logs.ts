@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { escapeControlChars } from '@glassbox/kit/untrusted-text';
 
 /** One line written by a supervised process (or by the supervisor itself, source `glassbox`). */
 export interface LogLine {
@@ -150,13 +151,19 @@ function recordTime(json: Record<string, unknown>, fallback: number): number {
   return fallback;
 }
 
+/**
+ * A field's value as shown: quoted when it has spaces, quotes or `=`. Control characters are always escaped
+ * (JSON.stringify leaves DEL, C1 and the bidi overrides alone), since values carry what clients sent.
+ */
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return /[\s"=]/.test(value) || value === '' ? JSON.stringify(value) : value;
+  if (typeof value === 'string') {
+    return escapeControlChars(/[\s"=]/.test(value) || value === '' ? JSON.stringify(value) : value);
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   try {
-    return JSON.stringify(value) ?? String(value);
+    return escapeControlChars(JSON.stringify(value) ?? String(value));
   } catch {
-    return String(value);
+    return escapeControlChars(String(value));
   }
 }
 
@@ -166,32 +173,46 @@ export interface PrettyOptions {
   readonly sourceWidth: number;
 }
 
-/** A human-readable rendering: `time source LEVEL message key=value …`, plus an error stack if any. */
+/**
+ * A human-readable rendering: `time source LEVEL message key=value …`, plus an error stack if any. Everything a
+ * process printed has its control characters escaped (messages and keys can hold what a client sent: a newline
+ * or an ANSI escape there would print a forged line); the only escapes written are the printer's own colours.
+ */
 export function formatPretty(entry: LogLine, options: PrettyOptions): string {
   const c = (code: string, text: string): string => (options.colour ? `${code}${text}${ANSI.reset}` : text);
   const source = c(sourceColour(entry.source), entry.source.padEnd(options.sourceWidth));
   const json = entry.json;
   if (!json) {
-    const text = entry.stream === 'stderr' ? c(ANSI.yellow, entry.line) : entry.line;
+    const line = escapeControlChars(entry.line);
+    const text = entry.stream === 'stderr' ? c(ANSI.yellow, line) : line;
     return `${c(ANSI.dim, clockTime(entry.receivedAt))} ${source} ${text}`;
   }
   const level = levelName(json.level) ?? 'info';
-  const msg = typeof json.msg === 'string' ? json.msg : typeof json.message === 'string' ? json.message : '';
+  const msg = escapeControlChars(
+    typeof json.msg === 'string' ? json.msg : typeof json.message === 'string' ? json.message : '',
+  );
   const fields: string[] = [];
   let stack: string | undefined;
   for (const [key, value] of Object.entries(json)) {
     if (HIDDEN_KEYS.has(key) || value === undefined) continue;
     if (key === 'err' && value !== null && typeof value === 'object') {
       const err = value as Record<string, unknown>;
-      if (typeof err.stack === 'string') stack = err.stack;
+      if (typeof err.stack === 'string') {
+        // The stack repeats the message, whose newlines are not line breaks of the stack.
+        stack =
+          typeof err.message === 'string' && err.message !== ''
+            ? err.stack.replace(err.message, escapeControlChars(err.message))
+            : err.stack;
+      }
       fields.push(`err=${formatValue(err.message ?? err.type ?? 'error')}`);
       continue;
     }
-    fields.push(`${key}=${formatValue(value)}`);
+    fields.push(`${escapeControlChars(key)}=${formatValue(value)}`);
   }
   const head = `${c(ANSI.dim, clockTime(recordTime(json, entry.receivedAt)))} ${source} ${c(levelColour(level), level.toUpperCase().padEnd(5))} ${msg}`;
   const tail = fields.length > 0 ? ` ${c(ANSI.dim, fields.join(' '))}` : '';
-  const stackText = stack ? `\n${c(ANSI.dim, stack.replace(/^/gm, '    '))}` : '';
+  const stackLines = stack?.split('\n').map((l) => `    ${escapeControlChars(l)}`);
+  const stackText = stackLines ? `\n${c(ANSI.dim, stackLines.join('\n'))}` : '';
   return `${head}${tail}${stackText}`;
 }
 

@@ -75,6 +75,12 @@ describe('the service manifest', () => {
         unknown
       >;
       expect(config.PORT, s.name).toBe(s.port);
+      // Every address it is configured with names a dependency the manifest lists (none slips in unlisted).
+      const names = SERVICE_MANIFEST.map((d) => d.name as string);
+      const called = Object.keys(schema.properties)
+        .filter((k) => k.endsWith('_URL') && k !== 'DATABASE_URL')
+        .map((k) => names.find((n) => serviceUrlEnv(n) === k) ?? k);
+      expect([...new Set(called)].sort(), `${s.name} calls`).toEqual([...s.dependsOn].sort());
       for (const dep of s.dependsOn) {
         const variable = serviceUrlEnv(dep);
         const target = SERVICE_MANIFEST.find((d) => d.name === dep);

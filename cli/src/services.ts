@@ -7,6 +7,7 @@ import {
   DEMO_PASSWORD,
   DEMO_TENANT,
   DEMO_USERS,
+  GATEWAY_OPS_PORT,
   isServiceName,
   manifestEntry,
   OBSERVATORY_PORTS,
@@ -45,6 +46,8 @@ export const SERVICES: readonly ServiceDef[] = SERVICE_MANIFEST.map(toDef);
 
 /** Ports of the observatory, the supervisor's control API and embedded PostgreSQL. */
 export const DEFAULT_PORTS = {
+  /** The gateway's /metrics and /openapi.json (its own port is public). */
+  gatewayOps: GATEWAY_OPS_PORT,
   observatory: OBSERVATORY_PORTS.console,
   otlpHttp: OBSERVATORY_PORTS.otlpHttp,
   otlpGrpc: OBSERVATORY_PORTS.otlpGrpc,

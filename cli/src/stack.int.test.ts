@@ -114,6 +114,19 @@ describe('startStack with fixture services (connected mode)', () => {
     const gateway = (await json<{ env: Record<string, string> }>(`${stack.urls.gateway}/env`)).body.env;
     expect(gateway.DATABASE_URL).toBeUndefined();
     expect(gateway.INTERNAL_TOKEN).toBe(env.INTERNAL_TOKEN);
+    // The gateway's /metrics and /openapi.json listen apart from its public port, on loopback.
+    expect(gateway).toMatchObject({ OPS_PORT: String(stack.ports.gatewayOps), OPS_HOST: '127.0.0.1' });
+    expect(env.OPS_PORT).toBeUndefined();
+
+    // The provider-callback secret: generated per installation like the internal token, given to payment only.
+    const payment = (await json<{ env: Record<string, string> }>(`${stack.urls.payment}/env`)).body.env;
+    const secretFile = path.join(stateDir, 'webhook-secret');
+    expect(payment.PAYMENT_WEBHOOK_SECRET).toBe(fs.readFileSync(secretFile, 'utf8').trim());
+    expect(payment.PAYMENT_WEBHOOK_SECRET?.length).toBeGreaterThanOrEqual(32);
+    expect(payment.PAYMENT_WEBHOOK_SECRET).not.toBe(env.INTERNAL_TOKEN);
+    expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600);
+    expect(env.PAYMENT_WEBHOOK_SECRET).toBeUndefined();
+    expect(gateway.PAYMENT_WEBHOOK_SECRET).toBeUndefined();
 
     const observatory = (await json<{ env: Record<string, string> }>(`${stack.urls.observatory}/env`)).body
       .env;

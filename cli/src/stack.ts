@@ -31,6 +31,7 @@ import {
   pidAlive,
   type RunChild,
   removeRunRecord,
+  webhookSecret,
   writeRunRecord,
 } from './state.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './supervisor/backoff.js';
@@ -39,6 +40,8 @@ import { NotReadyError, Supervisor } from './supervisor/supervisor.js';
 
 /** Every port the stack uses. */
 export type PortMap = Record<ServiceName, number> & {
+  /** The gateway's operational endpoints (/metrics, /openapi.json), on loopback. */
+  readonly gatewayOps: number;
   readonly observatory: number;
   readonly otlpHttp: number;
   readonly otlpGrpc: number;
@@ -48,6 +51,8 @@ export type PortMap = Record<ServiceName, number> & {
 };
 
 export type StackUrls = Record<ServiceName, string> & {
+  /** The gateway's /metrics and /openapi.json. */
+  readonly gatewayOps: string;
   /** Observatory console and query API. */
   readonly observatory: string;
   readonly otlpHttp: string;
@@ -72,7 +77,10 @@ export interface StackOptions {
   readonly stateDir?: string;
   /** Start only these services. Default: all. */
   readonly services?: readonly ServiceName[];
-  /** First port of a block: services at base+0…6, observatory +10, OTLP HTTP +11, gRPC +12, control +20, PostgreSQL +30. */
+  /**
+   * First port of a block: services at base+0…6, observatory +10, OTLP HTTP +11, gRPC +12, control +20, the
+   * gateway's operational endpoints +25, PostgreSQL +30.
+   */
   readonly portBase?: number;
   /** Explicit ports (win over `portBase`), or `'auto'` for free ports chosen by the OS (tests). */
   readonly ports?: Partial<PortMap> | 'auto';
@@ -179,6 +187,7 @@ export function portsFromBase(base: number): PortMap {
     otlpHttp: base + 11,
     otlpGrpc: base + 12,
     control: base + 20,
+    gatewayOps: base + 25,
     postgres: base + 30,
   };
 }
@@ -188,7 +197,15 @@ export function defaultPorts(): PortMap {
   return { ...services, ...DEFAULT_PORTS };
 }
 
-const PORT_KEYS = [...SERVICE_NAMES, 'observatory', 'otlpHttp', 'otlpGrpc', 'control', 'postgres'] as const;
+const PORT_KEYS = [
+  ...SERVICE_NAMES,
+  'gatewayOps',
+  'observatory',
+  'otlpHttp',
+  'otlpGrpc',
+  'control',
+  'postgres',
+] as const;
 
 export async function resolvePorts(options: Pick<StackOptions, 'ports' | 'portBase'>): Promise<PortMap> {
   if (options.ports === 'auto') {
@@ -206,6 +223,7 @@ function urlsFor(ports: PortMap): StackUrls {
   >;
   return {
     ...services,
+    gatewayOps: `http://${LOCAL}:${ports.gatewayOps}`,
     observatory: `http://${LOCAL}:${ports.observatory}`,
     otlpHttp: `http://${LOCAL}:${ports.otlpHttp}`,
     otlpGrpc: `http://${LOCAL}:${ports.otlpGrpc}`,
@@ -329,6 +347,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const toCheck: Array<[string, number]> = [
     ...services.map((s): [string, number] => [s, ports[s]]),
+    ...(services.includes('gateway')
+      ? ([['gateway operational', ports.gatewayOps]] as Array<[string, number]>)
+      : []),
     ['control', ports.control],
     ...(observatory
       ? ([
@@ -417,9 +438,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const token = await internalToken(stateDir);
 
     // Environment and process specs
-    const extraEnv = options.env ?? {};
+    const { PAYMENT_WEBHOOK_SECRET: givenWebhookSecret, ...extraEnv } = options.env ?? {};
     const baseEnv: NodeJS.ProcessEnv = { ...process.env };
     delete baseEnv.DATABASE_URL;
+    delete baseEnv.PAYMENT_WEBHOOK_SECRET;
+    // Only the payment service verifies provider callbacks, so only it gets their secret: the one given (a real
+    // provider's), else this installation's own.
+    const serviceSecrets: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
+      payment: {
+        PAYMENT_WEBHOOK_SECRET:
+          givenWebhookSecret || process.env.PAYMENT_WEBHOOK_SECRET || (await webhookSecret(stateDir)),
+      },
+    };
     const userOtlp = extraEnv.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     const otlpEndpoint = userOtlp || (observatory ? urls.otlpHttp : undefined);
     const serviceUrlEnv = Object.fromEntries(SERVICES.map((s) => [s.urlEnv, urls[s.name]]));
@@ -490,9 +520,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         OTEL_SERVICE_NAME: name,
         ...serviceUrlEnv,
         INTERNAL_TOKEN: token,
+        ...serviceSecrets[name],
         SEED_DEMO: 'true',
         DEPLOYMENT_ENVIRONMENT: 'local',
       };
+      if (name === 'gateway') Object.assign(env, { OPS_PORT: String(ports.gatewayOps), OPS_HOST: LOCAL });
       if (otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpEndpoint;
       const dbUrl = databases[name];
       if (dbUrl) env.DATABASE_URL = dbUrl;

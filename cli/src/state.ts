@@ -11,22 +11,35 @@ export function defaultStateDir(rootDir: string): string {
  * The secret the services use for service-to-service calls: generated once, kept in
  * `<stateDir>/internal-token` with mode 0600, and reused on every start.
  */
-export async function internalToken(stateDir: string): Promise<string> {
-  const file = path.join(stateDir, 'internal-token');
+export function internalToken(stateDir: string): Promise<string> {
+  return installationSecret(stateDir, 'internal-token');
+}
+
+/**
+ * The secret of the payment provider's callback signatures (PAYMENT_WEBHOOK_SECRET), per installation like the
+ * internal token: `<stateDir>/webhook-secret`, mode 0600. A shared default would let anyone sign a refund.
+ */
+export function webhookSecret(stateDir: string): Promise<string> {
+  return installationSecret(stateDir, 'webhook-secret');
+}
+
+/** A random secret kept in `<stateDir>/<file>` (mode 0600): read if it is there, generated once otherwise. */
+async function installationSecret(stateDir: string, name: string): Promise<string> {
+  const file = path.join(stateDir, name);
   try {
-    const token = (await fs.readFile(file, 'utf8')).trim();
-    if (token.length >= 16) {
+    const secret = (await fs.readFile(file, 'utf8')).trim();
+    if (secret.length >= 16) {
       await fs.chmod(file, 0o600);
-      return token;
+      return secret;
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await fs.mkdir(stateDir, { recursive: true });
-  const token = randomBytes(32).toString('hex');
-  await fs.writeFile(file, `${token}\n`, { mode: 0o600 });
+  const secret = randomBytes(32).toString('hex');
+  await fs.writeFile(file, `${secret}\n`, { mode: 0o600 });
   await fs.chmod(file, 0o600);
-  return token;
+  return secret;
 }
 
 /** What a running supervisor records so that a later start can detect it, or clean up after a hard kill. */

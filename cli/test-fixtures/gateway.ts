@@ -15,6 +15,11 @@ export interface FixtureGatewayOptions {
   readonly delayMs?: number;
   /** How long tok_slow orders stay PENDING. */
   readonly slowMs?: number;
+  /**
+   * Every n-th new order is placed, but its answer is lost: 503 OUTCOME_UNKNOWN with Retry-After, as the real
+   * gateway answers when the order service dies after receiving the request.
+   */
+  readonly loseEveryNthOrder?: number;
 }
 
 export interface FixtureGatewayCounts {
@@ -77,12 +82,13 @@ export async function startFixtureGateway(options: FixtureGatewayOptions = {}): 
         const url = new URL(req.url ?? '/', 'http://x');
         const method = req.method ?? 'GET';
         let route = url.pathname;
-        const send = (status: number, body?: unknown): void => {
+        const send = (status: number, body?: unknown, headers: Record<string, string> = {}): void => {
           const key = `${method} ${route} ${status}`;
           requests.set(key, (requests.get(key) ?? 0) + 1);
           const problem = status >= 400;
           res.writeHead(status, {
             'content-type': problem ? 'application/problem+json' : 'application/json',
+            ...headers,
           });
           res.end(body === undefined ? '' : JSON.stringify(body));
           inFlight -= 1;
@@ -180,6 +186,12 @@ export async function startFixtureGateway(options: FixtureGatewayOptions = {}): 
           byKey.set(key, order.id);
           orderTokens.set(order.id, order.token);
           ordersCreated += 1;
+          if (options.loseEveryNthOrder && ordersCreated % options.loseEveryNthOrder === 0) {
+            const status = 503;
+            const title = 'The outcome of the request is unknown';
+            const problem = { type: 'about:blank', title, status, code: 'OUTCOME_UNKNOWN', retryable: true };
+            return send(status, problem, { 'retry-after': '0' });
+          }
           return send(202, { id: order.id, status: order.status });
         }
         const orderMatch = /^\/api\/v1\/orders\/([^/]+)$/.exec(url.pathname);

@@ -2,7 +2,9 @@
  * The shop end to end: every service as its own process (started by the supervisor's startStack), real
  * PostgreSQL, all calls through the gateway, telemetry exported over OTLP/HTTP JSON to a receiver here.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +27,7 @@ interface Order {
 
 let stack: Stack;
 let gw: string;
+let otlpUrl: string;
 const receiver = new OtlpJsonReceiver();
 let alice: string;
 let admin: string;
@@ -84,6 +87,7 @@ async function setStock(productId: string, onHand: number) {
 
 beforeAll(async () => {
   const otlp = await receiver.start();
+  otlpUrl = otlp;
   stateDir = await mkdtemp(join(tmpdir(), 'glassbox-e2e-'));
   stack = await startStack({
     observatory: false,
@@ -360,4 +364,42 @@ describe('telemetry', () => {
     expect(text).toMatch(/db_client_operation_duration\w*_bucket\{/);
     expect(text).toMatch(/glassbox_orders_\w+/);
   });
+
+  // Debian's `prometheus` package ships promtool (CI installs it, see .ci/run).
+  const promtool = [process.env.PROMTOOL_PATH, '/usr/bin/promtool', '/usr/local/bin/promtool'].find(
+    (p): p is string => p !== undefined && existsSync(p),
+  );
+  it.skipIf(promtool === undefined)(
+    promtool
+      ? "every service's /metrics passes `promtool check metrics`, with the exporters' own calls left out"
+      : 'SKIPPED: promtool is not installed (apt-get install prometheus) — /metrics is not linted',
+    async () => {
+      // The shop has served checkouts above and pushed telemetry over OTLP all along (metrics every second):
+      // scrape every process, the gateway on its operational listener.
+      const targets = {
+        gateway: stack.urls.gatewayOps,
+        auth: stack.urls.auth,
+        user: stack.urls.user,
+        catalog: stack.urls.catalog,
+        inventory: stack.urls.inventory,
+        order: stack.urls.order,
+        payment: stack.urls.payment,
+      };
+      await eventually(
+        async () => receiver.metricNames,
+        (names) => names.has('http.server.request.duration'),
+        15_000,
+      );
+      const receiverPort = new URL(otlpUrl).port;
+      for (const [service, url] of Object.entries(targets)) {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        expect(text, service).toMatch(/http_server_request_duration\w*_bucket/);
+        const check = spawnSync(promtool as string, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        expect(`${check.stdout}${check.stderr}`.trim(), `${service}: promtool check metrics`).toBe('');
+        expect(check.status, service).toBe(0);
+        // The OTLP exports go to the receiver: they are neither counted nor traced as the service's own calls.
+        expect(text, service).not.toContain(`server_port="${receiverPort}"`);
+      }
+    },
+  );
 });

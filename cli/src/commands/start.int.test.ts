@@ -206,7 +206,13 @@ describe('glassbox start (the real command over fixture services)', () => {
     const pids = (await services(base)).map((s) => s.pid ?? 0);
     first.child.kill('SIGINT');
     await until(() => first.stderr.includes('SIGINT: stopping'), 10_000, 'first SIGINT');
-    await new Promise((r) => setTimeout(r, 300));
+    // The second Ctrl-C must land while the graceful stop waits on a child that ignores SIGTERM.
+    await expect
+      .poll(async () => (await services(base)).find((s) => s.name === 'gateway')?.stopping, {
+        timeout: 10_000,
+        interval: 25,
+      })
+      .toBe(true);
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(130);
     await until(() => [...pids, pgPid].every((p) => !pidAlive(p)), 10_000, 'everything killed');

@@ -47,6 +47,11 @@ export interface LoadOptions {
   readonly searchTerms?: readonly string[];
   readonly pageLimit?: number;
   readonly progressIntervalMs?: number;
+  /**
+   * How many times a checkout whose outcome is unknown (503 OUTCOME_UNKNOWN / UPSTREAM_UNAVAILABLE, or the
+   * connection lost) is sent again, with the same Idempotency-Key, after its Retry-After. Default 5.
+   */
+  readonly checkoutRetries?: number;
   readonly onProgress?: (progress: Progress) => void;
   /** Abort to stop early (Ctrl-C); the report covers what ran. */
   readonly signal?: AbortSignal;
@@ -107,6 +112,16 @@ export interface LoadReport {
     readonly byStatus: Record<string, number>;
     readonly byToken: Record<string, Record<string, number>>;
   };
+  /**
+   * Checkouts sent again with the same Idempotency-Key because their outcome was unknown: how many were
+   * (`retried`), how many of those then got their order (`recovered`), the extra requests (`attempts`) and why.
+   */
+  readonly checkoutRetries: {
+    readonly retried: number;
+    readonly recovered: number;
+    readonly attempts: number;
+    readonly byReason: Record<string, number>;
+  };
   /** The first failures, with the trace id sent in `traceparent`, to look them up in the observatory. */
   readonly failures: FailureSample[];
 }
@@ -143,6 +158,19 @@ interface HttpResult {
   readonly durationMs: number;
   readonly body: unknown;
   readonly traceId: string;
+  /** The answer's Retry-After in ms, when it had one in seconds. */
+  readonly retryAfterMs?: number;
+}
+
+/** Problem codes of a POST that may or may not have been applied, or that never arrived: safe to resend with its key. */
+const RESEND_CODES = new Set(['OUTCOME_UNKNOWN', 'UPSTREAM_UNAVAILABLE']);
+
+/** Why a checkout answer asks for the same request again (with the same Idempotency-Key), or undefined. */
+export function resendReason(result: { outcome: Outcome; body: unknown }): string | undefined {
+  if (result.outcome === 'network' || result.outcome === 'timeout') return String(result.outcome);
+  if (result.outcome !== 503) return undefined;
+  const code = (result.body as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && RESEND_CODES.has(code) ? code : undefined;
 }
 
 const DEFAULT_SEARCH_TERMS = ['', '', 'shirt', 'mug', 'book', 'lamp', 'coffee', 'bag', 'tea', 'pro'];
@@ -170,6 +198,8 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadReport> {
   const ordersByStatus: Record<string, number> = {};
   const ordersByToken: Record<string, Record<string, number>> = {};
   let ordersPlaced = 0;
+  const maxCheckoutRetries = options.checkoutRetries ?? 5;
+  const checkoutRetries = { retried: 0, recovered: 0, attempts: 0, byReason: {} as Record<string, number> };
   const recentRequests = new SlidingWindow(5000);
   const recentOutcomes = new SlidingWindow(5000);
   const recentStarts = new SlidingWindow(5000);
@@ -218,6 +248,7 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadReport> {
     const started = performance.now();
     let outcome: Outcome;
     let body: unknown;
+    let retryAfterMs: number | undefined;
     const timeout = AbortSignal.timeout(requestTimeoutMs);
     try {
       const res = await request(`${gateway}${path}`, {
@@ -228,6 +259,10 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadReport> {
         signal: AbortSignal.any([stop.signal, timeout]),
       });
       outcome = res.statusCode;
+      const retryAfter = Number(res.headers['retry-after']);
+      if (res.headers['retry-after'] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) {
+        retryAfterMs = retryAfter * 1000;
+      }
       const text = await res.body.text();
       try {
         body = text ? JSON.parse(text) : undefined;
@@ -245,7 +280,7 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadReport> {
       recentOutcomes.add(isOk(outcome) ? 1 : 0);
       if (!isOk(outcome)) recordFailure(step, outcome, traceId, body);
     }
-    return { outcome, durationMs, body, traceId };
+    return { outcome, durationMs, body, traceId, retryAfterMs };
   }
 
   // --- preflight: is the gateway there at all?
@@ -382,11 +417,30 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadReport> {
       };
       const idempotencyKey = randomUUID();
       const checkoutAt = performance.now();
-      const placed = await authed(user, 'checkout', 'POST', '/api/v1/orders', {
-        body: orderBody,
-        headers: { 'idempotency-key': idempotencyKey },
-      });
+      const placeOrder = () =>
+        authed(user, 'checkout', 'POST', '/api/v1/orders', {
+          body: orderBody,
+          headers: { 'idempotency-key': idempotencyKey },
+        });
+      let placed = await placeOrder();
       check(placed);
+      // Outcome unknown (the order service died after receiving it, say): the same request with the same key
+      // answers the order if it was placed and places it otherwise, never twice (README, "The public API").
+      let resends = 0;
+      for (let reason = resendReason(placed); reason && resends < maxCheckoutRetries; ) {
+        resends += 1;
+        checkoutRetries.attempts += 1;
+        checkoutRetries.byReason[reason] = (checkoutRetries.byReason[reason] ?? 0) + 1;
+        await sleep(Math.min(placed.retryAfterMs ?? 1000, 5000));
+        if (stop.signal.aborted) throw new JourneyAbort();
+        placed = await placeOrder();
+        check(placed);
+        reason = resendReason(placed);
+      }
+      if (resends > 0) {
+        checkoutRetries.retried += 1;
+        if (isOk(placed.outcome)) checkoutRetries.recovered += 1;
+      }
       if (!isOk(placed.outcome)) return 'failed';
       const order = placed.body as { id?: unknown; status?: unknown } | undefined;
       if (typeof order?.id !== 'string') {
@@ -543,6 +597,7 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadReport> {
     },
     steps: STEPS.map((s) => stat(s).summary()).filter((s) => s.count > 0),
     orders: { placed: ordersPlaced, byStatus: ordersByStatus, byToken: ordersByToken },
+    checkoutRetries,
     failures,
   };
 }

@@ -180,6 +180,34 @@ describe('load generator against a fixture gateway', () => {
     expect(report.orders.byStatus).toEqual({ CONFIRMED: report.orders.placed });
   });
 
+  it('retries a checkout whose outcome is unknown with the same Idempotency-Key, and counts it', async () => {
+    const gw = await gateway({ loseEveryNthOrder: 3 });
+    const report = await runLoadTest({
+      gateway: gw.url,
+      rate: 20,
+      durationMs: 600,
+      concurrency: 50,
+      tenant: 'demo',
+      users: 0,
+      tokens: parseTokenMix('ok=1'),
+      arrivals: 'uniform',
+      seed: 5,
+      pollIntervalMs: 20,
+    });
+    // 12 checkouts; every third new order's answer was lost (4) and its retry answered the same order.
+    expect(report.journeys).toMatchObject({ started: 12, ok: 12, failed: 0 });
+    expect(gw.counts.ordersCreated).toBe(12);
+    expect(gw.count('POST', '/api/v1/orders', 503)).toBe(4);
+    expect(gw.counts.idempotentReplays).toBe(4);
+    expect(report.orders).toMatchObject({ placed: 12, byStatus: { CONFIRMED: 12 } });
+    expect(report.checkoutRetries).toEqual({
+      retried: 4,
+      recovered: 4,
+      attempts: 4,
+      byReason: { OUTCOME_UNKNOWN: 4 },
+    });
+  });
+
   it('gives up on an order that never settles (TIMEOUT) and stops within its bounds', async () => {
     const gw = await gateway();
     const t0 = Date.now();

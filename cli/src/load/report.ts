@@ -60,6 +60,13 @@ export function formatReport(report: LoadReport): string {
     `orders: ${report.orders.placed} placed` +
       (statuses.length ? ` → ${statuses.map(([s, n]) => `${s} ${n}`).join(', ')}` : ''),
   );
+  const retries = report.checkoutRetries;
+  if (retries.retried > 0) {
+    out.push(
+      `checkout retries: ${retries.retried} checkouts sent again with their Idempotency-Key ` +
+        `(${retries.attempts} requests: ${errorsText(retries.byReason)}), ${retries.recovered} got their order`,
+    );
+  }
   for (const [token, row] of Object.entries(report.orders.byToken).sort(([a], [b]) => a.localeCompare(b))) {
     const cells = Object.entries(row)
       .sort(([a], [b]) => a.localeCompare(b))

@@ -79,11 +79,15 @@ describe('load statistics', () => {
         },
       ],
       orders: { placed: 9, byStatus: { CONFIRMED: 8, FAILED: 1 }, byToken: { tok_ok: { CONFIRMED: 8 } } },
+      checkoutRetries: { retried: 2, recovered: 2, attempts: 3, byReason: { OUTCOME_UNKNOWN: 3 } },
       failures: [{ step: 'view', outcome: '503', traceId: 'a'.repeat(32), detail: 'injected' }],
     };
     const text = formatReport(report);
     expect(text).toMatch(/view\s+10\s+9\s+503×1\s+1\.5\s+3\.0\s+250\s+250/);
     expect(text).toContain('orders: 9 placed → CONFIRMED 8, FAILED 1');
+    expect(text).toContain(
+      'checkout retries: 2 checkouts sent again with their Idempotency-Key (3 requests: OUTCOME_UNKNOWN×3), 2 got their order',
+    );
     expect(text).toContain(`trace ${'a'.repeat(32)}`);
   });
 });

@@ -288,7 +288,9 @@ export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
     result: { job: 'order' },
   },
   SagaBacklogStale: {
-    series: [gauge(`glassbox_saga_backlog_age${lbl({ ...ORDER, glassbox_saga_type: 'checkout' })}`, 301, 299)],
+    series: [
+      gauge(`glassbox_saga_backlog_age${lbl({ ...ORDER, glassbox_saga_type: 'checkout' })}`, 301, 299),
+    ],
     result: { job: 'order', glassbox_saga_type: 'checkout' },
   },
   SagaBacklogAging: {
@@ -518,17 +520,17 @@ export const RECORDING_CHECKS: readonly RecordingCheck[] = [
     series: [
       {
         series:
-          'http_server_request_duration_count{job="gateway",http_route="/api/v1/orders/*",http_response_status_code="201"}',
+          'http_server_request_duration_count{job="gateway",http_route="/api/v1/orders/:id",http_response_status_code="201"}',
         values: '0+95x60',
       },
       {
         series:
-          'http_server_request_duration_count{job="gateway",http_route="/api/v1/orders/*",http_response_status_code="502"}',
+          'http_server_request_duration_count{job="gateway",http_route="/api/v1/orders/:id",http_response_status_code="502"}',
         values: '0+5x60',
       },
       {
         series:
-          'http_server_request_duration_count{job="gateway",http_route="/api/v1/products/*",http_response_status_code="503"}',
+          'http_server_request_duration_count{job="gateway",http_route="/api/v1/products",http_response_status_code="503"}',
         values: '0+50x60',
       },
     ],

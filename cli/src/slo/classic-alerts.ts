@@ -205,7 +205,8 @@ export const CLASSIC_GROUPS: ReadonlyArray<{ name: string; alerts: readonly Clas
         for: '5m',
         severity: 'page',
         service: BY_JOB,
-        summary: 'A {{ $labels.glassbox_saga_type }} saga of {{ $labels.job }} has been unfinished for more than 5 minutes',
+        summary:
+          'A {{ $labels.glassbox_saga_type }} saga of {{ $labels.job }} has been unfinished for more than 5 minutes',
         description:
           'The oldest unfinished {{ $labels.glassbox_saga_type }} saga of {{ $labels.job }} is more than 5 minutes old: sagas are not progressing.',
         runbook: 'async-backlog',

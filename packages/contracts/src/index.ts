@@ -23,6 +23,7 @@ export type {
 } from './inventory.js';
 export {
   defaultServiceUrl,
+  type GatewayRoute,
   gatewayRoutes,
   isServiceName,
   manifestEntry,
@@ -44,4 +45,5 @@ export type {
   ProviderEventType,
   RefundView,
 } from './payment.js';
-export { CONTROL_PORT, OBSERVATORY_PORTS } from './ports.js';
+export { MAX_AMOUNT_CENTS } from './payment.js';
+export { CONTROL_PORT, GATEWAY_OPS_PORT, OBSERVATORY_PORTS } from './ports.js';

@@ -12,6 +12,11 @@ export interface PublicRoute {
   readonly public?: boolean;
   /** Only the prefix itself, not the paths below it. Default false. */
   readonly exact?: boolean;
+  /**
+   * The service's route templates below the prefix ('' is the prefix itself; `:name` matches one segment):
+   * the gateway names its spans and the `http.route` of its metrics after them, never after a raw id.
+   */
+  readonly templates: readonly string[];
 }
 
 export interface ServiceManifestEntry {
@@ -47,7 +52,9 @@ export const SERVICE_MANIFEST = [
     name: 'auth',
     port: 8081,
     database: 'auth',
-    routes: [{ prefix: '/api/v1/auth', public: true }],
+    routes: [
+      { prefix: '/api/v1/auth', public: true, templates: ['/register', '/login', '/refresh', '/logout'] },
+    ],
     dependsOn: ['user'],
     stopStage: 2,
     description: 'tenants, credentials, roles, access and refresh tokens, the JWKS',
@@ -56,7 +63,7 @@ export const SERVICE_MANIFEST = [
     name: 'user',
     port: 8082,
     database: 'user',
-    routes: [{ prefix: '/api/v1/me' }],
+    routes: [{ prefix: '/api/v1/me', templates: ['', '/addresses', '/addresses/:id'] }],
     dependsOn: ['auth'],
     stopStage: 2,
     description: 'profiles and addresses',
@@ -65,7 +72,10 @@ export const SERVICE_MANIFEST = [
     name: 'catalog',
     port: 8083,
     database: 'catalog',
-    routes: [{ prefix: '/api/v1/products' }, { prefix: '/api/v1/admin/products' }],
+    routes: [
+      { prefix: '/api/v1/products', templates: ['', '/:id'] },
+      { prefix: '/api/v1/admin/products', templates: ['', '/:id'] },
+    ],
     dependsOn: ['auth'],
     stopStage: 2,
     description: 'products, categories, prices',
@@ -74,8 +84,8 @@ export const SERVICE_MANIFEST = [
     name: 'inventory',
     port: 8084,
     database: 'inventory',
-    routes: [{ prefix: '/api/v1/admin/stock' }],
-    dependsOn: ['auth'],
+    routes: [{ prefix: '/api/v1/admin/stock', templates: ['/:productId'] }],
+    dependsOn: ['auth', 'catalog'],
     stopStage: 2,
     description: 'stock and reservations with expiry',
   },
@@ -83,7 +93,7 @@ export const SERVICE_MANIFEST = [
     name: 'order',
     port: 8085,
     database: 'order',
-    routes: [{ prefix: '/api/v1/orders' }],
+    routes: [{ prefix: '/api/v1/orders', templates: ['', '/:id', '/:id/cancel'] }],
     dependsOn: ['auth', 'catalog', 'inventory', 'payment'],
     stopStage: 1,
     description: 'orders and the checkout saga',
@@ -93,9 +103,9 @@ export const SERVICE_MANIFEST = [
     port: 8086,
     database: 'payment',
     routes: [
-      { prefix: '/api/v1/payments/provider-callbacks', public: true, exact: true },
-      { prefix: '/api/v1/payments' },
-      { prefix: '/api/v1/admin/payments' },
+      { prefix: '/api/v1/payments/provider-callbacks', public: true, exact: true, templates: [''] },
+      { prefix: '/api/v1/payments', templates: [] },
+      { prefix: '/api/v1/admin/payments', templates: ['', '/reconciliation-flags', '/:id', '/:id/refunds'] },
     ],
     dependsOn: ['auth'],
     stopStage: 2,
@@ -133,19 +143,23 @@ export const SERVICE_PORTS = Object.fromEntries(SERVICE_MANIFEST.map((s) => [s.n
   number
 >;
 
-/** Every public route of every service, as the gateway matches them: the longest prefix wins. */
-export function gatewayRoutes(): {
+export interface GatewayRoute {
   prefix: string;
   upstream: ServiceName;
   public: boolean;
   exact: boolean;
-}[] {
+  templates: readonly string[];
+}
+
+/** Every public route of every service, as the gateway matches them: the longest prefix wins. */
+export function gatewayRoutes(): GatewayRoute[] {
   return SERVICE_MANIFEST.flatMap((s) =>
     s.routes.map((r: PublicRoute) => ({
       prefix: r.prefix,
       upstream: s.name,
       public: r.public === true,
       exact: r.exact === true,
+      templates: r.templates,
     })),
   ).sort((a, b) => b.prefix.length - a.prefix.length);
 }

@@ -18,6 +18,12 @@
  * POST /api/v1/payments/provider-callbacks ProviderEvent, signed `x-provider-signature: t=<unix>,v1=<hex>`
  *                                         (HMAC-SHA256 over `<t>.<raw body>`) → 200 {eventId, outcome}
  */
+/**
+ * The largest amount one payment takes, in minor units (100 million in a currency of cents). The one limit of
+ * the shop: a catalog price never exceeds it, an order whose total would is refused before it reaches payment.
+ */
+export const MAX_AMOUNT_CENTS = 10_000_000_000;
+
 export type PaymentStatus =
   | 'PROCESSING'
   | 'AUTHORIZED'

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { context, trace } from '@opentelemetry/api';
@@ -10,11 +11,22 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifySchemaValidationError,
   LogController,
 } from 'fastify';
-import { AppError, appError, currentTraceId, type ProblemDetails, problemType, toProblem } from './errors.js';
+import {
+  AppError,
+  appError,
+  currentTraceId,
+  type ErrorCode,
+  ErrorCodes,
+  type ProblemDetails,
+  problemType,
+  toProblem,
+} from './errors.js';
 import type { Logger } from './logger.js';
 import { getTelemetry } from './telemetry/index.js';
+import { escapeControlChars, findNul } from './untrusted-text.js';
 
 export type ServiceApp = FastifyInstance<
   import('node:http').Server,
@@ -34,11 +46,57 @@ export interface ServiceAppOptions {
   readiness?: Record<string, ReadinessCheck>;
   description?: string;
   bodyLimit?: number;
+  /**
+   * Serve /metrics and /openapi.json on this app (the default, for internal services). The gateway's port is
+   * public: it serves them on a separate, internal listener instead (`createOperationalApp`, `runService`'s
+   * `operational`), since metrics show the internal topology (upstream addresses and ports) and the process.
+   */
+  operationalRoutes?: boolean;
 }
 
 const AJV_OPTIONS = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
 const bodyValidator = addFormats.default(new Ajv.default({ ...AJV_OPTIONS, coerceTypes: false }));
 const textValidator = addFormats.default(new Ajv.default({ ...AJV_OPTIONS, coerceTypes: 'array' }));
+
+type Validate = ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null };
+
+/**
+ * Ajv coerces a query string such as `1e309` to Infinity, and Infinity passes every `maximum` (an Ajv quirk):
+ * `?limit=1e309` would reach SQL. Coerced text must be a finite number, or it is a 400 naming the parameter.
+ */
+function finiteOnly(validate: Validate): Validate {
+  const check: Validate = (data) => {
+    if (!validate(data)) {
+      check.errors = validate.errors;
+      return false;
+    }
+    const at = nonFinitePath(data, '', 0);
+    check.errors =
+      at === undefined
+        ? null
+        : [
+            {
+              instancePath: at,
+              schemaPath: '#',
+              keyword: 'type',
+              params: {},
+              message: 'must be a finite number',
+            },
+          ];
+    return at === undefined;
+  };
+  return check;
+}
+
+function nonFinitePath(value: unknown, at: string, depth: number): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : at;
+  if (value === null || typeof value !== 'object' || depth > 8) return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const found = nonFinitePath(member, `${at}/${key}`, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
@@ -48,19 +106,6 @@ const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
  * errors with the trace id, route-named server spans, `traceresponse`, probes, /metrics and the OpenAPI
  * document. Feature routes are registered by the service afterwards.
  */
-/**
- * Names the current HTTP server span after `route` and gives the HTTP metrics their `http.route` (a template,
- * never a raw path). The kit calls it with the Fastify route; a proxy may call it again with a finer template.
- */
-export function labelRoute(method: string, route: string): void {
-  const span = trace.getSpan(context.active());
-  if (!span) return;
-  span.setAttribute('http.route', route);
-  span.updateName(`${method} ${route}`);
-  const rpc = getRPCMetadata(context.active());
-  if (rpc?.type === RPCType.HTTP) rpc.route = route;
-}
-
 export async function createServiceApp(options: ServiceAppOptions): Promise<ServiceApp> {
   const app = Fastify({
     loggerInstance: options.logger,
@@ -75,11 +120,18 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
       disableRequestLogging: (req) => PROBES.has((req.url ?? '').split('?')[0] ?? ''),
     }),
     return503OnClosing: true,
+    // Requests the router cannot even match (an undecodable URL, an over-long path parameter) are answered
+    // by the same problem handler as everything else.
+    frameworkErrors: (error, request, reply) => sendProblem(error, request, reply),
+    // What Node's HTTP parser refuses before there is a request (oversized headers, not HTTP at all).
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings, params and headers are text: coerce them to the declared types. Bodies are JSON: a
   // string where a number is declared is a client error, not something to guess at.
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyValidator : textValidator).compile(schema as object),
+    httpPart === 'body'
+      ? bodyValidator.compile(schema as object)
+      : finiteOnly(textValidator.compile(schema as object)),
   );
 
   await app.register(swagger, {
@@ -101,10 +153,22 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     const span = trace.getSpan(context.active());
     if (!span) return;
     const route = request.routeOptions.url;
-    if (route) labelRoute(request.method, route);
+    if (route) nameServerSpan(request.method, route);
     span.setAttribute('glassbox.request_id', request.id);
     const sc = span.spanContext();
     reply.header('traceresponse', `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`);
+  });
+
+  // PostgreSQL refuses U+0000 in text: a NUL anywhere in what a route reads is a 400 here, not a 500 later.
+  app.addHook('preValidation', async (request) => {
+    const at =
+      findNul(request.params, 'params') ??
+      findNul(request.query, 'querystring') ??
+      findNul(request.body, 'body');
+    if (at) {
+      const message = 'must not contain the NUL character (U+0000)';
+      throw appError('VALIDATION_FAILED', `${at} ${message}`, { errors: [{ path: at, message }] });
+    }
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => sendProblem(error, request, reply));
@@ -136,18 +200,63 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
       checks: Object.fromEntries(results),
     });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const telemetry = getTelemetry();
-    const text = telemetry ? await telemetry.prometheusText() : '# telemetry not started\n';
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (options.operationalRoutes ?? true) {
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => sendMetrics(reply));
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  }
 
   return app;
 }
 
+async function sendMetrics(reply: FastifyReply) {
+  const telemetry = getTelemetry();
+  const text = telemetry ? await telemetry.prometheusText() : '# telemetry not started\n';
+  return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+}
+
+/**
+ * The operational endpoints of a service whose main port is public (the gateway): /metrics, /openapi.json and
+ * /healthz on their own listener, meant for an internal interface (loopback by default) that Prometheus
+ * scrapes. Anything else is a 404 problem.
+ */
+export async function createOperationalApp(options: {
+  name: string;
+  logger: Logger;
+  /** The OpenAPI document of the service's app. */
+  openapi: () => unknown;
+}) {
+  const ops = Fastify({ loggerInstance: options.logger.child({ listener: 'operational' }) });
+  ops.setErrorHandler((error: FastifyError, request, reply) => sendProblem(error, request, reply));
+  ops.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      appError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
+  );
+  ops.get('/metrics', async (_request, reply) => sendMetrics(reply));
+  ops.get('/openapi.json', async () => options.openapi());
+  ops.get('/healthz', async () => ({ status: 'ok', service: options.name }));
+  return ops;
+}
+
+/**
+ * Names the active HTTP server span after its route template (`POST /api/v1/orders/:id`) and gives the HTTP
+ * metrics their `http.route`. The kit does it with the Fastify route; a route that matches many paths (the
+ * gateway's `/api/v1/*`) calls it again with the template it resolved. Never a raw path: ids would make every
+ * request a series of its own.
+ */
+export function nameServerSpan(method: string, route: string): void {
+  const span = trace.getSpan(context.active());
+  if (!span) return;
+  span.setAttribute('http.route', route);
+  span.updateName(`${method} ${route}`);
+  const rpc = getRPCMetadata(context.active());
+  if (rpc?.type === RPCType.HTTP) rpc.route = route;
+}
+
 function sendProblem(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
-  const problem = toProblemDocument(error, request);
+  const problem = withEscapedText(toProblemDocument(error, request));
   if (problem.status >= 500) {
     request.log.error({ err: error }, 'request failed');
     const span = trace.getSpan(context.active());
@@ -178,15 +287,8 @@ export function toProblemDocument(error: FastifyError | AppError, request: Fasti
   }
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
   if (status < 500) {
-    // Fastify's own client errors: malformed JSON, wrong media type, body too large, …
-    const code =
-      status === 413
-        ? 'PAYLOAD_TOO_LARGE'
-        : status === 415
-          ? 'UNSUPPORTED_MEDIA_TYPE'
-          : status === 429
-            ? 'RATE_LIMITED'
-            : 'VALIDATION_FAILED';
+    // Fastify's own client errors: malformed JSON, wrong media type, body too large, bad URL, …
+    const code = CLIENT_ERROR_CODES[status] ?? 'VALIDATION_FAILED';
     return {
       type: problemType(code),
       title: code === 'VALIDATION_FAILED' ? 'The request is not valid' : error.message,
@@ -207,6 +309,74 @@ export function toProblemDocument(error: FastifyError | AppError, request: Fasti
     traceId,
   };
 }
+
+/** Codes of the client errors Fastify and Node raise themselves, by status. */
+const CLIENT_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+/**
+ * The problem with every text a client may have put in it (member names, values, header text quoted by
+ * Fastify) escaped: a newline or an ANSI escape echoed in `detail` would forge or repaint a log line.
+ */
+function withEscapedText(problem: ProblemDetails): ProblemDetails {
+  return {
+    ...problem,
+    title: escapeControlChars(problem.title),
+    ...(problem.detail === undefined ? {} : { detail: escapeControlChars(problem.detail) }),
+    ...(problem.errors === undefined
+      ? {}
+      : {
+          errors: problem.errors.map((e) => ({
+            path: escapeControlChars(e.path),
+            message: escapeControlChars(e.message),
+          })),
+        }),
+  };
+}
+
+/**
+ * Node's HTTP parser refused the bytes before any request existed: answer problem+json on the raw socket (no
+ * trace exists yet, so no traceId), then close it, as Node and Fastify do.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'HEADERS_TOO_LARGE'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'REQUEST_TIMEOUT'
+        : error.code === 'HPE_URI_TOO_LONG'
+          ? 'URI_TOO_LONG'
+          : 'VALIDATION_FAILED';
+  const { status, title } = ErrorCodes[code];
+  const body = JSON.stringify({
+    type: problemType(code),
+    title,
+    status,
+    detail: code === 'VALIDATION_FAILED' ? 'the request is not valid HTTP' : title,
+    code,
+  });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\nConnection: close\r\n` +
+        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+const STATUS_TEXT: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  414: 'URI Too Long',
+  431: 'Request Header Fields Too Large',
+};
 
 /**
  * Names the member at fault: Ajv reports an unexpected or a missing property on its parent object

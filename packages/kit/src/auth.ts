@@ -58,13 +58,18 @@ export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey): P
   return (await verifyWithExpiry(token, keys)).claims;
 }
 
-/** Verifies an access token and returns its claims with its expiry (unix ms). */
+/** Verifies an access token and returns its claims with its expiry (unix ms); `now` is the clock (tests). */
 export async function verifyWithExpiry(
   token: string,
   keys: JWTVerifyGetKey,
+  now?: () => number,
 ): Promise<{ claims: AccessClaims; exp: number }> {
   try {
-    const { payload } = await jwtVerify(token, keys, { issuer: JWT_ISSUER, audience: JWT_AUDIENCE });
+    const { payload } = await jwtVerify(token, keys, {
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+      ...(now ? { currentDate: new Date(now()) } : {}),
+    });
     const { sub, tid, email, roles } = payload as Partial<AccessClaims> & { typ?: string };
     if (payload.typ !== 'access' || !sub || !tid || typeof email !== 'string' || !Array.isArray(roles)) {
       throw appError('UNAUTHENTICATED', 'the token is not an access token');

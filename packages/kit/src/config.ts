@@ -1,6 +1,24 @@
 import { type Static, type TObject, Type } from 'typebox';
 import { Value } from 'typebox/value';
 
+/** Values of DEPLOYMENT_ENVIRONMENT under which the public development secrets may be used. */
+export const DEVELOPMENT_ENVIRONMENTS: readonly string[] = ['local', 'development', 'test'];
+
+/** Marks a setting whose default is a development secret, public in this repository. */
+const DEVELOPMENT_DEFAULT = 'x-development-default';
+
+/**
+ * A secret setting with a default that only development may use: `loadConfig` refuses that value when
+ * DEPLOYMENT_ENVIRONMENT is anything but local, development or test. `glassbox start` generates real ones
+ * per installation (`.glassbox/`).
+ */
+export function developmentSecret(defaultValue: string) {
+  return Type.String({ minLength: 16, default: defaultValue, [DEVELOPMENT_DEFAULT]: true });
+}
+
+/** The internal token's development default (the supervisor passes a generated one). */
+export const DEVELOPMENT_INTERNAL_TOKEN = 'glassbox-local-internal-token';
+
 /** Settings every service understands. Services extend this with their own fields. */
 export const BaseConfig = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
@@ -10,7 +28,7 @@ export const BaseConfig = Type.Object({
     { default: 'info' },
   ),
   DEPLOYMENT_ENVIRONMENT: Type.String({ default: 'local' }),
-  INTERNAL_TOKEN: Type.String({ minLength: 16, default: 'glassbox-local-internal-token' }),
+  INTERNAL_TOKEN: developmentSecret(DEVELOPMENT_INTERNAL_TOKEN),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   SEED_DEMO: Type.Boolean({ default: false }),
   /** Connections this process keeps to its database at most, and how long an idle one is kept. */
@@ -27,8 +45,34 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Outside development, the settings still holding their public development default: a forged internal call
+ * or provider callback must not be one `git clone` away.
+ */
+function developmentSecretsIn(
+  schema: TObject,
+  values: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): string[] {
+  const environment = String(values.DEPLOYMENT_ENVIRONMENT ?? env.DEPLOYMENT_ENVIRONMENT ?? 'local');
+  if (DEVELOPMENT_ENVIRONMENTS.includes(environment)) return [];
+  const problems: string[] = [];
+  for (const [key, property] of Object.entries(schema.properties)) {
+    const spec = property as { default?: unknown; [DEVELOPMENT_DEFAULT]?: unknown };
+    if (spec[DEVELOPMENT_DEFAULT] === true && values[key] === spec.default) {
+      problems.push(
+        `${key}: is the public development default, refused when DEPLOYMENT_ENVIRONMENT=${JSON.stringify(environment)}; ` +
+          `set a secret of your own (at least 16 characters, e.g. \`openssl rand -hex 32\`)`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
  * Reads configuration from the environment: applies defaults, converts strings to the declared types and
  * validates. Every problem is reported at once, naming the variable, the value and what was expected.
+ * Outside development (DEPLOYMENT_ENVIRONMENT not local/development/test), a `developmentSecret` setting left at
+ * its public default is refused.
  */
 export function loadConfig<S extends TObject>(schema: S, env: NodeJS.ProcessEnv = process.env): Static<S> {
   const raw: Record<string, unknown> = {};
@@ -38,7 +82,11 @@ export function loadConfig<S extends TObject>(schema: S, env: NodeJS.ProcessEnv 
   }
   const withDefaults = Value.Default(schema, raw);
   const converted = Value.Convert(schema, withDefaults);
-  if (Value.Check(schema, converted)) return converted;
+  if (Value.Check(schema, converted)) {
+    const refused = developmentSecretsIn(schema, converted as Record<string, unknown>, env);
+    if (refused.length > 0) throw new ConfigError(refused);
+    return converted;
+  }
   // Each variable on its own, so every bad one is named once with what it must be.
   const problems: string[] = [];
   const values = converted as Record<string, unknown>;

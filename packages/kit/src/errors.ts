@@ -18,11 +18,16 @@ export const ErrorCodes = {
   PAYMENT_DECLINED: { status: 402, title: 'The payment was declined' },
   ILLEGAL_TRANSITION: { status: 409, title: 'The state change is not allowed' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  URI_TOO_LONG: { status: 414, title: 'The request URL is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The content type is not supported' },
   UPSTREAM_FAILED: { status: 502, title: 'A dependency answered with an error' },
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'A dependency is unavailable' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'A dependency did not answer in time' },
+  /** An unsafe request reached a service whose answer was lost: it may or may not have been applied. */
+  OUTCOME_UNKNOWN: { status: 503, title: 'The outcome of the request is unknown' },
   NOT_READY: { status: 503, title: 'The service is not ready' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -1,7 +1,7 @@
 export {
   createServiceApp,
   describeValidationError,
-  labelRoute,
+  nameServerSpan,
   type ReadinessCheck,
   type ServiceApp,
   type ServiceAppOptions,
@@ -22,7 +22,12 @@ export {
   verifyAccessToken,
   verifyWithExpiry,
 } from './auth.js';
-export { BaseConfig, ConfigError, loadConfig } from './config.js';
+export {
+  BaseConfig,
+  ConfigError,
+  developmentSecret,
+  loadConfig,
+} from './config.js';
 export {
   type AppliedMigration,
   createDb,

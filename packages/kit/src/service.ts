@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceApp } from './app.js';
+import { createOperationalApp, type ServiceApp } from './app.js';
 import type { BaseConfig } from './config.js';
 import { createDb, type Db, type MigrationSet, migrate } from './db.js';
 import { createLogger, type Logger } from './logger.js';
@@ -22,11 +22,18 @@ export interface RunServiceOptions {
   seed?: (ctx: ServiceContext & { db: Db }) => Promise<void>;
   /** Builds the app (without listening). Background work hooks into the app's onReady/onClose. */
   build: (ctx: ServiceContext) => Promise<ServiceApp>;
+  /**
+   * Where the operational endpoints (/metrics, /openapi.json) listen when the app's own port is public and its
+   * app was built with `operationalRoutes: false` (the gateway).
+   */
+  operational?: { port: number; host: string };
 }
 
 export interface RunningService {
   app: ServiceApp;
   url: string;
+  /** The operational listener's address, when there is one. */
+  operationalUrl?: string;
   stop(reason?: string): Promise<void>;
 }
 
@@ -62,6 +69,13 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     const pool = db;
     app.addHook('onClose', async () => pool.close());
   }
+  let operationalUrl: string | undefined;
+  if (options.operational) {
+    const ops = await createOperationalApp({ name: options.name, logger, openapi: () => app.swagger() });
+    app.addHook('onClose', async () => ops.close());
+    operationalUrl = await ops.listen(options.operational);
+    logger.info({ address: operationalUrl }, `${options.name} operational endpoints listening`);
+  }
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ address }, `${options.name} listening`);
 
@@ -95,7 +109,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       );
     });
   }
-  return { app, url: address, stop };
+  return { app, url: address, operationalUrl, stop };
 }
 
 async function waitForDatabase(db: Db, logger: Logger, timeoutMs = 30_000): Promise<void> {

@@ -241,7 +241,7 @@ describe('register', () => {
     expect(mallory).toMatchObject({ tid: first.json().tenantId, roles: ['customer'] });
   });
 
-  it('makes an existing tenant customer of a demo registration and refuses a duplicate email (any case)', async () => {
+  it('makes an existing tenant customer of a demo registration; a duplicate email (any case) is answered like a login', async () => {
     const email = `bob-${randomUUID().slice(0, 8)}@demo.test`;
     const ok = await post('/api/v1/auth/register', {
       tenant: 'demo',
@@ -257,8 +257,20 @@ describe('register', () => {
       password: 'other password',
       name: 'Bob 2',
     });
-    expect(dup.statusCode).toBe(409);
-    expect(dup.json()).toMatchObject({ code: 'ALREADY_EXISTS' });
+    // Answered as a login with a wrong password is: nothing says that the email is registered.
+    const wrongLogin = await login(email, 'other password');
+    expect(dup.statusCode).toBe(wrongLogin.statusCode);
+    expect(dup.json()).toMatchObject({ code: 'INVALID_CREDENTIALS', detail: wrongLogin.json().detail });
+    expect(dup.body).not.toMatch(/exist/i);
+    // The owner repeating their registration (a lost answer, a retry) gets their account back, unchanged.
+    const again = await post('/api/v1/auth/register', {
+      tenant: 'demo',
+      email,
+      password: 'bob password',
+      name: 'B',
+    });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(ok.json());
     expect(decodeJwt((await login(email, 'bob password')).json().accessToken).roles).toEqual(['customer']);
   });
 
@@ -397,6 +409,27 @@ describe('register', () => {
     const problem = res.json();
     expect(problem.code).toBe('VALIDATION_FAILED');
     expect(problem.detail.toLowerCase()).toContain(field);
+  });
+
+  it('rejects a NUL character in any credential or name with 400 naming the field', async () => {
+    const register = { tenant: 'demo', email: 'nul@demo.test', password: 'long enough', name: 'N' };
+    for (const [url, payload, field] of [
+      ['/api/v1/auth/register', { ...register, name: 'N\u0000' }, 'name'],
+      ['/api/v1/auth/register', { ...register, password: 'long\u0000enough' }, 'password'],
+      [
+        '/api/v1/auth/login',
+        { tenant: 'demo', email: 'alice@demo.test', password: 'glassbox\u0000' },
+        'password',
+      ],
+      ['/api/v1/auth/refresh', { refreshToken: 'x\u0000y' }, 'refreshToken'],
+    ] as const) {
+      const res = await post(url, payload);
+      expect(res.statusCode, `${url} ${field}`).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().errors).toEqual([
+        { path: `body/${field}`, message: 'must not contain the NUL character (U+0000)' },
+      ]);
+    }
   });
 
   it('rejects a body that is not JSON with 415', async () => {

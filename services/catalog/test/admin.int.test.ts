@@ -153,6 +153,7 @@ describe('POST /api/v1/admin/products', () => {
     ['missing currency', { sku: 'S', name: 'x', priceCents: 1 }, 'currency'],
     ['lower-case currency', newProductBody({ currency: 'eur' }), 'currency'],
     ['negative price', newProductBody({ priceCents: -1 }), 'priceCents'],
+    ['a price no payment can take', newProductBody({ priceCents: 10_000_000_001 }), 'priceCents'],
     ['fractional price', newProductBody({ priceCents: 9.99 }), 'priceCents'],
     ['wrong-typed price', newProductBody({ priceCents: 'cheap' }), 'priceCents'],
     ['blank name', newProductBody({ name: '   ' }), 'name'],
@@ -168,6 +169,28 @@ describe('POST /api/v1/admin/products', () => {
       expect(`${response.json().detail} ${JSON.stringify(response.json().errors)}`).toContain(field);
     });
   }
+
+  it('400 naming the field for a NUL character in any text, on create and on change', async () => {
+    const tenant = newTenant();
+    for (const [field, value] of [
+      ['name', 'Mug\u0000'],
+      ['description', 'a\u0000b'],
+      ['category', '\u0000'],
+    ] as const) {
+      const response = await create(tenant, newProductBody({ [field]: value }));
+      expectProblemShape(response, 400, 'VALIDATION_FAILED');
+      expect(response.json().errors).toEqual([
+        { path: `body/${field}`, message: 'must not contain the NUL character (U+0000)' },
+      ]);
+    }
+    const made = await create(tenant, newProductBody());
+    expect(made.statusCode).toBe(201);
+    const changed = await patch(tenant, made.json().id, { description: 'x\u0000' });
+    expectProblemShape(changed, 400, 'VALIDATION_FAILED');
+    expect(changed.json().errors).toEqual([
+      { path: 'body/description', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+  });
 
   it('400 for malformed JSON and for an empty Idempotency-Key', async () => {
     const tenant = newTenant();

@@ -209,6 +209,14 @@ describe('GET /api/v1/products', () => {
     });
   }
 
+  it('refuses a NUL character in the search text with a 400 naming it (PostgreSQL cannot store it)', async () => {
+    const response = await list('?search=%00');
+    expectProblemShape(response, 400, 'VALIDATION_FAILED');
+    expect(response.json().errors).toEqual([
+      { path: 'querystring/search', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+  });
+
   it('accepts a cursor made for another tenant harmlessly (it is only a position)', async () => {
     const cursor = encodeCursor({ name: 'M', id: randomUUID() });
     const page = (await list(`?cursor=${cursor}`)).json() as Page;

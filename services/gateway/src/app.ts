@@ -20,7 +20,15 @@ import { clientKey, proxyRoutes } from './http/proxy-routes.js';
 
 export type AppConfig = Omit<
   GatewayConfig,
-  'PORT' | 'HOST' | 'LOG_LEVEL' | 'DEPLOYMENT_ENVIRONMENT' | 'SEED_DEMO' | 'DB_POOL_MAX' | 'DB_POOL_IDLE_MS'
+  | 'PORT'
+  | 'HOST'
+  | 'LOG_LEVEL'
+  | 'DEPLOYMENT_ENVIRONMENT'
+  | 'SEED_DEMO'
+  | 'DB_POOL_MAX'
+  | 'DB_POOL_IDLE_MS'
+  | 'OPS_PORT'
+  | 'OPS_HOST'
 >;
 
 export interface GatewayDeps {
@@ -64,6 +72,8 @@ export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<S
     name: 'gateway',
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // The public port answers the API and the probes only; /metrics and /openapi.json listen on OPS_PORT.
+    operationalRoutes: false,
     description:
       'The public entry: routes /api/v1/* to the services, verifies access tokens, rate-limits per client',
     readiness: {

@@ -1,4 +1,10 @@
-import { defaultServiceUrl, gatewayRoutes, SERVICE_PORTS, serviceUrlEnv } from '@glassbox/contracts';
+import {
+  defaultServiceUrl,
+  GATEWAY_OPS_PORT,
+  gatewayRoutes,
+  SERVICE_PORTS,
+  serviceUrlEnv,
+} from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
 import { type Static, type TString, Type } from 'typebox';
 
@@ -13,6 +19,12 @@ const upstreamUrls: Record<string, TString> = Object.fromEntries(
 export const GatewayConfig = Type.Object({
   ...BaseConfig.properties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS.gateway }),
+  /**
+   * Where /metrics and /openapi.json listen: never on the public port (metrics name the internal services'
+   * addresses). An internal interface for Prometheus; loopback by default.
+   */
+  OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: GATEWAY_OPS_PORT }),
+  OPS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   ...upstreamUrls,
   /** Where access tokens are verified (the JWKS); the auth service also owns public routes. */
   AUTH_URL: Type.String({ pattern: '^https?://', default: defaultServiceUrl('auth') }),

@@ -8,4 +8,5 @@ await runService({
   name: 'gateway',
   config,
   build: ({ logger }) => buildApp({ config, logger }),
+  operational: { port: config.OPS_PORT, host: config.OPS_HOST },
 });

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { DEMO_PASSWORD } from '@glassbox/contracts';
 import { createDb, createLogger, type Db, migrate, type ServiceApp } from '@glassbox/kit';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp as buildAuth } from '../../auth/src/app.js';
 import { seedDemo as seedAuth } from '../../auth/src/seed.js';
@@ -291,6 +292,27 @@ describe('authentication at the edge', () => {
     expect(stub.seen.length).toBe(before);
   });
 
+  it('refuses a well-formed token signed by a key auth never published (401, never forwarded)', async () => {
+    // A real ES256 token with the right issuer, audience and claims, even the kid auth uses: another key signed it.
+    const { kid } = decodeProtectedHeader(alice);
+    const foreign = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ ...decodeJwt(alice), roles: ['admin'] })
+      .setProtectedHeader({ alg: 'ES256', ...(kid ? { kid } : {}) })
+      .sign(foreign.privateKey);
+    const before = stub.seen.length;
+    for (const url of ['/api/v1/orders', '/api/v1/admin/payments']) {
+      const res = await gw.inject({ url, headers: { authorization: `Bearer ${forged}` } });
+      expect(res.statusCode, url).toBe(401);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({ code: 'UNAUTHENTICATED', detail: 'the access token is not valid' });
+    }
+    expect(stub.seen.length).toBe(before);
+    // The genuine token goes through.
+    expect(
+      (await gw.inject({ url: '/api/v1/orders', headers: { authorization: `Bearer ${alice}` } })).statusCode,
+    ).toBe(200);
+  });
+
   it('lets the auth routes and the payment provider callback through without a token', async () => {
     const cb = await gw.inject({
       method: 'POST',
@@ -484,6 +506,52 @@ describe('failing upstreams', () => {
     });
     expect(post.statusCode).toBe(503);
     expect(stub.seen.filter((s) => s.url === '/api/v1/orders/drop' && s.method === 'POST')).toHaveLength(1);
+  });
+
+  it('tells the client when a POST may have been applied: OUTCOME_UNKNOWN, retry with the same key', async () => {
+    const headers = { authorization: `Bearer ${alice}`, 'idempotency-key': `key-${randomUUID()}` };
+    const url = `/api/v1/orders/drop?try=${randomUUID()}`;
+    // The connection dies after the order service received the request: it may have placed the order.
+    const lost = await gw.inject({ method: 'POST', url, headers, payload: { a: 1 } });
+    expect(lost.statusCode).toBe(503);
+    expect(lost.headers['content-type']).toContain('application/problem+json');
+    expect(lost.headers['retry-after']).toBe('1');
+    expect(lost.json()).toMatchObject({
+      code: 'OUTCOME_UNKNOWN',
+      upstream: 'order',
+      retryable: true,
+      idempotencyKey: headers['idempotency-key'],
+    });
+    expect(lost.json().detail).toMatch(/may have been applied.*same Idempotency-Key/);
+    // The retry the answer asks for reaches the service again, with the same key.
+    const retried = await gw.inject({ method: 'POST', url, headers, payload: { a: 1 } });
+    expect(retried.statusCode).toBe(200);
+    const seen = stub.seen.filter((s) => s.url === url);
+    expect(seen.map((s) => s.headers['idempotency-key'])).toEqual([
+      headers['idempotency-key'],
+      headers['idempotency-key'],
+    ]);
+
+    // A POST that timed out may have been applied as well.
+    const slow = await gw.inject({ method: 'POST', url: '/api/v1/orders/slow', headers, payload: {} });
+    expect(slow.statusCode).toBe(503);
+    expect(slow.json()).toMatchObject({ code: 'OUTCOME_UNKNOWN', upstream: 'order' });
+
+    // Without an Idempotency-Key a blind retry could apply it twice: the answer says to look first.
+    const unkeyed = await gw.inject({
+      method: 'POST',
+      url: `/api/v1/orders/drop?try=${randomUUID()}`,
+      headers: { authorization: `Bearer ${alice}` },
+      payload: { a: 1 },
+    });
+    expect(unkeyed.json()).toMatchObject({ code: 'OUTCOME_UNKNOWN', retryable: false });
+    expect(unkeyed.json().detail).toMatch(/check/);
+
+    // A POST that never left the gateway (nothing listens) is plainly unavailable: nothing happened.
+    const app = await gateway({ ORDER_URL: await deadUrl() });
+    const refused = await app.inject({ method: 'POST', url: '/api/v1/orders', headers, payload: { a: 1 } });
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().code).toBe('UPSTREAM_UNAVAILABLE');
   });
 
   it('opens the circuit after repeated failures and then fails fast', async () => {

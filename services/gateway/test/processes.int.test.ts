@@ -68,13 +68,18 @@ function stop(child: ChildProcess | undefined): Promise<number | null> {
   });
 }
 
-let ports: { auth: number; user: number; gateway: number };
+let ports: { auth: number; user: number; gateway: number; ops: number };
 
 beforeAll(async () => {
   const otlp = await receiver.start();
   const [authDb, userDb] = await Promise.all([createTestDatabase('gbpauth'), createTestDatabase('gbpuser')]);
   databases.push(authDb, userDb);
-  ports = { auth: await freePort(), user: await freePort(), gateway: await freePort() };
+  ports = {
+    auth: await freePort(),
+    user: await freePort(),
+    gateway: await freePort(),
+    ops: await freePort(),
+  };
   env = {
     HOST: '127.0.0.1',
     INTERNAL_TOKEN,
@@ -91,7 +96,7 @@ beforeAll(async () => {
   };
   start('auth', { PORT: String(ports.auth), DATABASE_URL: authDb.url });
   start('user', { PORT: String(ports.user), DATABASE_URL: userDb.url });
-  start('gateway', { PORT: String(ports.gateway) });
+  start('gateway', { PORT: String(ports.gateway), OPS_PORT: String(ports.ops) });
   gw = `http://127.0.0.1:${ports.gateway}`;
   await Promise.all([
     ready(env.AUTH_URL as string, 'auth'),
@@ -152,6 +157,10 @@ describe('auth, user and gateway as processes', () => {
     ).toBe(true);
     const server = spans.find((s) => s.service === 'auth' && s.kind === 2);
     expect(server?.name).toBe('POST /api/v1/auth/register');
+    // The gateway names its span after the route it forwarded to, not its catch-all `/api/v1/*`.
+    const edge = spans.find((s) => s.service === 'gateway' && s.kind === 2);
+    expect(edge?.name).toBe('POST /api/v1/auth/register');
+    expect(edge?.attributes['http.route']).toBe('/api/v1/auth/register');
     expect(spans.some((s) => s.service === 'auth' && s.attributes['db.system.name'] === 'postgresql')).toBe(
       true,
     );
@@ -181,6 +190,35 @@ describe('auth, user and gateway as processes', () => {
       (names) => names.has('glassbox.auth.registrations') && names.has('glassbox.user.profiles.created'),
       15_000,
     );
+  });
+
+  it('serves /metrics and /openapi.json on its internal listener only, by route template', async () => {
+    for (const path of ['/metrics', '/openapi.json']) {
+      const res = await fetch(`${gw}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+    const token = await login('alice@demo.test');
+    const address = randomUUID();
+    expect((await api(gw, '/api/v1/me', { token })).status).toBe(200);
+    expect((await api(gw, `/api/v1/me/addresses/${address}`, { token, method: 'DELETE' })).status).toBe(404);
+    const ops = `http://127.0.0.1:${ports.ops}`;
+    expect((await fetch(`${ops}/openapi.json`)).status).toBe(200);
+    const text = await eventually(
+      async () => (await fetch(`${ops}/metrics`)).text(),
+      (t) => t.includes('http_route="/api/v1/me/addresses/:id"'),
+      10_000,
+    );
+    expect(text).toMatch(/http_server_request_duration\w*_bucket\{[^}]*http_route="\/api\/v1\/me"/);
+    expect(text).not.toContain('http_route="/api/v1/*"');
+    expect(text).not.toContain(address);
+    // What the process tells about itself: the service's identity, nothing of the host, the process or its paths.
+    const info = text.split('\n').find((l) => l.startsWith('target_info{')) ?? '';
+    const labels = [...info.matchAll(/(\w+)="/g)].map((m) => m[1]);
+    expect(labels).toEqual(expect.arrayContaining(['service_name', 'service_instance_id']));
+    const allowed =
+      /^(service_(name|namespace|version|instance_id)|deployment_environment_name|telemetry_sdk_\w+|job|instance)$/;
+    expect(labels.filter((l) => !allowed.test(l ?? ''))).toEqual([]);
   });
 
   it('keeps tokens valid across an auth restart (keys live in the database)', async () => {

@@ -6,6 +6,7 @@ import {
   type ServiceApp,
   type verifyAccessToken,
 } from '@glassbox/kit';
+import { createCatalogClient } from './adapters/catalog-client.js';
 import { InventoryStore } from './adapters/inventory-store.js';
 import { adminRoutes } from './http/admin.js';
 import { internalRoutes } from './http/internal.js';
@@ -18,6 +19,8 @@ export interface InventoryAppDeps {
   internalToken: string;
   /** Where access tokens are verified: the auth service's JWKS, or keys given directly (tests). */
   auth: { jwksUrl: string } | { keys: Parameters<typeof verifyAccessToken>[1] };
+  /** The catalog, asked whether a product exists before stock is created for it. */
+  catalogUrl: string;
   reservationTtlSeconds: number;
   /** 0 (the default) leaves the expiry sweeper off; tests call `sweeper.sweep()` themselves. */
   sweepIntervalMs?: number;
@@ -43,7 +46,8 @@ export async function buildApp(deps: InventoryAppDeps): Promise<InventoryApp> {
   });
   await app.register(authPlugin, { ...deps.auth, internalToken: deps.internalToken });
   await app.register(internalRoutes, { store, defaultTtlSeconds: deps.reservationTtlSeconds });
-  await app.register(adminRoutes, { store });
+  const catalog = createCatalogClient({ url: deps.catalogUrl, internalToken: deps.internalToken });
+  await app.register(adminRoutes, { store, catalog });
 
   app.addHook('onReady', async () => sweeper.start());
   app.addHook('onClose', async () => sweeper.stop());

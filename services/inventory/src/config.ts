@@ -10,6 +10,8 @@ export const InventoryConfig = Type.Object({
     default: 'postgres://postgres@127.0.0.1:5432/glassbox_inventory',
   }),
   AUTH_URL: Type.String({ minLength: 1, default: defaultServiceUrl('auth') }),
+  /** Asked whether a product exists before an admin creates its stock. */
+  CATALOG_URL: Type.String({ minLength: 1, default: defaultServiceUrl('catalog') }),
   /** How long a reservation holds stock unless the caller says otherwise. */
   RESERVATION_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
   /** How often the sweeper releases expired reservations; 0 turns it off. */

@@ -17,6 +17,7 @@ await runService({
       logger,
       internalToken: config.INTERNAL_TOKEN,
       auth: { jwksUrl: `${config.AUTH_URL.replace(/\/$/, '')}/.well-known/jwks.json` },
+      catalogUrl: config.CATALOG_URL,
       reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
       sweepIntervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
     });

@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '@glassbox/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, internalHeaders, newProduct, newTenant, startInventory } from './helpers.js';
+import { buildApp } from '../src/app.js';
+import {
+  type Harness,
+  INTERNAL_TOKEN,
+  internalHeaders,
+  newProduct,
+  newTenant,
+  startInventory,
+  stockRow,
+} from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -43,7 +55,7 @@ function expectProblem(response: { statusCode: number; headers: Record<string, u
 describe('admin stock', () => {
   it('PUT creates and then replaces the units on hand; GET reads them', async () => {
     const tenant = newTenant();
-    const p = newProduct();
+    const p = await h.product(tenant);
     const created = await put(tenant, p, { onHand: 12 });
     expect(created.statusCode).toBe(200);
     expect(created.json()).toEqual({ productId: p, onHand: 12, reserved: 0, available: 12 });
@@ -56,7 +68,7 @@ describe('admin stock', () => {
 
   it('the stock an admin sets is what reservations can take', async () => {
     const tenant = newTenant();
-    const p = newProduct();
+    const p = await h.product(tenant);
     await put(tenant, p, { onHand: 5 });
     const reserve = await h.app.inject({
       method: 'POST',
@@ -82,14 +94,52 @@ describe('admin stock', () => {
 
   it('an unknown product has no stock (404); so does another tenant’s', async () => {
     const owner = newTenant();
-    const p = newProduct();
+    const p = await h.product(owner);
     await put(owner, p, { onHand: 9 });
     expectProblem(await get(newTenant(), p), 404);
     expectProblem(await get(owner, newProduct()), 404);
-    // Setting stock in another tenant creates that tenant's own record and leaves the owner's alone.
-    const stranger = newTenant();
-    expect((await put(stranger, p, { onHand: 1 })).json().onHand).toBe(1);
-    expect((await get(owner, p)).json().onHand).toBe(9);
+  });
+
+  it('PUT refuses stock for a product the catalog does not have (404), or has in another tenant', async () => {
+    const owner = newTenant();
+    const unknown = newProduct();
+    const res = await put(owner, unknown, { onHand: 5 });
+    expectProblem(res, 404);
+    expect(res.json()).toMatchObject({ code: 'NOT_FOUND', detail: `no product ${unknown} in the catalog` });
+    const p = await h.product(owner);
+    expectProblem(await put(newTenant(), p, { onHand: 1 }), 404);
+    const rows = await h.db.query('SELECT 1 FROM stock WHERE product_id = ANY($1::uuid[])', [[unknown, p]]);
+    expect(rows).toEqual([]);
+  });
+
+  it('PUT answers 503 when the catalog cannot say whether the product exists, and creates nothing', async () => {
+    const tenant = newTenant();
+    const p = await h.product(tenant);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const cut = await buildApp({
+      db: h.db,
+      logger: createLogger('inventory', 'silent'),
+      internalToken: INTERNAL_TOKEN,
+      auth: { keys: h.keys.keys },
+      catalogUrl: `http://127.0.0.1:${port}`,
+      reservationTtlSeconds: 900,
+    });
+    try {
+      const res = await cut.app.inject({
+        method: 'PUT',
+        url: `/api/v1/admin/stock/${p}`,
+        headers: { authorization: `Bearer ${await token(tenant)}` },
+        payload: { onHand: 5 },
+      });
+      expectProblem(res, 503);
+      expect(res.json().code).toBe('UPSTREAM_UNAVAILABLE');
+      expect(await stockRow(h.db, tenant, p)).toBeUndefined();
+    } finally {
+      await cut.app.close();
+    }
   });
 
   it('401 without or with a bad token, 403 for a customer', async () => {

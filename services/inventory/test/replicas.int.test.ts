@@ -26,6 +26,7 @@ beforeAll(async () => {
     logger: createLogger('inventory', 'silent'),
     internalToken: INTERNAL_TOKEN,
     auth: { keys: h.keys.keys },
+    catalogUrl: h.catalogUrl,
     reservationTtlSeconds: 900,
   });
   urls.push(await h.app.listen({ port: 0, host: '127.0.0.1' }));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '@glassbox/kit';
+import { inActiveTrace } from '@glassbox/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExpirySweeper } from '../src/sweeper.js';
 import {
@@ -164,14 +165,18 @@ describe('POST /internal/reservations', () => {
     await putStock(h.db, tenant, plenty, 100);
     await putStock(h.db, tenant, scarce, 2);
     const id = randomUUID();
-    const response = await reserve(tenant, {
-      reservationId: id,
-      orderId: 'o',
-      items: [
-        { productId: plenty, quantity: 5 },
-        { productId: scarce, quantity: 3 },
-      ],
-    });
+    // Inside an active trace, as the HTTP server span makes it: the problem names that trace.
+    const { response, traceId } = await inActiveTrace(async (traceId) => ({
+      traceId,
+      response: await reserve(tenant, {
+        reservationId: id,
+        orderId: 'o',
+        items: [
+          { productId: plenty, quantity: 5 },
+          { productId: scarce, quantity: 3 },
+        ],
+      }),
+    }));
     expectProblem(response, 409);
     expect(response.json()).toMatchObject({
       code: 'OUT_OF_STOCK',
@@ -179,7 +184,8 @@ describe('POST /internal/reservations', () => {
       requested: 3,
       available: 2,
     });
-    expect(response.json().traceId === undefined || typeof response.json().traceId === 'string').toBe(true);
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(response.json().traceId).toBe(traceId);
     expect(await stockRow(h.db, tenant, plenty)).toEqual({ on_hand: 100, reserved: 0 });
     expect(await stockRow(h.db, tenant, scarce)).toEqual({ on_hand: 2, reserved: 0 });
     // Nothing was kept: the same id may try again once stock is there.

@@ -3,6 +3,7 @@
  * against the real catalog, inventory and payment apps.
  */
 import { randomUUID } from 'node:crypto';
+import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
 import { createLogger } from '@glassbox/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OrderService, type Shop, startOrder, startShop } from './support/shop.js';
@@ -207,6 +208,39 @@ describe('POST /api/v1/orders validation', () => {
     );
     expect(res.statusCode).toBe(400);
     expect(paths(res)).toEqual(['body/items/2/productId']);
+  });
+
+  it('refuses a NUL character in the card token or a query with 400 naming it', async () => {
+    const res = await post(body(1, 'tok_\u0000ok'), { 'idempotency-key': randomUUID() });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().errors).toEqual([
+      { path: 'body/payment/token', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+    const list = await get('/api/v1/orders?cursor=%00');
+    expect(list.statusCode).toBe(400);
+    expect(paths(list)).toEqual(['querystring/cursor']);
+  });
+
+  it("refuses a total beyond what one payment can take with 400, in the shop's words, not payment's", async () => {
+    const dear = await shop.product(tenant, { priceCents: MAX_AMOUNT_CENTS, stock: 10 });
+    const one = await post(
+      { items: [{ productId: dear, quantity: 1 }], payment: { method: 'card', token: 'tok_ok' } },
+      { 'idempotency-key': randomUUID() },
+    );
+    expect(one.statusCode).toBe(201);
+    expect(one.json()).toMatchObject({ status: 'CONFIRMED', totalCents: MAX_AMOUNT_CENTS });
+    const two = await post(
+      { items: [{ productId: dear, quantity: 2 }], payment: { method: 'card', token: 'tok_ok' } },
+      { 'idempotency-key': randomUUID() },
+    );
+    expect(two.statusCode).toBe(400);
+    expect(two.headers['content-type']).toContain('application/problem+json');
+    expect(two.json()).toMatchObject({ code: 'VALIDATION_FAILED', reason: 'ORDER_TOTAL_TOO_LARGE' });
+    expect(two.json().detail).toBe(
+      'an order can total at most 10000000000 cents; this one totals 20000000000',
+    );
+    expect(two.body).not.toMatch(/answered|amountCents|payment/);
   });
 
   it('never echoes the card token', async () => {

@@ -1,5 +1,5 @@
 import { defaultServiceUrl, SERVICE_PORTS } from '@glassbox/contracts';
-import { BaseConfig } from '@glassbox/kit';
+import { BaseConfig, developmentSecret } from '@glassbox/kit';
 import { type Static, Type } from 'typebox';
 
 export const PaymentConfig = Type.Object({
@@ -12,8 +12,11 @@ export const PaymentConfig = Type.Object({
   AUTH_URL: Type.String({ minLength: 1, default: defaultServiceUrl('auth') }),
   /** How long the simulated provider takes to approve tok_slow. */
   PAYMENT_SLOW_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 3_000 }),
-  /** Secret of the provider's callback signatures (HMAC-SHA256). */
-  PAYMENT_WEBHOOK_SECRET: Type.String({ minLength: 16, default: 'glassbox-local-webhook-secret' }),
+  /**
+   * Secret of the provider's callback signatures (HMAC-SHA256). `glassbox start` generates one per installation
+   * (`.glassbox/webhook-secret`); the default is public and refused outside development.
+   */
+  PAYMENT_WEBHOOK_SECRET: developmentSecret('glassbox-local-webhook-secret'),
   /** How far a callback's signature timestamp may be from now. */
   PAYMENT_WEBHOOK_TOLERANCE_SECONDS: Type.Integer({ minimum: 1, default: 300 }),
 });

@@ -8,6 +8,7 @@ export interface PaymentMetrics {
   voided(): void;
   refunded(currency: string, amountCents: number, source: 'admin' | 'provider'): void;
   callback(type: string, outcome: string): void;
+  flaggedForReconciliation(reason: string): void;
 }
 
 export function createPaymentMetrics(): PaymentMetrics {
@@ -45,6 +46,11 @@ export function createPaymentMetrics(): PaymentMetrics {
     description: 'Signed provider callbacks received, by type and outcome',
     unit: '{event}',
   });
+  const flags = meter.createCounter('glassbox.payments.reconciliation_flags', {
+    description:
+      'Payments changed by the provider behind their order (refund, void), flagged for reconciliation',
+    unit: '{payment}',
+  });
   return {
     authorized(currency, amountCents, seconds) {
       authorized.add(1, { 'glassbox.currency': currency });
@@ -66,5 +72,6 @@ export function createPaymentMetrics(): PaymentMetrics {
     },
     callback: (type, outcome) =>
       callbacks.add(1, { 'glassbox.event_type': type, 'glassbox.outcome': outcome }),
+    flaggedForReconciliation: (reason) => flags.add(1, { 'glassbox.reason': reason }),
   };
 }

@@ -68,13 +68,8 @@ export function createPayments(options: PaymentsOptions) {
     if (status === 'AUTHORIZED') metrics.authorized(finished.currency, finished.amountCents, seconds);
     else metrics.declined(reason ?? 'declined', seconds);
     log.info(
-      {
-        paymentId: finished.id,
-        orderId: finished.orderId,
-        status,
-        cardKind: finished.cardKind,
-        last4: finished.cardLast4,
-      },
+      // The card's kind only: the "last 4" kept here are the token's, a piece of a credential.
+      { paymentId: finished.id, orderId: finished.orderId, status, cardKind: finished.cardKind },
       'authorization decided',
     );
     return finished;
@@ -232,12 +227,36 @@ export function createPayments(options: PaymentsOptions) {
           { eventId: event.id, type: event.type, paymentId, status: next.status },
           'provider event applied',
         );
+        // The order service did not ask for this: its order may stay CONFIRMED over money that is gone. Flag it,
+        // in this transaction, for the reconciliation to find (GET /api/v1/admin/payments/reconciliation-flags).
+        const reason = reconciliationReason(event.type);
+        if (reason) {
+          await tx.flagForReconciliation({
+            id: randomUUID(),
+            eventId: event.id,
+            reason,
+            amountCents: next.refundedCents - payment.refundedCents || null,
+            paymentStatus: next.status,
+          });
+          metrics.flaggedForReconciliation(reason);
+          log.warn(
+            { eventId: event.id, paymentId, orderId: payment.orderId, reason, status: next.status },
+            'payment changed by the provider: flagged for reconciliation with its order',
+          );
+        }
         return { outcome: 'applied' as const, payment: next };
       });
       if (!result) throw appError('NOT_FOUND', `no payment ${paymentId}`);
       return result;
     },
   };
+}
+
+/** Provider events that change money behind the order's back, and the flag they raise. */
+function reconciliationReason(type: ProviderEvent['type']): 'PROVIDER_REFUND' | 'PROVIDER_VOID' | undefined {
+  if (type === 'payment.refunded') return 'PROVIDER_REFUND';
+  if (type === 'payment.voided') return 'PROVIDER_VOID';
+  return undefined;
 }
 
 async function apply(plan: Plan, payment: Payment, write: () => Promise<Payment>): Promise<Payment> {

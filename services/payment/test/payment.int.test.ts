@@ -503,6 +503,67 @@ describe('POST /api/v1/payments/provider-callbacks', () => {
     expect(row?.refunded_cents).toBe(490);
   });
 
+  it('flags a provider refund or void of a payment for reconciliation with its order', async () => {
+    const orderId = randomUUID();
+    const { paymentId } = (await authorize(orderId)).json();
+    await internal('POST', `/internal/payments/${paymentId}/capture`);
+    const refund = {
+      id: `evt_${randomUUID()}`,
+      type: 'payment.refunded',
+      data: { paymentId, tenantId: TENANT },
+    };
+    expect((await callback(refund)).json()).toMatchObject({ outcome: 'applied', paymentStatus: 'REFUNDED' });
+    expect((await callback(refund)).json().outcome).toBe('duplicate');
+    const voidedOrder = randomUUID();
+    const voided = (await authorize(voidedOrder)).json().paymentId;
+    const voidEvent = {
+      id: `evt_${randomUUID()}`,
+      type: 'payment.voided',
+      data: { paymentId: voided, tenantId: TENANT },
+    };
+    expect((await callback(voidEvent)).json().outcome).toBe('applied');
+
+    const res = await app.inject({
+      url: '/api/v1/admin/payments/reconciliation-flags',
+      headers: bearer(admin),
+    });
+    expect(res.statusCode).toBe(200);
+    const mine = res
+      .json()
+      .items.filter((f: { paymentId: string }) => f.paymentId === paymentId || f.paymentId === voided);
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          paymentId,
+          orderId,
+          reason: 'PROVIDER_REFUND',
+          amountCents: 2490,
+          paymentStatus: 'REFUNDED',
+          eventId: refund.id,
+        }),
+        expect.objectContaining({
+          paymentId: voided,
+          orderId: voidedOrder,
+          reason: 'PROVIDER_VOID',
+          paymentStatus: 'VOIDED',
+          eventId: voidEvent.id,
+        }),
+      ]),
+    );
+    // One flag per event, whatever the redeliveries; another tenant sees none of them; customers none at all.
+    expect(mine).toHaveLength(2);
+    const other = await app.inject({
+      url: '/api/v1/admin/payments/reconciliation-flags',
+      headers: bearer(otherAdmin),
+    });
+    expect(other.json().items).toEqual([]);
+    const forbidden = await app.inject({
+      url: '/api/v1/admin/payments/reconciliation-flags',
+      headers: bearer(customer),
+    });
+    expect(forbidden.statusCode).toBe(403);
+  });
+
   it('records an event that no longer fits the payment as ignored', async () => {
     const { paymentId } = (await authorize(randomUUID())).json();
     await internal('POST', `/internal/payments/${paymentId}/void`);
@@ -555,6 +616,24 @@ describe('POST /api/v1/payments/provider-callbacks', () => {
     expect(res.json()).toMatchObject({ outcome: 'applied', paymentStatus: 'VOIDED' });
   });
 
+  it('answers a NUL character in a signed event or an authorization with 400 naming it', async () => {
+    const { paymentId } = (await authorize(randomUUID())).json();
+    const res = await callback({
+      id: 'evt_\u0000',
+      type: 'payment.voided',
+      data: { paymentId, tenantId: TENANT },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      { path: 'body/id', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+    const auth = await authorize(randomUUID(), 'tok_\u0000');
+    expect(auth.statusCode).toBe(400);
+    expect(auth.json().errors).toEqual([
+      { path: 'body/token', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+  });
+
   it('answers a signed but malformed or invalid body with 400, and an unknown payment with 404', async () => {
     expect((await callback(undefined, { raw: '{"id": ' })).statusCode).toBe(400);
     const invalid = await callback({
@@ -588,6 +667,9 @@ describe('card data', () => {
       expect(rows.some((r) => r.doc.includes(token))).toBe(false);
       expect(logLines.join('\n')).not.toContain(token);
     }
+    // Not even a piece of it: the last characters of a token are part of the secret, not a card's last 4.
+    const logged = logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.some((l) => 'last4' in l || 'cardLast4' in l)).toBe(false);
     expect(logLines.some((l) => l.includes('authorization decided'))).toBe(true);
   });
 });

@@ -223,6 +223,22 @@ describe('PATCH /api/v1/me', () => {
     expect(res.json().detail).toContain(field);
   });
 
+  it('rejects a NUL character in the name or an address with 400 naming the field', async () => {
+    const c = await caller();
+    const name = await as(c, 'PATCH', '/api/v1/me', { name: 'Eve\u0000' });
+    expect(name.statusCode).toBe(400);
+    expect(name.headers['content-type']).toContain('application/problem+json');
+    expect(name.json().errors).toEqual([
+      { path: 'body/name', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+    const address = await as(c, 'POST', '/api/v1/me/addresses', { ...ADDRESS, city: 'Ber\u0000lin' });
+    expect(address.statusCode).toBe(400);
+    expect(address.json().errors).toEqual([
+      { path: 'body/city', message: 'must not contain the NUL character (U+0000)' },
+    ]);
+    expect((await as(c, 'GET', '/api/v1/me')).json().addresses).toEqual([]);
+  });
+
   it('rejects malformed JSON with 400 and answers 401 before looking at the body', async () => {
     const c = await caller();
     const bad = await app.inject({

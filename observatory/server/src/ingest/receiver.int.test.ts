@@ -446,7 +446,14 @@ describe('OTLP/HTTP in-flight limit', () => {
       slow.on('error', reject);
     });
     slow.write(body.subarray(0, 10));
-    await new Promise((r) => setTimeout(r, 100));
+    // Wait until the server holds the slow request: an empty export (no spans, nothing stored) is taken while
+    // the slot is free and refused once it is not.
+    await expect
+      .poll(async () => (await post(t, '/v1/traces', Buffer.alloc(0), { 'content-type': PB })).status, {
+        timeout: 5_000,
+        interval: 10,
+      })
+      .toBe(429);
     const busy = await post(t, '/v1/traces', pbTraces('inflight', 1), { 'content-type': PB });
     expect(busy.status).toBe(429);
     expect(busy.headers.get('retry-after')).toBe('1');

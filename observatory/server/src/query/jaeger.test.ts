@@ -201,6 +201,11 @@ describe('Jaeger trace search', () => {
       `service=payment&start=soon`,
       `service=payment&limit=-1`,
       `traceID=xyz`,
+      // Numbers beyond what a nanosecond timestamp can hold (1e309 is Infinity to JavaScript).
+      `service=payment&start=1e309`,
+      `service=payment&end=1e309`,
+      `service=payment&start=1e300`,
+      `service=payment&start=${US0}&end=99999999999999999999`,
     ]) {
       const res = await get(`/jaeger/api/traces?${params}`);
       expect(res.status, params).toBe(400);
@@ -237,6 +242,20 @@ describe('Jaeger trace by id', () => {
     expect(missed.status).toBe(200);
     expect(missed.body.data[0]?.spans).toHaveLength(6);
     expect(normaliseTraceId('ABC')).toBe(`${'0'.repeat(29)}abc`);
+  });
+
+  it('400s a trace window and a dependency window beyond any timestamp', async () => {
+    for (const url of [
+      `/jaeger/api/traces/${TRACE.A}?start=1e309`,
+      `/jaeger/api/traces/${TRACE.A}?end=1e300`,
+      '/jaeger/api/dependencies?endTs=1e309',
+      '/jaeger/api/dependencies?endTs=1e300',
+      '/jaeger/api/dependencies?lookback=1e300',
+    ]) {
+      const res = await get(url);
+      expect(res.status, url).toBe(400);
+      expectJaegerError(res, 400);
+    }
   });
 
   it('404s a missing trace and 400s a malformed id', async () => {

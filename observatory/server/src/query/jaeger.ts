@@ -10,7 +10,7 @@ import {
 } from './jaeger-model.js';
 import { LatencyTracker } from './latency.js';
 import { parseGoDuration, type TimeRange } from './params.js';
-import { QueryError } from './problem.js';
+import { QueryError, refuseNonFiniteQuery } from './problem.js';
 import { type SelfStatsSource, trackLatency } from './routes.js';
 import { attrCondition, MS_NS, Params } from './sql.js';
 import { fetchTraceSpans, fetchTracesSpans } from './traces.js';
@@ -30,7 +30,12 @@ export interface JaegerRoutesOptions {
   now?: () => number;
 }
 
-const Micros = Type.Integer({ minimum: 0 });
+/**
+ * Timestamps are stored in nanoseconds as BIGINT: a bound in µs beyond 2^53 (year 2255) or in ms beyond 9e12 would
+ * overflow it (and `1e309` is Infinity to JavaScript). Beyond them, a parameter is a 400, not a failed query.
+ */
+const Micros = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Millis = (minimum: number) => Type.Integer({ minimum, maximum: 9_000_000_000_000 });
 const Name = Type.String({ minLength: 1, maxLength: 512 });
 const Strings = Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 64 });
 
@@ -56,8 +61,8 @@ const OperationsQuery = Type.Object({
 });
 const ServiceParams = Type.Object({ service: Name });
 const DependenciesQuery = Type.Object({
-  endTs: Type.Optional(Type.Integer({ minimum: 0 })),
-  lookback: Type.Optional(Type.Integer({ minimum: 1 })),
+  endTs: Type.Optional(Millis(0)),
+  lookback: Type.Optional(Millis(1)),
   service: Type.Optional(Type.String({ maxLength: 512 })),
 });
 
@@ -156,6 +161,7 @@ export const jaegerRoutes: FastifyPluginAsync<JaegerRoutesOptions> = async (app,
   const { store } = opts;
   const now = opts.now ?? Date.now;
   trackLatency(app, opts.latency ?? new LatencyTracker(), opts.selfStats);
+  app.addHook('preHandler', refuseNonFiniteQuery);
 
   app.setErrorHandler((error: FastifyError | QueryError, request: FastifyRequest, reply: FastifyReply) => {
     let status = 500;

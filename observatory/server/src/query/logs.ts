@@ -15,7 +15,7 @@ export interface LogFilter {
 export const LOG_COLUMNS = `CAST(time_ns AS VARCHAR) AS time_ns, CAST(observed_ns AS VARCHAR) AS observed_ns,
   severity_number, severity_text, body, service, trace_id, span_id,
   CAST(attributes AS VARCHAR) AS attributes, CAST(resource AS VARCHAR) AS resource, scope_name,
-  CAST(ingested_ns AS VARCHAR) AS ingested_ns`;
+  CAST(ingested_ns AS VARCHAR) AS ingested_ns, event_name`;
 
 export interface LogRow {
   time_ns: string;
@@ -30,6 +30,7 @@ export interface LogRow {
   resource: unknown;
   scope_name: string | null;
   ingested_ns: string;
+  event_name: string | null;
 }
 
 /** The filter conditions shared by search and tail; appends their parameters to `p`. */
@@ -59,6 +60,7 @@ export function toLogRecord(row: LogRow): LogRecord {
     attributes: jsonObject(row.attributes),
     resource: jsonObject(row.resource),
     scopeName: str(row.scope_name),
+    eventName: str(row.event_name),
   };
 }
 

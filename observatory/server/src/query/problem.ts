@@ -86,3 +86,20 @@ export function problemErrorHandler(
   if (body.status >= 500) request.log.error({ err: error }, 'query API error');
   return sendProblem(reply, body);
 }
+
+/**
+ * preHandler of the query and Jaeger APIs: Ajv coerces a parameter such as `1e309` to Infinity, which then
+ * passes any `maximum` of its schema (an Ajv quirk) and would reach SQL as a failed query (500). A coerced
+ * parameter must be a finite number.
+ */
+export async function refuseNonFiniteQuery(request: { query: unknown }): Promise<void> {
+  if (request.query === null || typeof request.query !== 'object') return;
+  for (const [name, value] of Object.entries(request.query)) {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
+      throw new QueryError('BAD_PARAMETER', `${name} must be a finite number`, [
+        { path: `querystring/${name}`, message: 'must be a finite number' },
+      ]);
+    }
+  }
+}

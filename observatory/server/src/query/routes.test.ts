@@ -171,6 +171,11 @@ describe('GET /api/traces', () => {
       'minDurationMs=10&maxDurationMs=5',
       'errorsOnly=maybe',
       'attr==x',
+      // Infinity to JavaScript, and it passes a schema's maximum after coercion.
+      'start=1e309',
+      'end=1e309',
+      'limit=1e309',
+      'minDurationMs=1e309',
     ]) {
       const res = await get<{ status: number; code: string; type: string; title: string }>(
         `/api/traces?${params}`,
@@ -282,6 +287,7 @@ describe('GET /api/logs', () => {
         'deployment.environment.name': 'test',
       },
       scopeName: 'pino',
+      eventName: 'payment.retry',
     });
   });
 

@@ -18,7 +18,7 @@ import {
   TraceQuery,
   TracesQuery,
 } from './params.js';
-import { problem, problemErrorHandler, QueryError, sendProblem } from './problem.js';
+import { problem, problemErrorHandler, QueryError, refuseNonFiniteQuery, sendProblem } from './problem.js';
 import { redByRoute, redByService } from './red.js';
 import { LogTailCursor, SseTail, type TailOptions } from './tail.js';
 import { getTrace, listOperations, listServices, searchTraces } from './traces.js';
@@ -75,6 +75,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
   const tails = new Set<SseTail>();
 
   app.setErrorHandler(problemErrorHandler);
+  app.addHook('preHandler', refuseNonFiniteQuery);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem('NOT_FOUND', `no route ${request.method} ${request.url}`, request.url)),
   );

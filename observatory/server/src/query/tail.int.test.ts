@@ -87,7 +87,22 @@ function openTail(path: string): Promise<Tail> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Opens a tail once a slot is free: the server frees one when it sees the client's connection close. */
+async function openWhenFree(path: string): Promise<Tail> {
+  let opened: Tail | undefined;
+  await expect
+    .poll(
+      async () => {
+        const tail = await openTail(path);
+        if (tail.status === 200) opened = tail;
+        else await tail.ended;
+        return tail.status;
+      },
+      { timeout: 5_000, interval: 20 },
+    )
+    .toBe(200);
+  return opened as Tail;
+}
 
 describe('GET /api/logs/tail (SSE)', () => {
   it('streams only records stored after it connected that match the filters', async () => {
@@ -95,7 +110,8 @@ describe('GET /api/logs/tail (SSE)', () => {
     expect(tail.status).toBe(200);
     expect(tail.headers['content-type']).toContain('text/event-stream');
     await tail.waitFor(() => tail.raw().includes(': tail started'));
-    await sleep(150); // a few polls: the fixture's existing ERROR log of `order` must not show up
+    // The fixture's existing ERROR log of `order` matches too: it must never show up (checked below, since the
+    // records arrive in the order they were stored).
 
     await store.insertLogs([
       logRow({ at: 3_600_000, severity: 17, text: 'ERROR', body: 'wrong service', service: 'payment' }),
@@ -114,9 +130,13 @@ describe('GET /api/logs/tail (SSE)', () => {
       logRow({ at: 3_600_003, severity: 13, text: 'WARN', body: 'second batch', service: 'order' }),
     ]);
     await tail.waitFor(() => tail.records.length >= 2);
-    await sleep(150);
+    // Nothing else matched in between: a last record stored after them arrives right after them.
+    await store.insertLogs([
+      logRow({ at: 3_600_004, severity: 17, text: 'ERROR', body: 'sentinel', service: 'order' }),
+    ]);
+    await tail.waitFor(() => tail.records.some((r) => r.body === 'sentinel'));
 
-    expect(tail.records.map((r) => r.body)).toEqual(['stock reservation failed', 'second batch']);
+    expect(tail.records.map((r) => r.body)).toEqual(['stock reservation failed', 'second batch', 'sentinel']);
     expect(tail.records[0]).toMatchObject({
       timeMs: T0 + 3_600_002,
       timeUnixNano: `${T0 + 3_600_002}000000`,
@@ -139,12 +159,11 @@ describe('GET /api/logs/tail (SSE)', () => {
     expect(JSON.parse(third.raw())).toMatchObject({ status: 429, code: 'TOO_MANY_TAILS' });
 
     first.close();
-    await sleep(100);
-    const again = await openTail('/api/logs/tail');
+    const again = await openWhenFree('/api/logs/tail');
     expect(again.status).toBe(200);
     again.close();
     second.close();
-    await sleep(100);
+    await Promise.all([again.ended, second.ended]);
   });
 
   it('rejects bad filters with 400 before streaming', async () => {
@@ -155,7 +174,7 @@ describe('GET /api/logs/tail (SSE)', () => {
   });
 
   it('ends open tails when the server closes', async () => {
-    const tail = await openTail('/api/logs/tail');
+    const tail = await openWhenFree('/api/logs/tail');
     await tail.waitFor(() => tail.raw().includes(': tail started'));
     const closing = app.close();
     await tail.ended;

@@ -317,6 +317,8 @@ export function logRow(l: {
   trace?: string;
   span?: string;
   attrs?: Record<string, unknown>;
+  /** OTLP LogRecord.event_name. */
+  event?: string;
 }): LogRow {
   return {
     timeNs: ns(T0 + l.at),
@@ -330,7 +332,7 @@ export function logRow(l: {
     attributes: JSON.stringify(l.attrs ?? {}),
     resource: JSON.stringify(resourceOf(l.service)),
     scopeName: 'pino',
-    eventName: '',
+    eventName: l.event ?? '',
   };
 }
 
@@ -363,6 +365,7 @@ export const LOGS: LogRow[] = [
     trace: TRACE.B,
     span: SPAN('B', 5),
     attrs: { attempt: 2 },
+    event: 'payment.retry',
   }),
   logRow({ at: C + 1, severity: 5, text: 'DEBUG', body: 'cache miss 100%_done', service: 'catalog' }),
   logRow({ at: -30 * MIN, severity: 9, text: 'INFO', body: 'request completed', service: 'gateway' }),

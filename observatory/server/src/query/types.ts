@@ -86,6 +86,8 @@ export interface LogRecord {
   attributes: Record<string, unknown>;
   resource: Record<string, unknown>;
   scopeName: string;
+  /** OTLP LogRecord.event_name ('' when the record is not an event). */
+  eventName: string;
 }
 
 export interface MetricSummary {

@@ -43,13 +43,16 @@ describe('WriteQueue', () => {
   it('flushes by itself on the timer and when flushRows are waiting', async () => {
     store = await TelemetryStore.open(':memory:');
     const timed = new WriteQueue(store, { flushIntervalMs: 20, flushRows: 1_000_000 });
+    const written = (await store.counts()).spans;
     timed.tryEnqueue(batch(0, 3));
-    await new Promise((r) => setTimeout(r, 150));
-    expect((await store.counts()).spans).toBe(3);
+    // Nobody calls flush(): the rows arrive by the timer alone.
+    const counts = () => (store as TelemetryStore).counts().then((c) => c.spans);
+    await expect.poll(counts, { timeout: 5_000, interval: 10 }).toBe(written + 3);
     const eager = new WriteQueue(store, { flushIntervalMs: 60_000, flushRows: 5 });
     eager.tryEnqueue(batch(100, 5));
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await store.counts()).spans).toBe(8);
+    // The timer is a minute away: the rows arrive because flushRows are waiting.
+    await expect.poll(counts, { timeout: 5_000, interval: 10 }).toBe(written + 8);
+    await Promise.all([timed.close(), eager.close()]);
   });
 
   it('refuses a whole batch when it would exceed the row or byte bound', async () => {

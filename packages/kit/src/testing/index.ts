@@ -148,3 +148,27 @@ export async function spawnService(options: {
   });
   return { child, url, logs };
 }
+
+/**
+ * Runs `fn` inside an active, sampled span of a real (non-exporting) tracer provider, as a request's server span
+ * would be: what the code under test reports as the current trace id (problem documents, logs) must be
+ * `traceId`. The provider is registered once per test process.
+ */
+export async function inActiveTrace<T>(fn: (traceId: string) => Promise<T>): Promise<T> {
+  const { context, trace } = await import('@opentelemetry/api');
+  if (!tracingReady) {
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    const { TracerProvider } = await import('@opentelemetry/sdk-trace');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(new TracerProvider());
+    tracingReady = true;
+  }
+  return trace.getTracer('glassbox-test').startActiveSpan('test request', async (span) => {
+    try {
+      return await fn(span.spanContext().traceId);
+    } finally {
+      span.end();
+    }
+  });
+}
+let tracingReady = false;

@@ -121,6 +121,19 @@ export function createAuthService(options: AuthServiceOptions) {
     };
   }
 
+  /**
+   * A registration for an email the tenant already has is answered as a login is: the owner (right password)
+   * gets their account back (a repeated registration, say after a lost answer), anyone else the login's
+   * INVALID_CREDENTIALS, never "this email exists".
+   */
+  async function registeredBefore(tenantSlug: string, email: string, password: string) {
+    const user = await options.accounts.findForLogin(tenantSlug, email);
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
+    if (!user || !ok) throw appError('INVALID_CREDENTIALS', INVALID_LOGIN);
+    const { passwordHash: _hash, ...account } = user;
+    return { ...account, tenantCreated: false, repeated: true };
+  }
+
   return {
     async register(input: { tenant: string; email: string; password: string; name: string }) {
       const tenantSlug = normalizeTenantSlug(input.tenant);
@@ -139,11 +152,9 @@ export function createAuthService(options: AuthServiceOptions) {
         passwordHash,
         rolesFor: rolesForNewUser,
       });
-      if (result === 'email-taken') {
-        throw appError('ALREADY_EXISTS', `a user with this email already exists in tenant ${tenantSlug}`);
-      }
+      if (result === 'email-taken') return registeredBefore(tenantSlug, email, input.password);
       await options.profiles.deliverNow(result.tenantId, result.id);
-      return result;
+      return { ...result, repeated: false };
     },
 
     async login(input: { tenant: string; email: string; password: string }): Promise<TokenPair> {

@@ -46,19 +46,29 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
     '/api/v1/auth/register',
     {
       schema: {
-        summary: 'Register a user; an unknown tenant slug creates the tenant with this user as its admin',
+        summary:
+          'Register a user; an unknown tenant slug creates the tenant with this user as its admin. An email the ' +
+          'tenant already has is answered as a login: 200 with the account for its password, else 401',
         body: RegisterBody,
-        response: { 201: RegisterResponse },
+        response: { 200: RegisterResponse, 201: RegisterResponse },
       },
     },
     async (request, reply) => {
       const user = await auth.register(request.body);
+      const body = { userId: user.id, tenantId: user.tenantId, email: user.email };
+      if (user.repeated) {
+        request.log.info(
+          { tenant_id: user.tenantId, user_id: user.id },
+          'registration repeated by its owner',
+        );
+        return reply.code(200).send(body);
+      }
       authMetrics.registrations.add(1, { tenant_created: user.tenantCreated });
       request.log.info(
         { tenant_id: user.tenantId, user_id: user.id, roles: user.roles },
         user.tenantCreated ? 'tenant and its admin registered' : 'user registered',
       );
-      return reply.code(201).send({ userId: user.id, tenantId: user.tenantId, email: user.email });
+      return reply.code(201).send(body);
     },
   );
 

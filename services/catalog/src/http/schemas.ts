@@ -1,3 +1,4 @@
+import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
 import { appError, principalOf, TENANT_HEADER } from '@glassbox/kit';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -17,7 +18,8 @@ const Sku = Type.String({
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const Description = Type.String({ maxLength: 5_000 });
 const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });
-const PriceCents = Type.Integer({ minimum: 0, maximum: 100_000_000_000, description: 'minor units' });
+// Never more than one payment can take: a product's price must be payable.
+const PriceCents = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_CENTS, description: 'minor units' });
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' });
 
 export const ProductSummary = Type.Object({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestKeys, type TestKeys } from '@glassbox/kit/testing';
+import { decodeJwt } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const U1 = '00000000-0000-4000-8000-0000000000a1';
@@ -48,11 +49,21 @@ describe('createCachingVerifier', () => {
     await verify(token);
     expect(c.calls()).toBe(2);
 
+    // A token that expires before the maximum age: remembered until its expiry, then checked and refused.
     const short = await keys.sign({ userId: randomUUID(), tenantId: T1 }, 2);
-    const real = createCachingVerifier({ keys: keys.keys });
-    await real(short);
-    await new Promise((r) => setTimeout(r, 2_100));
-    await expect(real(short)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    const expiresAt = (decodeJwt(short).exp ?? 0) * 1000;
+    const expiring = createCachingVerifier({ keys: c.keys, now: () => now });
+    now = expiresAt - 1_500;
+    const before = c.calls();
+    await expiring(short);
+    now = expiresAt - 1;
+    await expiring(short);
+    expect(c.calls()).toBe(before + 1);
+    now = expiresAt + 1;
+    await expect(expiring(short)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'the access token has expired',
+    });
   });
 
   it('rejects bad tokens every time and does not remember them', async () => {

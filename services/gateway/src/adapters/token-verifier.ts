@@ -7,6 +7,7 @@ export interface CachingVerifierOptions {
   maxEntries?: number;
   /** How long a verification is trusted at most, whatever the token's own expiry. */
   maxAgeMs?: number;
+  /** The clock (unix ms) of both the cache and the tokens' expiry check; tests move it. */
   now?: () => number;
 }
 
@@ -23,7 +24,7 @@ export function createCachingVerifier(options: CachingVerifierOptions): TokenVer
   return async (token) => {
     const hit = cache.get(token);
     if (hit) return hit;
-    const { claims, exp } = await verifyWithExpiry(token, options.keys);
+    const { claims, exp } = await verifyWithExpiry(token, options.keys, options.now);
     cache.set(token, claims, exp);
     return claims;
   };

@@ -31,28 +31,28 @@ export interface UpstreamsOptions {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const CONNECT_ERRORS = new Set([
+/** The connection was never made: the request did not reach the service. */
+const NOT_SENT_ERRORS = new Set([
   'ECONNREFUSED',
-  'ECONNRESET',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENOTFOUND',
   'EAI_AGAIN',
-  'EPIPE',
   'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
 ]);
+/** The connection broke while the request was on its way or being handled: the service may have acted on it. */
+const CUT_OFF_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-type Failure = 'unavailable' | 'timeout' | 'aborted' | 'other';
+type Failure = 'not_sent' | 'cut_off' | 'timeout' | 'aborted' | 'other';
 
 function classify(error: unknown, clientSignal?: AbortSignal): Failure {
   if (clientSignal?.aborted) return 'aborted';
   const e = error as { code?: string; name?: string; cause?: { code?: string } };
   const code = e?.code ?? e?.cause?.code ?? '';
   if (TIMEOUT_ERRORS.has(code) || e?.name === 'TimeoutError') return 'timeout';
-  if (CONNECT_ERRORS.has(code)) return 'unavailable';
+  if (NOT_SENT_ERRORS.has(code)) return 'not_sent';
+  if (CUT_OFF_ERRORS.has(code)) return 'cut_off';
   return 'other';
 }
 
@@ -67,7 +67,9 @@ const failuresCounter = meter.createCounter('glassbox.gateway.upstream.failures'
  * Forwards requests to the services over pooled keep-alive connections (undici; the OpenTelemetry undici
  * instrumentation adds traceparent and records http.client.request.duration). Each call has a timeout; safe
  * methods are retried once when the connection failed; unsafe ones never. A circuit breaker per upstream fails
- * fast while a service is down. Errors: 503 UPSTREAM_UNAVAILABLE, 504 UPSTREAM_TIMEOUT.
+ * fast while a service is down. Errors: 503 UPSTREAM_UNAVAILABLE (nothing reached the service), 504
+ * UPSTREAM_TIMEOUT, and for unsafe methods whose request was sent but whose answer was lost (cut off, timed
+ * out) 503 OUTCOME_UNKNOWN.
  */
 export function createUpstreams(options: UpstreamsOptions) {
   const agent = new Agent({
@@ -130,7 +132,7 @@ export function createUpstreams(options: UpstreamsOptions) {
             breaker.onSuccess();
             throw appError('UPSTREAM_FAILED', 'the client went away');
           }
-          if (failure === 'unavailable' && attempt < attempts) {
+          if ((failure === 'not_sent' || failure === 'cut_off') && attempt < attempts) {
             await new Promise((r) => setTimeout(r, 50 + Math.random() * 50));
             continue;
           }
@@ -144,6 +146,9 @@ export function createUpstreams(options: UpstreamsOptions) {
           );
           if (failure === 'other') {
             throw appError('UPSTREAM_FAILED', `${upstream} answered with something unusable`, { upstream });
+          }
+          if (!SAFE_METHODS.has(req.method) && failure !== 'not_sent') {
+            throw outcomeUnknown(upstream, req, failure === 'timeout' ? 'timed out' : 'was cut off');
           }
           if (failure === 'timeout') {
             throw appError('UPSTREAM_TIMEOUT', `${upstream} did not answer within ${options.timeoutMs} ms`, {
@@ -159,6 +164,26 @@ export function createUpstreams(options: UpstreamsOptions) {
       await agent.close();
     },
   };
+}
+
+/**
+ * An unsafe request reached the service and its answer was lost: the gateway cannot know whether it was applied
+ * (an order placed, a payment taken). With an Idempotency-Key the client retries the very same request with the
+ * same key, which the services answer with the first outcome; without one it must look before trying again.
+ */
+function outcomeUnknown(upstream: Upstream, req: UpstreamRequest, what: string) {
+  const key = req.headers['idempotency-key'];
+  const detail = key
+    ? `the call to ${upstream} ${what} after the request was sent: it may have been applied. Retry the same ` +
+      'request with the same Idempotency-Key: you get its outcome, and it is never applied twice'
+    : `the call to ${upstream} ${what} after the request was sent: it may have been applied. It carried no ` +
+      'Idempotency-Key, so check whether it took effect before sending it again';
+  return appError('OUTCOME_UNKNOWN', detail, {
+    upstream,
+    retryable: key !== undefined,
+    ...(key !== undefined ? { idempotencyKey: key } : {}),
+    retryAfterSeconds: 1,
+  });
 }
 
 export type Upstreams = ReturnType<typeof createUpstreams>;

@@ -1,5 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isSafePath, matchRoute, splitUrl } from './routes.js';
+import { isSafePath, matchRoute, routeTemplates, splitUrl } from './routes.js';
 
 describe('matchRoute', () => {
   it.each([
@@ -23,13 +24,45 @@ describe('matchRoute', () => {
   });
 
   it.each([
-    ['/api/v1/orders', '/api/v1/orders/*'],
-    ['/api/v1/orders/1/cancel', '/api/v1/orders/*'],
-    ['/api/v1/auth/login', '/api/v1/auth/*'],
-    ['/api/v1/admin/stock/abc', '/api/v1/admin/stock/*'],
+    ['/api/v1/auth/login', '/api/v1/auth/login'],
+    ['/api/v1/me', '/api/v1/me'],
+    ['/api/v1/me/', '/api/v1/me'],
+    ['/api/v1/me/addresses/9b2a', '/api/v1/me/addresses/:id'],
+    ['/api/v1/products/00000000-0000-4000-8000-000000001001', '/api/v1/products/:id'],
+    ['/api/v1/orders/o-1/cancel', '/api/v1/orders/:id/cancel'],
+    ['/api/v1/admin/stock/abc', '/api/v1/admin/stock/:productId'],
+    ['/api/v1/admin/payments/reconciliation-flags', '/api/v1/admin/payments/reconciliation-flags'],
+    ['/api/v1/admin/payments/p1', '/api/v1/admin/payments/:id'],
+    ['/api/v1/admin/payments/p1/refunds', '/api/v1/admin/payments/:id/refunds'],
     ['/api/v1/payments/provider-callbacks', '/api/v1/payments/provider-callbacks'],
-  ])('labels %s with its route group %s', (path, route) => {
-    expect(matchRoute(path)?.route).toBe(route);
+    // Unknown below a known prefix: bounded, never the raw path.
+    ['/api/v1/orders/1/2/3', '/api/v1/orders/*'],
+    ['/api/v1/payments/abc', '/api/v1/payments/*'],
+  ])('names %s by its route template %s', (path, template) => {
+    expect(matchRoute(path)?.template).toBe(template);
+  });
+
+  it("knows exactly the services' public routes", () => {
+    // One list: every /api/v1 route a service declares is a template here, and nothing else is.
+    const root = new URL('../../../', import.meta.url);
+    const declared = new Set<string>();
+    for (const service of readdirSync(root)) {
+      if (service === 'gateway') continue;
+      const http = new URL(`${service}/src/http/`, root);
+      let files: string[];
+      try {
+        files = readdirSync(http).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+      } catch {
+        continue;
+      }
+      for (const file of files) {
+        const text = readFileSync(new URL(file, http), 'utf8');
+        for (const [, route] of text.matchAll(/\.(?:get|post|put|patch|delete)\(\s*'(\/api\/v1\/[^']*)'/g))
+          declared.add(route ?? '');
+      }
+    }
+    expect(declared.size).toBeGreaterThan(10);
+    expect(new Set(routeTemplates())).toEqual(declared);
   });
 
   it.each([
@@ -51,7 +84,7 @@ describe('matchRoute', () => {
     expect(matchRoute('/api/v1/payments/provider-callbacks/x')).toEqual({
       upstream: 'payment',
       public: false,
-      route: '/api/v1/payments/*',
+      template: '/api/v1/payments/*',
     });
   });
 

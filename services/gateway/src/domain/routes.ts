@@ -1,9 +1,9 @@
 /**
- * The gateway's routing table (DESIGN §3): which service owns a public path, and which paths need no token —
- * read from the service manifest (`@glassbox/contracts`). Pure: the proxy turns a request's raw path into a
- * match here and forwards the same path and query unchanged.
+ * The gateway's routing table (DESIGN §3): which service owns a public path, which paths need no token, and the
+ * route template a path falls under — read from the service manifest (`@glassbox/contracts`). Pure: the proxy
+ * turns a request's raw path into a match here and forwards the same path and query unchanged.
  */
-import { gatewayRoutes, type ServiceName } from '@glassbox/contracts';
+import { type GatewayRoute, gatewayRoutes, type ServiceName } from '@glassbox/contracts';
 
 /** Every service that owns a public prefix (from the service manifest). */
 export const UPSTREAMS: readonly Upstream[] = [...new Set(gatewayRoutes().map((r) => r.upstream))];
@@ -14,14 +14,39 @@ export interface RouteMatch {
   /** True when the route is reachable without an access token. */
   public: boolean;
   /**
-   * The route group as a low-cardinality template (`/api/v1/orders/*`): the `http.route` of the gateway's
-   * spans and metrics, so the public API's availability can be measured per group (slo/public-api.yaml).
+   * The owning service's route template (`/api/v1/orders/:id`), never a raw id: the gateway's span name and the
+   * `http.route` of its metrics. A path under the prefix that no template matches gets `<prefix>/*`.
    */
-  route: string;
+  template: string;
 }
 
 // The manifest's public prefixes, longest first: a specific rule wins over the general one it overlaps.
-const RULES = gatewayRoutes();
+const RULES: readonly GatewayRoute[] = gatewayRoutes();
+
+/** Every public route template the gateway knows, for tests and documentation. */
+export function routeTemplates(): string[] {
+  return RULES.flatMap((rule) => rule.templates.map((r) => `${rule.prefix}${r}`));
+}
+
+/** The template among `templates` (relative to the prefix) that `rest` matches; static segments win over params. */
+function templateOf(rule: GatewayRoute, rest: string): string {
+  const segments = rest.split('/').slice(1);
+  let best: { route: string; params: number } | undefined;
+  for (const route of rule.templates) {
+    const parts = route.split('/').slice(1);
+    if (parts.length !== segments.length) continue;
+    let params = 0;
+    const fits = parts.every((part, i) => {
+      if (part.startsWith(':')) {
+        params += 1;
+        return (segments[i] ?? '') !== '';
+      }
+      return part === segments[i];
+    });
+    if (fits && (!best || params < best.params)) best = { route, params };
+  }
+  return best ? `${rule.prefix}${best.route}` : `${rule.prefix}/*`;
+}
 
 /**
  * Paths the gateway refuses to route whatever their prefix: dot segments, empty segments, backslashes and
@@ -41,12 +66,10 @@ export function matchRoute(path: string): RouteMatch | undefined {
     const hit = rule.exact
       ? path === rule.prefix || path === `${rule.prefix}/`
       : path === rule.prefix || path.startsWith(`${rule.prefix}/`);
-    if (hit)
-      return {
-        upstream: rule.upstream,
-        public: rule.public,
-        route: rule.exact ? rule.prefix : `${rule.prefix}/*`,
-      };
+    if (hit) {
+      const rest = path.slice(rule.prefix.length).replace(/\/$/, '');
+      return { upstream: rule.upstream, public: rule.public, template: templateOf(rule, rest) };
+    }
   }
   return undefined;
 }

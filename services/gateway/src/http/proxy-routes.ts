@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type AppError, appError, isAppError, labelRoute } from '@glassbox/kit';
+import { type AppError, appError, isAppError, nameServerSpan } from '@glassbox/kit';
 import type { FastifyRequest } from 'fastify';
 import type { TokenVerifier } from '../adapters/token-verifier.js';
 import type { Upstreams } from '../adapters/upstreams.js';
@@ -62,7 +62,8 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
   app.addHook('onRequest', async (request) => {
     const route = matchRoute(splitUrl(request.url).path);
     request.gatewayRoute = route ?? null;
-    if (route) labelRoute(request.method, route.route);
+    // Spans and metrics by the owning service's route template, not by the catch-all `/api/v1/*`.
+    if (route) nameServerSpan(request.method, route.template);
     if (!route || route.public) return;
     try {
       const token = bearerToken(request.headers.authorization);
@@ -125,7 +126,10 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
         reply.code(res.status).headers(clientResponseHeaders(res.headers));
         return reply.send(res.body.length > 0 ? res.body : undefined);
       } catch (error) {
-        if (isAppError(error) && error.code === 'UPSTREAM_UNAVAILABLE') {
+        if (
+          isAppError(error) &&
+          (error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'OUTCOME_UNKNOWN')
+        ) {
           const after = error.extensions.retryAfterSeconds;
           reply.header('retry-after', typeof after === 'number' ? String(after) : '1');
         }

@@ -70,4 +70,4 @@ export function finalOrderStatus(failure: SagaFailure | null): OrderStatus {
 }
 
 /** Failure reasons that are the client's doing (the POST answers them as 400, not as a failed order). */
-export const CLIENT_FAILURES = new Set(['PRODUCT_NOT_FOUND', 'MIXED_CURRENCIES']);
+export const CLIENT_FAILURES = new Set(['PRODUCT_NOT_FOUND', 'MIXED_CURRENCIES', 'ORDER_TOTAL_TOO_LARGE']);

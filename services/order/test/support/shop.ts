@@ -156,10 +156,11 @@ export async function startShop(options: { paymentSlowMs?: number } = {}): Promi
   const signer = await createSigner();
   const auth = { keys: signer.keys };
   const quiet = (service: string) => createLogger(service, 'silent');
-  const [catalog, inventory, payment] = await Promise.all([
-    start('catalog', (db) =>
-      buildCatalog({ db, logger: quiet('catalog'), internalToken: INTERNAL_TOKEN, auth }),
-    ),
+  // Inventory asks the catalog whether a product exists before it takes stock for it: catalog first.
+  const catalog = await start('catalog', (db) =>
+    buildCatalog({ db, logger: quiet('catalog'), internalToken: INTERNAL_TOKEN, auth }),
+  );
+  const [inventory, payment] = await Promise.all([
     start(
       'inventory',
       async (db) =>
@@ -169,6 +170,7 @@ export async function startShop(options: { paymentSlowMs?: number } = {}): Promi
             logger: quiet('inventory'),
             internalToken: INTERNAL_TOKEN,
             auth,
+            catalogUrl: catalog.url,
             reservationTtlSeconds: 900,
           })
         ).app,

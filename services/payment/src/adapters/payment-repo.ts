@@ -23,6 +23,40 @@ export interface Payment {
   updatedAt: Date;
 }
 
+/** A provider event that changed a payment without its order knowing (see migrations/002). */
+export interface ReconciliationFlag {
+  id: string;
+  paymentId: string;
+  orderId: string;
+  eventId: string;
+  reason: 'PROVIDER_REFUND' | 'PROVIDER_VOID';
+  amountCents: number | null;
+  paymentStatus: PaymentStatus;
+  createdAt: Date;
+}
+
+interface FlagRow {
+  id: string;
+  payment_id: string;
+  order_id: string;
+  event_id: string;
+  reason: ReconciliationFlag['reason'];
+  amount_cents: number | null;
+  payment_status: PaymentStatus;
+  created_at: Date;
+}
+
+const toFlag = (r: FlagRow): ReconciliationFlag => ({
+  id: r.id,
+  paymentId: r.payment_id,
+  orderId: r.order_id,
+  eventId: r.event_id,
+  reason: r.reason,
+  amountCents: r.amount_cents,
+  paymentStatus: r.payment_status,
+  createdAt: r.created_at,
+});
+
 export interface Refund {
   id: string;
   paymentId: string;
@@ -183,6 +217,17 @@ export function createPaymentRepo(db: Db) {
         .then((rows) => rows.map(toRefund));
     },
 
+    /** The tenant's unresolved reconciliation flags, newest first. */
+    openFlags(tenantId: string, limit: number): Promise<ReconciliationFlag[]> {
+      return db
+        .query<FlagRow>(
+          `SELECT * FROM reconciliation_flags WHERE tenant_id = $1 AND resolved_at IS NULL
+           ORDER BY created_at DESC, id DESC LIMIT $2`,
+          [tenantId, limit],
+        )
+        .then((rows) => rows.map(toFlag));
+    },
+
     /**
      * Runs `fn` with the payment locked (FOR UPDATE) in a transaction; `fn` gets the helpers to change it.
      * Undefined when the tenant has no such payment.
@@ -215,6 +260,14 @@ export interface LockedPayment {
   }): Promise<Refund>;
   /** Records a provider event id; false when it was seen before. */
   recordEvent(e: { eventId: string; type: string; outcome: string }): Promise<boolean>;
+  /** Flags the payment for reconciliation with its order, once per provider event. */
+  flagForReconciliation(f: {
+    id: string;
+    eventId: string;
+    reason: ReconciliationFlag['reason'];
+    amountCents: number | null;
+    paymentStatus: PaymentStatus;
+  }): Promise<void>;
 }
 
 function lockedHelpers(q: Queryable, payment: Payment): LockedPayment {
@@ -259,6 +312,23 @@ function lockedHelpers(q: Queryable, payment: Payment): LockedPayment {
         [e.eventId, payment.tenantId, payment.id, e.type, e.outcome],
       );
       return rows.length === 1;
+    },
+    async flagForReconciliation(f) {
+      await q.query(
+        `INSERT INTO reconciliation_flags (id, tenant_id, payment_id, order_id, event_id, reason, amount_cents,
+           payment_status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING`,
+        [
+          f.id,
+          payment.tenantId,
+          payment.id,
+          payment.orderId,
+          f.eventId,
+          f.reason,
+          f.amountCents,
+          f.paymentStatus,
+        ],
+      );
     },
   };
 }

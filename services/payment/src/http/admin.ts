@@ -1,11 +1,19 @@
 /** Merchant administration of payments: look them up, refund captured ones. Role admin, own tenant only. */
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
 import { appError, principalOf } from '@glassbox/kit';
 import { Type } from 'typebox';
 import type { PaymentRepo } from '../adapters/payment-repo.js';
 import type { Payments } from '../payments.js';
-import { PaymentSchema, paymentView, RefundSchema, refundView } from './views.js';
+import {
+  PaymentSchema,
+  paymentView,
+  ReconciliationFlagSchema,
+  RefundSchema,
+  reconciliationFlagView,
+  refundView,
+} from './views.js';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -41,6 +49,28 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         ? await repo.listByOrder(tenantId, orderId)
         : await repo.listRecent(tenantId, limit);
       return { items: items.map(paymentView) };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/payments/reconciliation-flags',
+    {
+      schema: {
+        description:
+          'Payments the provider changed behind their order (refund, void), not yet reconciled: the order may ' +
+          'still say CONFIRMED. Newest first.',
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(ReconciliationFlagSchema) }) },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const flags = await repo.openFlags(tenantId, request.query.limit);
+      return { items: flags.map(reconciliationFlagView) };
     },
   );
 
@@ -89,7 +119,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
           'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
         }),
         body: Type.Object(
-          { amountCents: Type.Integer({ minimum: 1, maximum: 10_000_000_000 }) },
+          { amountCents: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_CENTS }) },
           { additionalProperties: false },
         ),
         response: { 200: RefundSchema, 201: RefundSchema },

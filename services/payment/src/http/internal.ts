@@ -1,6 +1,7 @@
 /** Service-to-service routes (the checkout saga): authorize, void, capture, look up by order. */
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
 import { appError, principalOf, TENANT_HEADER } from '@glassbox/kit';
 import { Type } from 'typebox';
 import type { PaymentRepo } from '../adapters/payment-repo.js';
@@ -40,7 +41,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
         body: Type.Object(
           {
             orderId: Type.String({ format: 'uuid' }),
-            amountCents: Type.Integer({ minimum: 1, maximum: 10_000_000_000 }),
+            amountCents: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_CENTS }),
             currency: Type.String({ pattern: '^[A-Z]{3}$' }),
             token: Type.String({ minLength: 1, maxLength: 200 }),
           },

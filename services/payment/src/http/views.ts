@@ -1,6 +1,6 @@
 import type { AuthorizationView, PaymentView, RefundView } from '@glassbox/contracts';
 import { Type } from 'typebox';
-import type { Payment, Refund } from '../adapters/payment-repo.js';
+import type { Payment, ReconciliationFlag, Refund } from '../adapters/payment-repo.js';
 
 export const PaymentStatusSchema = Type.Union([
   Type.Literal('PROCESSING'),
@@ -39,6 +39,17 @@ export const RefundSchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
 });
 
+export const ReconciliationFlagSchema = Type.Object({
+  flagId: Type.String({ format: 'uuid' }),
+  paymentId: Type.String({ format: 'uuid' }),
+  orderId: Type.String({ format: 'uuid' }),
+  reason: Type.Union([Type.Literal('PROVIDER_REFUND'), Type.Literal('PROVIDER_VOID')]),
+  amountCents: Type.Union([Type.Integer(), Type.Null()]),
+  paymentStatus: PaymentStatusSchema,
+  eventId: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
 export const ProblemSchema = Type.Object(
   { type: Type.String(), title: Type.String(), status: Type.Integer(), code: Type.String() },
   { additionalProperties: true },
@@ -69,4 +80,15 @@ export const refundView = (r: Refund, p: Payment): RefundView => ({
   paymentStatus: p.status,
   refundedCents: p.refundedCents,
   createdAt: r.createdAt.toISOString(),
+});
+
+export const reconciliationFlagView = (f: ReconciliationFlag) => ({
+  flagId: f.id,
+  paymentId: f.paymentId,
+  orderId: f.orderId,
+  reason: f.reason,
+  amountCents: f.amountCents,
+  paymentStatus: f.paymentStatus,
+  eventId: f.eventId,
+  createdAt: f.createdAt.toISOString(),
 });

@@ -1,6 +1,7 @@
 /**
  * Step 1, price: reads the products from the catalog and prices the order. Reading changes nothing, so there is
- * nothing to undo. An unknown product or mixed currencies is the client's mistake (definitive).
+ * nothing to undo. An unknown product, mixed currencies or a total beyond what one payment takes is the client's
+ * mistake (definitive).
  */
 import { definitiveError, type SagaStep } from '@glassbox/kit/saga/runner';
 import type { CheckoutInput, CheckoutPorts, CheckoutResults } from '../../../domain/checkout.js';
@@ -18,6 +19,13 @@ export function priceStep(ports: CheckoutPorts): SagaStep<CheckoutInput, Checkou
         throw definitiveError('PRODUCT_NOT_FOUND', `unknown product(s): ${result.productIds.join(', ')}`, {
           productIds: result.productIds,
         });
+      }
+      if (result.reason === 'ORDER_TOTAL_TOO_LARGE') {
+        throw definitiveError(
+          'ORDER_TOTAL_TOO_LARGE',
+          `an order can total at most ${result.maxCents} cents; this one totals ${result.totalCents}`,
+          { totalCents: result.totalCents, maxCents: result.maxCents },
+        );
       }
       throw definitiveError(
         'MIXED_CURRENCIES',
