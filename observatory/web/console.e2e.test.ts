@@ -581,7 +581,9 @@ describe('observatory console in a browser', () => {
 
   it('tails new logs live', async () => {
     await page.goto(`${base}/logs?tail=true&service=payment`);
-    await expect.poll(() => page.locator('[data-testid=tail-status]').innerText()).toMatch(/^Live/);
+    await expect
+      .poll(() => page.locator('[data-testid=tail-status]').innerText(), { timeout: 15_000 })
+      .toMatch(/^Live/);
     const span = sdk.payment.tracer.startSpan('POST /refunds', { kind: SpanKind.SERVER });
     sdk.payment.logger.emit({
       severityNumber: SeverityNumber.ERROR,

@@ -145,9 +145,15 @@ export async function buildObservatory(
   };
   await otlpHttpApp.register(otlpHttpRoutes, otlpOptions);
   if (config.otlpOnConsolePort) await app.register(otlpHttpRoutes, otlpOptions);
-  app.get('/metrics', async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(selfMetricsText(selfStats.snapshot())),
-  );
+  // /metrics is both Prometheus's scrape path and the console's Metrics page: a browser navigating there asks
+  // for HTML and gets the console; a scraper (which never asks for HTML) gets the exposition text.
+  app.get('/metrics', async (request, reply) => {
+    const wantsPage = (request.headers.accept ?? '').includes('text/html');
+    if (wantsPage && existsSync(join(config.webDist, 'index.html'))) {
+      return reply.type('text/html').sendFile('index.html', config.webDist);
+    }
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(selfMetricsText(selfStats.snapshot()));
+  });
   await app.register(queryRoutes, { prefix: '/api', store, selfStats });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
   registerConsole(app, config.webDist);
