@@ -191,7 +191,7 @@ export async function buildObservatory(
   await app.register(queryRoutes, { prefix: '/api', store, selfStats });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
   const alerting = alertingFor(config, store, selfStats, log);
-  await app.register(alertingRoutes, { alerting });
+  await app.register(alertingRoutes, { alerting, runbooksDir: config.runbooksDir });
   registerConsole(app, config.webDist);
 
   const grpcServer = createOtlpGrpcServer({

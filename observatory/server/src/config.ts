@@ -53,6 +53,8 @@ export interface ObservatoryConfig {
   alertHistory: number;
   /** Base URL of the console in notifications; default http://<host>:<port>. */
   externalUrl: string | undefined;
+  /** Runbook pages the alerts link to, served at `/docs/runbooks/<page>.md`. */
+  runbooksDir: string;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +70,7 @@ const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url
 const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.glassbox/observatory', import.meta.url));
 /** The committed rule files, compiled from slo/ (`npm run glassbox -- slo build`). */
 const DEFAULT_RULES_DIR = fileURLToPath(new URL('../../../deploy/prometheus/rules', import.meta.url));
+const DEFAULT_RUNBOOKS_DIR = fileURLToPath(new URL('../../../docs/runbooks', import.meta.url));
 
 export const DEFAULT_CONFIG: ObservatoryConfig = {
   host: '127.0.0.1',
@@ -102,6 +105,7 @@ export const DEFAULT_CONFIG: ObservatoryConfig = {
   controlUrl: undefined,
   alertHistory: 1000,
   externalUrl: undefined,
+  runbooksDir: DEFAULT_RUNBOOKS_DIR,
 };
 
 /**
@@ -149,7 +153,8 @@ type Env = Record<string, string | undefined>;
  *   `OBSERVATORY_ALERT_INTERVAL` (15s, a Prometheus duration, divided by `GLASSBOX_SLO_TIME_SCALE` (1)),
  *   `OBSERVATORY_ALERT_WEBHOOKS` (comma-separated URLs, Alertmanager webhook v4), `ALERTMANAGER_URL`,
  *   `CONTROL_URL` (the supervisor's control API), `OBSERVATORY_ALERT_HISTORY` (1000 transitions kept),
- *   `OBSERVATORY_EXTERNAL_URL` (the console's URL in notifications)
+ *   `OBSERVATORY_EXTERNAL_URL` (the console's URL in notifications), `OBSERVATORY_RUNBOOKS_DIR`
+ *   (<repo>/docs/runbooks, served at /docs/runbooks/<page>.md for the alerts' runbook links)
  *
  * Byte sizes accept plain bytes or KB/MB/GB (powers of 1000) and KiB/MiB/GiB (powers of 1024).
  */
@@ -316,6 +321,10 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     controlUrl: url('CONTROL_URL'),
     alertHistory: int('OBSERVATORY_ALERT_HISTORY', d.alertHistory, 1, 100_000),
     externalUrl: url('OBSERVATORY_EXTERNAL_URL'),
+    runbooksDir:
+      read('OBSERVATORY_RUNBOOKS_DIR') !== undefined
+        ? resolve(read('OBSERVATORY_RUNBOOKS_DIR')!)
+        : d.runbooksDir,
   };
   if (config.maxDecompressedBytes < config.maxBodyBytes) {
     problems.push(

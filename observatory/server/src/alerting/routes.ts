@@ -3,6 +3,9 @@
  * Prometheus-shaped `GET /prometheus/api/v1/rules` and `/prometheus/api/v1/alerts`, so Grafana's alerting view
  * and other Prometheus clients can read the embedded evaluator as they read a Prometheus.
  */
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { PAGE_POLICY, SLI_WINDOWS, TICKET_POLICY } from '@glassbox/contracts/slo-policy';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -14,6 +17,8 @@ import type { Window } from './slos.js';
 export interface AlertingRoutesOptions {
   /** Null when alerting is off: every route answers 404 with the reason. */
   readonly alerting: AlertingService | null;
+  /** Folder of the runbook pages alerts link to (`docs/runbooks/<page>.md`), served as Markdown text. */
+  readonly runbooksDir?: string;
   readonly now?: () => number;
 }
 
@@ -154,6 +159,19 @@ export const alertingRoutes: FastifyPluginAsync<AlertingRoutesOptions> = async (
       return { window, startMs: start, endMs: end, timeScale: a.config.timeScale, thresholds, slos };
     },
   );
+
+  const runbooksDir = opts.runbooksDir;
+  app.get<{ Params: { page: string } }>('/docs/runbooks/:page', async (request, reply) => {
+    const { page } = request.params;
+    const notFound = () => sendProblem(reply, problem('NOT_FOUND', `no runbook ${page}`, request.url));
+    if (!runbooksDir || !/^[a-z0-9-]+\.md$/.test(page)) return notFound();
+    try {
+      const text = await readFile(path.join(runbooksDir, page), 'utf8');
+      return reply.type('text/markdown; charset=utf-8').send(text);
+    } catch {
+      return notFound();
+    }
+  });
 
   await app.register(prometheusRoutes, { ...opts, prefix: '/prometheus/api/v1' });
 };

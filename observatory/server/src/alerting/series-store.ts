@@ -113,7 +113,7 @@ class SeriesEntry {
       const t = this.ts[i] as number;
       const next = this.vs[i + 1] as number;
       const beforeDrop = next < (this.vs[i] as number);
-      if (t - lastKept >= sparseStepMs || this.st[i] === 1 || this.st[i + 1] === 1) {
+      if (t - lastKept >= sparseStepMs || beforeDrop || this.st[i] === 1 || this.st[i + 1] === 1) {
         keep(i);
         lastKept = t;
       }
