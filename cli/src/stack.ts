@@ -23,6 +23,7 @@ import {
   type ServiceName,
   serviceDef,
 } from './services.js';
+import { stackTimeScale } from './slo/stack-time-scale.js';
 import {
   commandLine,
   defaultStateDir,
@@ -418,6 +419,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // Environment and process specs
     const extraEnv = options.env ?? {};
+    const timeScale = stackTimeScale({ ...process.env, ...extraEnv });
     const baseEnv: NodeJS.ProcessEnv = { ...process.env };
     delete baseEnv.DATABASE_URL;
     const userOtlp = extraEnv.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -461,6 +463,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         env: {
           ...baseEnv,
           LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+          ...timeScale.observatory,
           ...extraEnv,
           HOST: LOCAL,
           OBSERVATORY_PORT: String(ports.observatory),
@@ -484,6 +487,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const env: NodeJS.ProcessEnv = {
         ...baseEnv,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        ...timeScale.services,
         ...extraEnv,
         PORT: String(ports[name]),
         HOST: LOCAL,

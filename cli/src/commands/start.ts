@@ -29,6 +29,8 @@ Environment:
   GLASSBOX_DB_PREFIX            database name prefix
   OTEL_EXPORTER_OTLP_ENDPOINT   send telemetry there instead of the observatory; other OTEL_* pass through
   LOG_LEVEL                     the services' log level (default info)
+  GLASSBOX_SLO_TIME_SCALE       demo time scale N: the observatory divides every SLO window and alert \`for\`
+                                by N, and the services push metrics every 15 s ÷ N (at least 1 s)
   GLASSBOX_ROOT                 repository root holding services/ and observatory/ (default: this checkout)
   GLASSBOX_STATE_DIR            state directory (default <root>/.glassbox: PostgreSQL data, internal token)
 `;
