@@ -123,6 +123,12 @@ describe('observatory app (console, APIs and receivers wired together)', () => {
     expect(text).toContain('observatory_otlp_items_accepted_total{signal="spans"} 2');
     expect(text).toContain('observatory_otlp_items_dropped_total{signal="spans"} 0');
     expect(text).toMatch(/^observatory_store_max_bytes \d+$/m);
+    // A browser opening /metrics gets the console's metrics explorer instead.
+    const page = await fetch(consoleUrl('/metrics'), {
+      headers: { accept: 'text/html,application/xhtml+xml' },
+    });
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<div id="root">');
   });
 
   it('enforces retention on its timer and reports evictions in /api/self', async () => {

@@ -50,13 +50,14 @@ export interface BoundPorts {
 /** How often the store size shown by /api/self is refreshed (retention refreshes it too). */
 const SIZE_REFRESH_MS = 5000;
 
-function registerConsole(app: FastifyInstance, webDist: string): void {
+/** Serves the built console at `/`; false when it is not built. */
+function registerConsole(app: FastifyInstance, webDist: string): boolean {
   if (!existsSync(join(webDist, 'index.html'))) {
     app.log.info(
       { webDist },
       'console not built; serving the API only (npm run build -w @glassbox/observatory)',
     );
-    return;
+    return false;
   }
   void app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false, index: 'index.html' });
   // SPA fallback: unknown GET paths outside the APIs get the console's index.html.
@@ -80,6 +81,7 @@ function registerConsole(app: FastifyInstance, webDist: string): void {
         detail: `no route ${req.method} ${path}`,
       });
   });
+  return true;
 }
 
 /**
@@ -185,14 +187,20 @@ export async function buildObservatory(
   };
   await otlpHttpApp.register(otlpHttpRoutes, otlpOptions);
   if (config.otlpOnConsolePort) await app.register(otlpHttpRoutes, otlpOptions);
-  app.get('/metrics', async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(selfMetricsText(selfStats.snapshot())),
-  );
+  // `/metrics` is both the console's metrics explorer (a browser asks for HTML) and the observatory's own
+  // Prometheus metrics (a scraper asks for text).
+  let consoleBuilt = false;
+  app.get('/metrics', async (request, reply) => {
+    if (consoleBuilt && (request.headers.accept ?? '').includes('text/html')) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(selfMetricsText(selfStats.snapshot()));
+  });
   await app.register(queryRoutes, { prefix: '/api', store, selfStats });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
   const alerting = alertingFor(config, store, selfStats, log);
   await app.register(alertingRoutes, { alerting, runbooksDir: config.runbooksDir });
-  registerConsole(app, config.webDist);
+  consoleBuilt = registerConsole(app, config.webDist);
 
   const grpcServer = createOtlpGrpcServer({
     pipeline,
