@@ -243,9 +243,9 @@ export async function runStart(argv: readonly string[]): Promise<number> {
       await stack.stop();
       return 1;
     }
+    for (const line of monitoring?.lines ?? []) say(line);
     if (outcome === 'ready') {
       printReady(stack, args.options.jsonLogs === true, []);
-      for (const line of monitoring?.lines ?? []) say(line);
     } else if (outcome !== 'stop') {
       const notReady =
         outcome instanceof NotReadyError ? outcome.processes.map((p) => `${p.name} (${p.state})`) : [];

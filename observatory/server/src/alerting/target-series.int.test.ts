@@ -35,7 +35,6 @@ describe('target series from the supervisor', () => {
       ],
       { onLog: () => undefined, readyPollMs: 50 },
     );
-    await supervisor.startAll(30_000);
     control = await startControlServer(supervisor, { port: controlPort ?? 0 });
   }, 60_000);
 
@@ -51,7 +50,12 @@ describe('target series from the supervisor', () => {
 
   it('a ready process is up; stopped, it is down; restarts and process states are series of job supervisor', async () => {
     const instance = new URL(control.url).host;
+    // Not started yet: a process on its first start is no target yet (no `up`), its state is known.
     let samples = await supervisorSamples(control.url, 2000);
+    expect(value(samples, 'up', { job: 'inventory' })).toBeUndefined();
+    expect(value(samples, 'glassbox_supervisor_process_up', { process: 'inventory' })).toBe(0);
+    await supervisor.startAll(30_000);
+    samples = await supervisorSamples(control.url, 2000);
     expect(value(samples, 'up', { job: 'inventory' })).toBe(1);
     expect(value(samples, 'up', { job: 'supervisor', instance })).toBe(1);
     expect(

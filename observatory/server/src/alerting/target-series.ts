@@ -2,7 +2,7 @@
  * The series a Prometheus scrape would add that no OTLP point carries: `up` per target, the supervisor's
  * restarts and process states (read from its control API, `GET /services`, the same facts its `/metrics`
  * serves), and the observatory's own metrics (job `observatory`). In embedded mode nothing scrapes the
- * services, so a process the supervisor does not report ready is `up == 0`.
+ * services, so a process the supervisor does not report ready is `up == 0` (once it has been started).
  */
 import { z } from 'zod';
 import { selfSamples } from '../self/prometheus-text.js';
@@ -16,7 +16,12 @@ export interface TargetSample {
 
 const servicesSchema = z.object({
   services: z.array(
-    z.object({ name: z.string().min(1), state: z.string(), restarts: z.number().int().nonnegative() }),
+    z.object({
+      name: z.string().min(1),
+      state: z.string(),
+      restarts: z.number().int().nonnegative(),
+      lastExit: z.unknown().nullable(),
+    }),
   ),
 });
 
@@ -41,8 +46,11 @@ export async function supervisorSamples(controlUrl: string, timeoutMs: number): 
     out.push(
       { labels: { ...sup, __name__: 'glassbox_supervisor_restarts_total' }, v: p.restarts },
       { labels: { ...sup, __name__: 'glassbox_supervisor_process_up' }, v: up },
-      { labels: { __name__: 'up', job: p.name, instance: p.name }, v: up },
     );
+    // A process on its first start is not a target yet (Prometheus, started once the stack is ready, would not
+    // scrape it either): no `up` until it is ready once, exits or is stopped.
+    const firstStart = up === 0 && p.restarts === 0 && p.lastExit === null;
+    if (!firstStart) out.push({ labels: { __name__: 'up', job: p.name, instance: p.name }, v: up });
   }
   return out;
 }
