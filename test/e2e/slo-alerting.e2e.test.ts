@@ -43,6 +43,7 @@ const received: Array<{
   body: { alerts?: Array<{ labels: Record<string, string>; status: string }> };
 }> = [];
 const load = new AbortController();
+let lastProgress: unknown;
 let loadRun: Promise<unknown>;
 
 type ObsAlert = { name: string; severity: string; state: string };
@@ -59,12 +60,32 @@ const prometheusPageAlert = async (): Promise<PromAlert | undefined> => {
   return body.data.alerts.find((a) => a.labels.alertname === ALERT && a.labels.severity === 'page');
 };
 
+/** What the observatory saw of the checkout SLO (for a failure message). */
+async function checkoutState(): Promise<string> {
+  const slos = (await (await fetch(`${stack.urls.observatory}/api/slos`)).json()) as {
+    slos: Array<{ id: string; errorRatio: unknown; alerts: unknown }>;
+  };
+  const alerts = (await (await fetch(`${stack.urls.observatory}/api/alerts`)).json()) as {
+    alerts: Array<{ name: string; state: string; service: string }>;
+    evaluation: unknown;
+  };
+  return JSON.stringify({
+    checkout: slos.slos.find((s) => s.id === 'checkout-checkout-success'),
+    alerts: alerts.alerts.map((a) => `${a.name}/${a.service}:${a.state}`),
+    evaluation: alerts.evaluation,
+    load: lastProgress,
+  });
+}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe().catch(() => undefined);
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const seen = await checkoutState().catch((err: Error) => err.message);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the observatory saw ${seen}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -114,9 +135,11 @@ beforeAll(async () => {
     alertmanagerPort: alertmanagerPort ?? 0,
     alertmanagerConfig: amConfig,
   });
+  // A light load: on a busy two-core machine more journeys only slow every checkout past the order service's
+  // answer budget, and how fast a dependency failure shows depends on that.
   loadRun = runLoadTest({
     gateway: stack.urls.gateway,
-    rate: 4,
+    rate: 2,
     durationMs: 15 * 60_000,
     concurrency: 60,
     tenant: 'demo',
@@ -125,6 +148,10 @@ beforeAll(async () => {
     requestTimeoutMs: 5000,
     pollTimeoutMs: 5000,
     drainMs: 1000,
+    progressIntervalMs: 2000,
+    onProgress: (p) => {
+      lastProgress = p;
+    },
     signal: load.signal,
   }).catch(() => undefined);
   browser = await chromium.launch({
