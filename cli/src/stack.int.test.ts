@@ -42,7 +42,11 @@ beforeAll(async () => {
       databaseUrl: ADMIN_URL,
       dbPrefix: prefix,
       observatory: true,
-      env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', LOG_LEVEL: 'debug' },
+      env: {
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        LOG_LEVEL: 'debug',
+        GLASSBOX_SLO_TIME_SCALE: '60',
+      },
       logs: (line) => logs.push(line),
       command: () => ({ command: process.execPath, args: [FIXTURE] }),
       backoff: { initialMs: 200, maxMs: 1000 },
@@ -97,6 +101,8 @@ describe('startStack with fixture services (connected mode)', () => {
       SEED_DEMO: 'true',
       LOG_LEVEL: 'debug',
       DEPLOYMENT_ENVIRONMENT: 'local',
+      // The demo time scale: metrics pushed as often as the scaled rules are evaluated.
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
       AUTH_URL: stack.urls.auth,
       USER_URL: stack.urls.user,
       CATALOG_URL: stack.urls.catalog,
@@ -135,6 +141,7 @@ describe('startStack with fixture services (connected mode)', () => {
       OTLP_HTTP_PORT: String(stack.ports.otlpHttp),
       OTLP_GRPC_PORT: String(stack.ports.otlpGrpc),
       OBSERVATORY_DATA_DIR: path.join(stateDir, 'observatory'),
+      GLASSBOX_SLO_TIME_SCALE: '60',
     });
   });
 

@@ -23,6 +23,7 @@ import {
   type ServiceName,
   serviceDef,
 } from './services.js';
+import { stackTimeScale } from './slo/stack-time-scale.js';
 import {
   commandLine,
   defaultStateDir,
@@ -439,6 +440,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // Environment and process specs
     const { PAYMENT_WEBHOOK_SECRET: givenWebhookSecret, ...extraEnv } = options.env ?? {};
+    const timeScale = stackTimeScale({ ...process.env, ...extraEnv });
     const baseEnv: NodeJS.ProcessEnv = { ...process.env };
     delete baseEnv.DATABASE_URL;
     delete baseEnv.PAYMENT_WEBHOOK_SECRET;
@@ -491,6 +493,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         env: {
           ...baseEnv,
           LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+          ...timeScale.observatory,
           ...extraEnv,
           HOST: LOCAL,
           OBSERVATORY_PORT: String(ports.observatory),
@@ -514,6 +517,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const env: NodeJS.ProcessEnv = {
         ...baseEnv,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        ...timeScale.services,
         ...extraEnv,
         PORT: String(ports[name]),
         HOST: LOCAL,

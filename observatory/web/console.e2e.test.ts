@@ -6,9 +6,7 @@
  * page, the service map, the metrics explorer and the live tail. Screenshots go to
  * test-results/console/.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -31,36 +29,13 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BoundPorts, buildObservatory, listenObservatory, type Observatory } from '../server/src/app.js';
 import { DEFAULT_CONFIG, type ObservatoryConfig } from '../server/src/config.js';
+import { ensureConsoleBuilt } from './test/build-console.js';
 
 const webDir = dirname(fileURLToPath(import.meta.url));
 const distDir = join(webDir, 'dist');
 const shotsDir = join(webDir, '..', '..', 'test-results', 'console');
 const SERVICES = ['gateway', 'order', 'inventory', 'payment', 'notification'] as const;
 type Service = (typeof SERVICES)[number];
-
-/** Builds the console unless web/dist is newer than every source file. */
-async function ensureBuilt(): Promise<void> {
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
-      const p = join(dir, e.name);
-      return Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  let builtAt = 0;
-  try {
-    builtAt = statSync(join(distDir, 'index.html')).mtimeMs;
-  } catch {
-    builtAt = 0;
-  }
-  const sourcesAt = Math.max(newest(join(webDir, 'src')), statSync(join(webDir, 'index.html')).mtimeMs);
-  if (builtAt > sourcesAt) return;
-  // Exactly what `npm run build -w @glassbox/observatory` does, in production mode (under Vitest
-  // NODE_ENV is "test", which would give React's development build).
-  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
-  execFileSync(process.execPath, [vite, 'build', webDir, '--logLevel', 'warn'], {
-    env: { ...process.env, NODE_ENV: 'production' },
-    stdio: 'inherit',
-  });
-}
 
 /** One OpenTelemetry SDK per service (own resource), exporting OTLP/HTTP protobuf to the observatory. */
 class ServiceSdk {
@@ -364,7 +339,7 @@ describe('observatory console in a browser', () => {
 
   beforeAll(async () => {
     mkdirSync(shotsDir, { recursive: true });
-    await ensureBuilt();
+    await ensureConsoleBuilt();
     const config: ObservatoryConfig = {
       ...DEFAULT_CONFIG,
       host: '127.0.0.1',

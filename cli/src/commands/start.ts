@@ -1,8 +1,16 @@
 import { parseArgs } from 'node:util';
 import { parseDuration, parseInteger, parsePort, parseServiceList, UsageError } from '../args.js';
 import { redactUrl } from '../postgres.js';
+import {
+  alertmanagerUrl,
+  type Monitoring,
+  monitoringPorts,
+  scrapeTargets,
+  startMonitoring,
+} from '../prometheus.js';
 import { DEFAULT_DB_PREFIX, DEFAULT_PORTS, DEMO, type ServiceName } from '../services.js';
-import { type Stack, type StackOptions, startStack } from '../stack.js';
+import { stackTimeScale } from '../slo/stack-time-scale.js';
+import { REPO_ROOT, type Stack, type StackOptions, startStack } from '../stack.js';
 import { NotReadyError } from '../supervisor/supervisor.js';
 
 export const START_USAGE = `Usage: glassbox start [options]
@@ -19,6 +27,12 @@ Options:
                           OTLP HTTP +11, OTLP gRPC +12, control API +20, embedded PostgreSQL +30)
   --db-prefix <prefix>    database name prefix (default ${DEFAULT_DB_PREFIX}, or GLASSBOX_DB_PREFIX)
   --ready-timeout <dur>   how long to wait for every service to become ready (default 180s)
+  --prometheus            also run Debian's prometheus (port 9090, or base+40), scraping every service, the
+                          observatory and the supervisor, with the rules of slo/ (at GLASSBOX_SLO_TIME_SCALE)
+  --alertmanager          also run Debian's prometheus-alertmanager (port 9093, or base+41) with
+                          deploy/alertmanager/alertmanager.yml; Prometheus sends to it (without --prometheus,
+                          the observatory does)
+  --alertmanager-config <file>  another Alertmanager configuration
   -h, --help              show this help
 
 Environment:
@@ -29,6 +43,8 @@ Environment:
   GLASSBOX_DB_PREFIX            database name prefix
   OTEL_EXPORTER_OTLP_ENDPOINT   send telemetry there instead of the observatory; other OTEL_* pass through
   LOG_LEVEL                     the services' log level (default info)
+  GLASSBOX_SLO_TIME_SCALE       demo time scale N: the observatory divides every SLO window and alert \`for\`
+                                by N, and the services push metrics every 15 s ÷ N (at least 1 s)
   GLASSBOX_ROOT                 repository root holding services/ and observatory/ (default: this checkout)
   GLASSBOX_STATE_DIR            state directory (default <root>/.glassbox: PostgreSQL data, internal token)
 `;
@@ -37,6 +53,7 @@ export interface StartArgs {
   readonly help: boolean;
   readonly options: StackOptions;
   readonly readyTimeoutMs: number;
+  readonly monitoring: { prometheus: boolean; alertmanager: boolean; alertmanagerConfig?: string };
 }
 
 /** Turns argv and the environment into stack options (pure; unit-tested). */
@@ -52,6 +69,9 @@ export function parseStartArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
         'port-base': { type: 'string' },
         'db-prefix': { type: 'string' },
         'ready-timeout': { type: 'string' },
+        prometheus: { type: 'boolean' },
+        alertmanager: { type: 'boolean' },
+        'alertmanager-config': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -85,7 +105,22 @@ export function parseStartArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     readyTimeoutMs,
     waitReady: false,
   };
-  return { help: values.help === true, options, readyTimeoutMs };
+  const monitoring = {
+    prometheus: values.prometheus === true,
+    alertmanager: values.alertmanager === true,
+    alertmanagerConfig: str('alertmanager-config'),
+  };
+  if (monitoring.alertmanager && !monitoring.prometheus) {
+    // No Prometheus to send to the Alertmanager: the observatory's own evaluator does.
+    const port = monitoringPorts(options.portBase).alertmanager;
+    return {
+      help: values.help === true,
+      options: { ...options, env: { ...options.env, ALERTMANAGER_URL: alertmanagerUrl(port) } },
+      readyTimeoutMs,
+      monitoring,
+    };
+  }
+  return { help: values.help === true, options, readyTimeoutMs, monitoring };
 }
 
 /** The lines printed once everything is ready. */
@@ -174,6 +209,28 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     return 1;
   }
 
+  let monitoring: Monitoring | undefined;
+  const startJudges = async (): Promise<boolean> => {
+    if (!stack || (!args.monitoring.prometheus && !args.monitoring.alertmanager)) return true;
+    const ports = monitoringPorts(args.options.portBase);
+    try {
+      monitoring = await startMonitoring({
+        ...args.monitoring,
+        rootDir: args.options.rootDir ?? REPO_ROOT,
+        stateDir: stack.stateDir,
+        timeScale: stackTimeScale(process.env).scale,
+        targets: scrapeTargets(stack),
+        prometheusPort: ports.prometheus,
+        alertmanagerPort: ports.alertmanager,
+        onLog: (source, line) => say(`${source} | ${line}`),
+      });
+      return true;
+    } catch (err) {
+      say(`glassbox start failed: ${(err as Error).message}`);
+      return false;
+    }
+  };
+
   if (signals === 0) {
     const outcome = await Promise.race([
       stack.ready.then(
@@ -182,6 +239,11 @@ export async function runStart(argv: readonly string[]): Promise<number> {
       ),
       stopRequested.then(() => 'stop' as const),
     ]);
+    if (outcome !== 'stop' && !(await startJudges())) {
+      await stack.stop();
+      return 1;
+    }
+    for (const line of monitoring?.lines ?? []) say(line);
     if (outcome === 'ready') {
       printReady(stack, args.options.jsonLogs === true, []);
     } else if (outcome !== 'stop') {
@@ -200,6 +262,7 @@ export async function runStart(argv: readonly string[]): Promise<number> {
   }
 
   await stopRequested;
+  await monitoring?.stop();
   await stack.stop();
   say('glassbox: stopped');
   return 0;

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type * as grpc from '@grpc/grpc-js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { AlertingService } from './alerting/alerting-service.js';
+import { alertingRoutes } from './alerting/routes.js';
 import type { ObservatoryConfig } from './config.js';
 import { bindGrpc, createOtlpGrpcServer, shutdownGrpc } from './ingest/grpc.js';
 import { otlpHttpRoutes } from './ingest/http.js';
@@ -26,6 +28,8 @@ export interface Observatory {
   pipeline: IngestPipeline;
   selfStats: SelfStats;
   retention: Retention;
+  /** Embedded alerting (null when off); its loop starts with `listenObservatory`. */
+  alerting: AlertingService | null;
   /** Writes every queued row now (tests, shutdown). */
   flush(): Promise<void>;
   /** Stops listeners and timers, writes what is queued, closes the store. Idempotent. */
@@ -46,19 +50,24 @@ export interface BoundPorts {
 /** How often the store size shown by /api/self is refreshed (retention refreshes it too). */
 const SIZE_REFRESH_MS = 5000;
 
-function registerConsole(app: FastifyInstance, webDist: string): void {
+/** Serves the built console at `/`; false when it is not built. */
+function registerConsole(app: FastifyInstance, webDist: string): boolean {
   if (!existsSync(join(webDist, 'index.html'))) {
     app.log.info(
       { webDist },
       'console not built; serving the API only (npm run build -w @glassbox/observatory)',
     );
-    return;
+    return false;
   }
   void app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false, index: 'index.html' });
   // SPA fallback: unknown GET paths outside the APIs get the console's index.html.
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?', 1)[0]!;
-    const isApi = path.startsWith('/api/') || path.startsWith('/jaeger/') || path.startsWith('/v1/');
+    const isApi =
+      path.startsWith('/api/') ||
+      path.startsWith('/jaeger/') ||
+      path.startsWith('/v1/') ||
+      path.startsWith('/prometheus/');
     if ((req.method === 'GET' || req.method === 'HEAD') && !isApi) {
       return reply.type('text/html').sendFile('index.html');
     }
@@ -72,6 +81,39 @@ function registerConsole(app: FastifyInstance, webDist: string): void {
         detail: `no route ${req.method} ${path}`,
       });
   });
+  return true;
+}
+
+/**
+ * The embedded evaluator, when alerting is on and the rule files are there (a missing default folder — an
+ * observatory run outside the repository — turns it off with a log line; a folder set explicitly must exist).
+ * Throws RuleFileError on a bad rule file.
+ */
+function alertingFor(
+  config: ObservatoryConfig,
+  store: TelemetryStore,
+  selfStats: SelfStats,
+  log: FastifyBaseLogger,
+): AlertingService | null {
+  if (!config.alerting) return null;
+  if (!config.rulesDirExplicit && !existsSync(config.rulesDir)) {
+    log.info({ rulesDir: config.rulesDir }, 'no rule files; embedded alerting is off');
+    return null;
+  }
+  return new AlertingService(
+    {
+      rulesDir: config.rulesDir,
+      intervalMs: config.alertIntervalMs,
+      timeScale: config.timeScale,
+      webhooks: config.alertWebhooks,
+      alertmanagerUrl: config.alertmanagerUrl,
+      controlUrl: config.controlUrl,
+      externalUrl: config.externalUrl ?? `http://${config.host}:${config.port}`,
+      historyLimit: config.alertHistory,
+      maxKeepMs: config.retentionHours * 3_600_000,
+    },
+    { store, selfSnapshot: () => selfStats.snapshot(), log },
+  );
 }
 
 /** Wires the observatory without listening (tests use `app.inject()` or `listenObservatory`). */
@@ -145,18 +187,20 @@ export async function buildObservatory(
   };
   await otlpHttpApp.register(otlpHttpRoutes, otlpOptions);
   if (config.otlpOnConsolePort) await app.register(otlpHttpRoutes, otlpOptions);
-  // /metrics is both Prometheus's scrape path and the console's Metrics page: a browser navigating there asks
-  // for HTML and gets the console; a scraper (which never asks for HTML) gets the exposition text.
+  // `/metrics` is both the console's metrics explorer (a browser asks for HTML) and the observatory's own
+  // Prometheus metrics (a scraper asks for text).
+  let consoleBuilt = false;
   app.get('/metrics', async (request, reply) => {
-    const wantsPage = (request.headers.accept ?? '').includes('text/html');
-    if (wantsPage && existsSync(join(config.webDist, 'index.html'))) {
-      return reply.type('text/html').sendFile('index.html', config.webDist);
+    if (consoleBuilt && (request.headers.accept ?? '').includes('text/html')) {
+      return reply.type('text/html').sendFile('index.html');
     }
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(selfMetricsText(selfStats.snapshot()));
   });
   await app.register(queryRoutes, { prefix: '/api', store, selfStats });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
-  registerConsole(app, config.webDist);
+  const alerting = alertingFor(config, store, selfStats, log);
+  await app.register(alertingRoutes, { alerting, runbooksDir: config.runbooksDir });
+  consoleBuilt = registerConsole(app, config.webDist);
 
   const grpcServer = createOtlpGrpcServer({
     pipeline,
@@ -180,6 +224,7 @@ export async function buildObservatory(
   const close = () => {
     closing ??= (async () => {
       clearInterval(sizeTimer);
+      await alerting?.close();
       await Promise.all([app.close(), otlpHttpApp.close(), shutdownGrpc(grpcServer)]);
       await retention.stop();
       await queue.close();
@@ -197,6 +242,7 @@ export async function buildObservatory(
     pipeline,
     selfStats,
     retention,
+    alerting,
     flush: () => queue.flush(),
     close,
   };
@@ -207,6 +253,7 @@ export async function listenObservatory(obs: Observatory, config: ObservatoryCon
   await obs.app.listen({ host: config.host, port: config.port });
   await obs.otlpHttpApp.listen({ host: config.host, port: config.otlpHttpPort });
   const otlpGrpcPort = await bindGrpc(obs.grpcServer, config.host, config.otlpGrpcPort);
+  obs.alerting?.start();
   const portOf = (app: FastifyInstance) => {
     const a = app.server.address();
     return typeof a === 'object' && a ? a.port : 0;

@@ -87,4 +87,56 @@ describe('loadConfig', () => {
       'OBSERVATORY_DUCKDB_WAL_CHECKPOINT: expected a size like 1GB or 512MiB, got "big"',
     );
   });
+
+  it('reads the alerting variables; the interval is divided by the time scale, not below 1 s by scaling', () => {
+    expect(DEFAULT_CONFIG).toMatchObject({ alerting: true, alertIntervalMs: 15_000, timeScale: 1 });
+    const c = loadConfig({
+      GLASSBOX_SLO_TIME_SCALE: '60',
+      OBSERVATORY_ALERT_WEBHOOKS: 'http://127.0.0.1:8089/hook, https://example.test/x',
+      ALERTMANAGER_URL: 'http://127.0.0.1:9093/',
+      CONTROL_URL: 'http://127.0.0.1:7070',
+      OBSERVATORY_RULES_DIR: '/tmp/rules',
+      OBSERVATORY_ALERT_HISTORY: '50',
+    });
+    expect(c).toMatchObject({
+      timeScale: 60,
+      alertIntervalMs: 1000,
+      alertWebhooks: ['http://127.0.0.1:8089/hook', 'https://example.test/x'],
+      alertmanagerUrl: 'http://127.0.0.1:9093',
+      controlUrl: 'http://127.0.0.1:7070',
+      rulesDir: '/tmp/rules',
+      rulesDirExplicit: true,
+      alertHistory: 50,
+    });
+    expect(loadConfig({ GLASSBOX_SLO_TIME_SCALE: '5' }).alertIntervalMs).toBe(3000);
+    expect(
+      loadConfig({ OBSERVATORY_ALERT_INTERVAL: '500ms', GLASSBOX_SLO_TIME_SCALE: '10' }).alertIntervalMs,
+    ).toBe(500);
+    expect(loadConfig({ OBSERVATORY_ALERTING: 'false' }).alerting).toBe(false);
+  });
+
+  it('refuses bad alerting values', () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        GLASSBOX_SLO_TIME_SCALE: '0',
+        OBSERVATORY_ALERT_INTERVAL: 'soon',
+        OBSERVATORY_ALERT_WEBHOOKS: 'http://ok.test,ftp://nope',
+        ALERTMANAGER_URL: 'localhost:9093',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const { problems } = err as ConfigError;
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toContain(
+      'GLASSBOX_SLO_TIME_SCALE: expected a number from 1 to 3600, got "0"',
+    );
+    expect(problems.join('\n')).toContain('OBSERVATORY_ALERT_INTERVAL: expected a duration');
+    expect(problems.join('\n')).toContain(
+      'OBSERVATORY_ALERT_WEBHOOKS: expected comma-separated http(s) URLs, got "ftp://nope"',
+    );
+    expect(problems.join('\n')).toContain('ALERTMANAGER_URL: expected an http(s) URL');
+  });
 });

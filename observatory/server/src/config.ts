@@ -1,5 +1,11 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  durationMs,
+  EVALUATION_INTERVAL,
+  MIN_SCALED_INTERVAL_MS,
+  parseTimeScale,
+} from '@glassbox/contracts/slo-policy';
 
 export interface ObservatoryConfig {
   /** Interface the three listeners bind to. */
@@ -30,6 +36,25 @@ export interface ObservatoryConfig {
   /** Built console to serve at `/` (skipped when the folder does not exist). */
   webDist: string;
   logLevel: string;
+  /** Embedded alerting (alerting/): off when false, or when the default rules folder does not exist. */
+  alerting: boolean;
+  /** Prometheus rule files evaluated in embedded mode. */
+  rulesDir: string;
+  /** Whether `rulesDir` was set explicitly (then it must exist). */
+  rulesDirExplicit: boolean;
+  /** Rule evaluation interval, already divided by the time scale. */
+  alertIntervalMs: number;
+  /** `GLASSBOX_SLO_TIME_SCALE`: every window and `for` divided by it (1 = real time). */
+  timeScale: number;
+  alertWebhooks: string[];
+  alertmanagerUrl: string | undefined;
+  /** Supervisor control API (`up` and restarts of the processes). */
+  controlUrl: string | undefined;
+  alertHistory: number;
+  /** Base URL of the console in notifications; default http://<host>:<port>. */
+  externalUrl: string | undefined;
+  /** Runbook pages the alerts link to, served at `/docs/runbooks/<page>.md`. */
+  runbooksDir: string;
 }
 
 export class ConfigError extends Error {
@@ -43,6 +68,9 @@ const MiB = 1024 * 1024;
 const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 /** `<repo root>/.glassbox/observatory`, wherever the process is started from (as the CLI's state dir). */
 const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.glassbox/observatory', import.meta.url));
+/** The committed rule files, compiled from slo/ (`npm run glassbox -- slo build`). */
+const DEFAULT_RULES_DIR = fileURLToPath(new URL('../../../deploy/prometheus/rules', import.meta.url));
+const DEFAULT_RUNBOOKS_DIR = fileURLToPath(new URL('../../../docs/runbooks', import.meta.url));
 
 export const DEFAULT_CONFIG: ObservatoryConfig = {
   host: '127.0.0.1',
@@ -67,7 +95,27 @@ export const DEFAULT_CONFIG: ObservatoryConfig = {
   duckdbWalCheckpoint: '64MB',
   webDist: DEFAULT_WEB_DIST,
   logLevel: 'info',
+  alerting: true,
+  rulesDir: DEFAULT_RULES_DIR,
+  rulesDirExplicit: false,
+  alertIntervalMs: durationMs(EVALUATION_INTERVAL),
+  timeScale: 1,
+  alertWebhooks: [],
+  alertmanagerUrl: undefined,
+  controlUrl: undefined,
+  alertHistory: 1000,
+  externalUrl: undefined,
+  runbooksDir: DEFAULT_RUNBOOKS_DIR,
 };
+
+/**
+ * The evaluation interval under a time scale: divided by it, but never below 1 s by scaling alone (the scaled
+ * rule files use the same interval, so both evaluators step alike).
+ */
+export function scaledIntervalMs(baseMs: number, scale: number): number {
+  if (scale === 1) return baseMs;
+  return Math.max(Math.min(baseMs, MIN_SCALED_INTERVAL_MS), Math.round(baseMs / scale));
+}
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
@@ -101,6 +149,12 @@ type Env = Record<string, string | undefined>;
  * - `OBSERVATORY_DUCKDB_MEMORY_LIMIT` (1GB), `OBSERVATORY_DUCKDB_THREADS` (DuckDB's default),
  *   `OBSERVATORY_DUCKDB_WAL_CHECKPOINT` (64MB) — WAL size at which DuckDB checkpoints
  * - `OBSERVATORY_WEB_DIST` (observatory/web/dist), `LOG_LEVEL` (info)
+ * - `OBSERVATORY_ALERTING` (true), `OBSERVATORY_RULES_DIR` (<repo>/deploy/prometheus/rules),
+ *   `OBSERVATORY_ALERT_INTERVAL` (15s, a Prometheus duration, divided by `GLASSBOX_SLO_TIME_SCALE` (1)),
+ *   `OBSERVATORY_ALERT_WEBHOOKS` (comma-separated URLs, Alertmanager webhook v4), `ALERTMANAGER_URL`,
+ *   `CONTROL_URL` (the supervisor's control API), `OBSERVATORY_ALERT_HISTORY` (1000 transitions kept),
+ *   `OBSERVATORY_EXTERNAL_URL` (the console's URL in notifications), `OBSERVATORY_RUNBOOKS_DIR`
+ *   (<repo>/docs/runbooks, served at /docs/runbooks/<page>.md for the alerts' runbook links)
  *
  * Byte sizes accept plain bytes or KB/MB/GB (powers of 1000) and KiB/MiB/GiB (powers of 1024).
  */
@@ -186,6 +240,54 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     );
   }
 
+  const url = (name: string): string | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (u.protocol === 'http:' || u.protocol === 'https:') return raw.replace(/\/+$/, '');
+    } catch {
+      // reported below
+    }
+    problems.push(`${name}: expected an http(s) URL, got ${JSON.stringify(raw)}`);
+    return undefined;
+  };
+  let timeScale = d.timeScale;
+  try {
+    timeScale = parseTimeScale(env.GLASSBOX_SLO_TIME_SCALE);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  let alertIntervalMs = d.alertIntervalMs;
+  const rawInterval = read('OBSERVATORY_ALERT_INTERVAL');
+  if (rawInterval !== undefined) {
+    try {
+      alertIntervalMs = durationMs(rawInterval);
+      if (alertIntervalMs < 10) throw new Error('too short');
+    } catch {
+      problems.push(
+        `OBSERVATORY_ALERT_INTERVAL: expected a duration of at least 10ms like 15s or 500ms, got ${JSON.stringify(rawInterval)}`,
+      );
+    }
+  }
+  const webhooks = (read('OBSERVATORY_ALERT_WEBHOOKS') ?? '')
+    .split(',')
+    .map((w) => w.trim())
+    .filter((w) => w !== '')
+    .flatMap((w) => {
+      try {
+        const u = new URL(w);
+        if (u.protocol === 'http:' || u.protocol === 'https:') return [w];
+      } catch {
+        // reported below
+      }
+      problems.push(
+        `OBSERVATORY_ALERT_WEBHOOKS: expected comma-separated http(s) URLs, got ${JSON.stringify(w)}`,
+      );
+      return [];
+    });
+  const rulesDir = read('OBSERVATORY_RULES_DIR');
+
   const config: ObservatoryConfig = {
     host: read('OBSERVATORY_HOST') ?? read('HOST') ?? d.host,
     port: port('OBSERVATORY_PORT', d.port),
@@ -209,6 +311,20 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     duckdbWalCheckpoint: walCheckpoint,
     webDist: read('OBSERVATORY_WEB_DIST') !== undefined ? resolve(read('OBSERVATORY_WEB_DIST')!) : d.webDist,
     logLevel,
+    alerting: bool('OBSERVATORY_ALERTING', d.alerting),
+    rulesDir: rulesDir !== undefined ? resolve(rulesDir) : d.rulesDir,
+    rulesDirExplicit: rulesDir !== undefined,
+    alertIntervalMs: scaledIntervalMs(alertIntervalMs, timeScale),
+    timeScale,
+    alertWebhooks: webhooks,
+    alertmanagerUrl: url('ALERTMANAGER_URL'),
+    controlUrl: url('CONTROL_URL'),
+    alertHistory: int('OBSERVATORY_ALERT_HISTORY', d.alertHistory, 1, 100_000),
+    externalUrl: url('OBSERVATORY_EXTERNAL_URL'),
+    runbooksDir:
+      read('OBSERVATORY_RUNBOOKS_DIR') !== undefined
+        ? resolve(read('OBSERVATORY_RUNBOOKS_DIR')!)
+        : d.runbooksDir,
   };
   if (config.maxDecompressedBytes < config.maxBodyBytes) {
     problems.push(

@@ -1,3 +1,4 @@
+import { RuleFileError } from './alerting/rule-files.js';
 import { buildObservatory, listenObservatory } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -18,7 +19,16 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const obs = await buildObservatory(config);
+  let obs: Awaited<ReturnType<typeof buildObservatory>>;
+  try {
+    obs = await buildObservatory(config);
+  } catch (err) {
+    if (err instanceof RuleFileError) {
+      process.stderr.write(`observatory: bad rule file ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   const log = obs.app.log;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -48,6 +58,9 @@ async function main(): Promise<void> {
         db: config.dbPath,
         retentionHours: config.retentionHours,
         maxBytes: config.maxBytes,
+        alerting: obs.alerting
+          ? { rules: obs.alerting.rules, intervalMs: config.alertIntervalMs, timeScale: config.timeScale }
+          : false,
       },
       `observatory ready: console/API http://${config.host}:${ports.port}, OTLP/HTTP :${ports.otlpHttpPort}, OTLP/gRPC :${ports.otlpGrpcPort}`,
     );

@@ -6,11 +6,13 @@ import { Empty } from './components/States.js';
 import { useLocation } from './lib/router.js';
 import { TimeProvider } from './lib/timeContext.js';
 import { matchPath } from './lib/url.js';
+import { AlertsPage } from './pages/Alerts.js';
 import { LogsPage } from './pages/Logs.js';
 import { MetricsPage } from './pages/Metrics.js';
 import { OverviewPage } from './pages/Overview.js';
 import { ServiceMapPage } from './pages/ServiceMap.js';
 import { ServicePage } from './pages/ServicePage.js';
+import { SlosPage } from './pages/Slos.js';
 import { TracePage } from './pages/TracePage.js';
 import { TraceSearchPage } from './pages/TraceSearch.js';
 
@@ -22,6 +24,8 @@ const routes: { pattern: string; render: (params: Record<string, string>) => Rea
   { pattern: '/traces/:traceId', render: (p) => <TracePage key={p.traceId} traceId={p.traceId!} /> },
   { pattern: '/logs', render: () => <LogsPage /> },
   { pattern: '/metrics', render: () => <MetricsPage /> },
+  { pattern: '/slos', render: () => <SlosPage /> },
+  { pattern: '/alerts', render: () => <AlertsPage /> },
 ];
 
 function Routes() {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import {
+  alertsResponseSchema,
   dependenciesResponseSchema,
   logsResponseSchema,
   metricQueryResponseSchema,
@@ -8,8 +9,10 @@ import {
   problemSchema,
   redResponseSchema,
   redRoutesResponseSchema,
+  type SloWindow,
   selfResponseSchema,
   servicesResponseSchema,
+  slosResponseSchema,
   traceResponseSchema,
   tracesResponseSchema,
 } from './schemas.js';
@@ -181,6 +184,9 @@ export const api = {
   dependencies: (w: TimeWindow, signal?: AbortSignal) =>
     getJson(`/api/dependencies${toSearch(windowParams(w))}`, dependenciesResponseSchema, signal),
   self: (signal?: AbortSignal) => getJson('/api/self', selfResponseSchema, signal),
+  alerts: (signal?: AbortSignal) => getJson('/api/alerts', alertsResponseSchema, signal),
+  slos: (window: SloWindow, w: TimeWindow, signal?: AbortSignal) =>
+    getJson(`/api/slos${toSearch({ window, ...windowParams(w) })}`, slosResponseSchema, signal),
 };
 
 /** The URL of the live tail (Server-Sent Events) for the given filters. */

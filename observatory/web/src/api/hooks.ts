@@ -1,6 +1,11 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { resolveWindow } from '../lib/time.js';
 import { useTime } from '../lib/timeContext.js';
 import { api, type LogQuery, type MetricQuery, type TimeWindow, type TraceQuery } from './client.js';
+import type { SloWindow } from './schemas.js';
+
+/** Alert state changes on its own clock: the alert views and the header badge poll it. */
+export const ALERTS_POLL_MS = 3000;
 
 // Server state lives in TanStack Query. Keys include the concrete time window, so a refresh (which
 // moves the window) fetches anew while the previous data stays on screen.
@@ -99,6 +104,27 @@ export function useMetricQuery(query: MetricQuery | undefined) {
     queryKey: ['metricQuery', window, query],
     queryFn: ({ signal }) => api.metricQuery(window, query!, signal),
     enabled: Boolean(query?.name),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Alerts now and their recent history (polled: the header badge shows them on every page). */
+export function useAlerts() {
+  return useQuery({
+    queryKey: ['alerts'],
+    queryFn: ({ signal }) => api.alerts(signal),
+    refetchInterval: ALERTS_POLL_MS,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** The SLOs with their burn-rate history over the global range (a relative range ends at each poll). */
+export function useSlos(window: SloWindow) {
+  const { range } = useTime();
+  return useQuery({
+    queryKey: ['slos', window, range],
+    queryFn: ({ signal }) => api.slos(window, resolveWindow(range, Date.now()), signal),
+    refetchInterval: ALERTS_POLL_MS,
     placeholderData: keepPreviousData,
   });
 }

@@ -242,3 +242,94 @@ export const selfResponseSchema = z.object({
   queryLatencyMs: z.object({ p50: maybeNumber, p95: maybeNumber }),
 });
 export type SelfHealth = z.infer<typeof selfResponseSchema>;
+
+// ---- SLOs and alerts --------------------------------------------------------------------------
+
+const labelsSchema = z.record(z.string(), z.string());
+export const sloWindows = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
+export type SloWindow = (typeof sloWindows)[number];
+const perWindow = z.object(
+  Object.fromEntries(sloWindows.map((w) => [w, maybeNumber])) as Record<SloWindow, typeof maybeNumber>,
+);
+export const alertStates = ['pending', 'firing'] as const;
+
+export const activeAlertSchema = z.object({
+  name: z.string(),
+  state: z.enum(alertStates),
+  severity: z.string(),
+  service: z.string(),
+  labels: labelsSchema,
+  annotations: labelsSchema,
+  activeAtMs: finite,
+  firedAtMs: finite.nullable(),
+  value: maybeNumber,
+});
+export type ActiveAlert = z.infer<typeof activeAlertSchema>;
+
+export const alertTransitionSchema = z.object({
+  atMs: finite,
+  name: z.string(),
+  severity: z.string(),
+  service: z.string(),
+  from: z.enum(['inactive', 'pending', 'firing']),
+  to: z.enum(['pending', 'firing', 'resolved', 'inactive']),
+  labels: labelsSchema,
+  annotations: labelsSchema,
+  activeAtMs: finite,
+  firedAtMs: finite.nullable(),
+});
+export type AlertTransition = z.infer<typeof alertTransitionSchema>;
+
+export const alertsResponseSchema = z.object({
+  alerts: z.array(activeAlertSchema),
+  history: z.array(alertTransitionSchema),
+  evaluation: z.object({
+    intervalMs: finite,
+    timeScale: finite,
+    rules: finite,
+    evaluations: finite,
+    lastEvaluation: finite.nullable(),
+    lastDurationMs: finite,
+    lastError: z.string().nullable(),
+  }),
+});
+export type AlertsResponse = z.infer<typeof alertsResponseSchema>;
+
+export const sloSchema = z.object({
+  id: z.string(),
+  service: z.string(),
+  name: z.string(),
+  owner: z.string(),
+  objective: finite,
+  alertService: z.string(),
+  summary: z.string(),
+  description: z.string(),
+  runbookUrl: z.string(),
+  errorRatio: perWindow,
+  sli: perWindow,
+  burnRate: perWindow,
+  errorBudgetRemaining: maybeNumber,
+  alerts: z.array(
+    z.object({
+      name: z.string(),
+      severity: z.string(),
+      forDuration: z.string(),
+      state: z.enum(['inactive', 'pending', 'firing']),
+      conditions: z.array(z.object({ factor: finite, long: z.string(), short: z.string() })),
+    }),
+  ),
+  history: z.array(z.object({ tMs: finite, burnRate: maybeNumber })),
+});
+export type Slo = z.infer<typeof sloSchema>;
+
+export const slosResponseSchema = z.object({
+  window: z.enum(sloWindows),
+  startMs: finite,
+  endMs: finite,
+  timeScale: finite,
+  thresholds: z.array(
+    z.object({ severity: z.string(), factor: finite, long: z.string(), short: z.string() }),
+  ),
+  slos: z.array(sloSchema),
+});
+export type SlosResponse = z.infer<typeof slosResponseSchema>;

@@ -21,9 +21,12 @@ export interface VectorSample {
 }
 export type Value = { kind: 'scalar'; value: number } | { kind: 'vector'; samples: VectorSample[] };
 
-/** Where the series come from: samples with `from <= t <= to`, oldest first. */
+/**
+ * Where the series come from: samples with `from <= t <= to`, oldest first. `instant`: for an instant selector,
+ * where only the newest sample counts and a series ended by a stale marker is left out.
+ */
 export interface SeriesSource {
-  select(matchers: readonly Matcher[], fromMs: number, toMs: number): Series[];
+  select(matchers: readonly Matcher[], fromMs: number, toMs: number, instant?: boolean): Series[];
 }
 
 export const LOOKBACK_MS = 5 * 60_000;
@@ -192,7 +195,7 @@ export function evaluate(expr: Expr, t: number, source: SeriesSource): Value {
     }
     case 'vector': {
       const out: VectorSample[] = [];
-      for (const s of source.select(expr.matchers, t - LOOKBACK_MS + 1, t)) {
+      for (const s of source.select(expr.matchers, t - LOOKBACK_MS + 1, t, true)) {
         const last = s.samples[s.samples.length - 1];
         if (last) out.push({ labels: s.labels, value: last.v });
       }
