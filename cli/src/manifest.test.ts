@@ -70,15 +70,15 @@ describe('the service manifest', () => {
       );
       expect(schema, `${s.name} exports its config schema`).toBeDefined();
       if (!schema) continue;
-      const config = loadConfig(schema, { DATABASE_URL: 'postgres://x@127.0.0.1/x' }) as Record<
-        string,
-        unknown
-      >;
+      const config = loadConfig(schema, {
+        DATABASE_URL: 'postgres://x@127.0.0.1/x',
+        BUS_URL: 'postgres://x@127.0.0.1/bus',
+      }) as Record<string, unknown>;
       expect(config.PORT, s.name).toBe(s.port);
       // Every address it is configured with names a dependency the manifest lists (none slips in unlisted).
       const names = SERVICE_MANIFEST.map((d) => d.name as string);
       const called = Object.keys(schema.properties)
-        .filter((k) => k.endsWith('_URL') && k !== 'DATABASE_URL')
+        .filter((k) => k.endsWith('_URL') && k !== 'DATABASE_URL' && k !== 'BUS_URL')
         .map((k) => names.find((n) => serviceUrlEnv(n) === k) ?? k);
       expect([...new Set(called)].sort(), `${s.name} calls`).toEqual([...s.dependsOn].sort());
       for (const dep of s.dependsOn) {

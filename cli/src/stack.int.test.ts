@@ -112,6 +112,9 @@ describe('startStack with fixture services (connected mode)', () => {
       GATEWAY_URL: stack.urls.gateway,
     });
     expect(new URL(env.DATABASE_URL ?? '').pathname).toBe(`/${prefix}catalog`);
+    // Without a BUS_URL of the user's, the PostgreSQL bus in the stack's own database.
+    expect(env.BUS_URL).toBe(stack.busUrl);
+    expect(new URL(env.BUS_URL ?? '').pathname).toBe(`/${prefix}bus`);
     const tokenFile = path.join(stateDir, 'internal-token');
     expect(env.INTERNAL_TOKEN).toBe(fs.readFileSync(tokenFile, 'utf8').trim());
     expect(env.INTERNAL_TOKEN?.length).toBeGreaterThanOrEqual(32);
@@ -145,7 +148,7 @@ describe('startStack with fixture services (connected mode)', () => {
     });
   });
 
-  it('created each service database, reachable through its DATABASE_URL', async () => {
+  it('created each service database, reachable through its DATABASE_URL, and the bus database', async () => {
     for (const name of ['auth', 'order'] as const) {
       const { status, body } = await json<{ db: string }>(`${stack.urls[name]}/db`);
       expect(status).toBe(200);
@@ -159,7 +162,7 @@ describe('startStack with fixture services (connected mode)', () => {
     );
     await client.end();
     expect(rows.map((r) => r.datname)).toEqual(
-      ['auth', 'catalog', 'inventory', 'order', 'payment', 'user'].map((s) => `${prefix}${s}`),
+      ['auth', 'bus', 'catalog', 'inventory', 'order', 'payment', 'user'].map((s) => `${prefix}${s}`),
     );
   });
 

@@ -134,6 +134,11 @@ export interface Stack {
   readonly databaseUrl: string;
   /** Each service's own database URL (no entry for the gateway). */
   readonly databases: Partial<Record<ServiceName, string>>;
+  /**
+   * The event bus every service is given as BUS_URL: RabbitMQ when BUS_URL (env or `options.env`) names one,
+   * else the PostgreSQL database `<prefix>bus` on the stack's server.
+   */
+  readonly busUrl: string;
   readonly services: readonly ServiceName[];
   readonly observatory: boolean;
   readonly stateDir: string;
@@ -421,17 +426,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const db = databaseName(serviceDef(s), dbPrefix);
       return db === null ? [] : [[s, db] as const];
     });
+    const givenBus = options.env?.BUS_URL ?? process.env.BUS_URL;
+    const busDb = givenBus ? null : `${dbPrefix}bus`;
     let created: string[];
     try {
-      created = await ensureDatabases(
-        adminUrl,
-        dbNames.map(([, db]) => db),
-      );
+      created = await ensureDatabases(adminUrl, [...dbNames.map(([, db]) => db), ...(busDb ? [busDb] : [])]);
     } catch (err) {
       await embedded?.stop();
       throw new Error(`cannot prepare databases on ${redactUrl(adminUrl)}: ${(err as Error).message}`);
     }
     if (created.length > 0) supervisorLine(sink, 'info', `created databases ${created.join(', ')}`);
+    const busUrl = givenBus ?? databaseUrlFor(adminUrl, busDb ?? `${dbPrefix}bus`);
+    supervisorLine(
+      sink,
+      'info',
+      `event bus: ${/^amqps?:/.test(busUrl) ? 'RabbitMQ' : 'PostgreSQL'} at ${redactUrl(busUrl)}`,
+    );
     const databases: Partial<Record<ServiceName, string>> = Object.fromEntries(
       dbNames.map(([s, db]) => [s, databaseUrlFor(adminUrl, db)]),
     );
@@ -525,6 +535,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...serviceUrlEnv,
         INTERNAL_TOKEN: token,
         ...serviceSecrets[name],
+        BUS_URL: busUrl,
         SEED_DEMO: 'true',
         DEPLOYMENT_ENVIRONMENT: 'local',
       };
@@ -692,6 +703,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ports,
       databaseUrl: adminUrl,
       databases,
+      busUrl,
       services,
       observatory,
       stateDir,

@@ -126,7 +126,14 @@ describe('accounts', () => {
     });
     expect(reg.status, JSON.stringify(reg.body)).toBe(201);
     const token = await login(email, 'demo', 'correct horse battery');
-    const me = await api<{ email: string; name: string }>(gw, '/api/v1/me', { token });
+    // The profile comes from auth's user.registered event over the bus: a /me that beats it shows the
+    // token's placeholder name until the event lands (within moments).
+    const deadline = Date.now() + 10_000;
+    let me = await api<{ email: string; name: string }>(gw, '/api/v1/me', { token });
+    while (me.body.name !== 'Bob' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      me = await api<{ email: string; name: string }>(gw, '/api/v1/me', { token });
+    }
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ email, name: 'Bob' });
   });

@@ -304,7 +304,7 @@ export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
   OutboxBacklogStale: {
     series: [
       gauge(
-        'glassbox_outbox_backlog_age{job="auth",instance="127.0.0.1:8081",glassbox_outbox="profiles"}',
+        'glassbox_outbox_backlog_age{job="auth",instance="127.0.0.1:8081",glassbox_outbox_source="auth"}',
         301,
         299,
       ),

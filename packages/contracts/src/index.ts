@@ -1,5 +1,20 @@
 export type { CatalogProductSummary, CatalogProductsResponse } from './catalog.js';
 export { DEMO_PASSWORD, DEMO_PRODUCTS, DEMO_TENANT, DEMO_USERS, type DemoProduct } from './demo.js';
+export {
+  type CloudEvent,
+  CloudEventEnvelope,
+  EVENT_TYPES,
+  type EventData,
+  EventSchemas,
+  type EventType,
+  type GlassboxEvent,
+  OrderCancelled,
+  OrderConfirmed,
+  OrderFailed,
+  PaymentCaptured,
+  PaymentRefunded,
+  UserRegistered,
+} from './events.js';
 export type {
   AddressInput,
   AddressView,

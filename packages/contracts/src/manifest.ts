@@ -55,9 +55,10 @@ export const SERVICE_MANIFEST = [
     routes: [
       { prefix: '/api/v1/auth', public: true, templates: ['/register', '/login', '/refresh', '/logout'] },
     ],
-    dependsOn: ['user'],
+    dependsOn: [],
     stopStage: 2,
-    description: 'tenants, credentials, roles, access and refresh tokens, the JWKS',
+    description:
+      'tenants, credentials, roles, access and refresh tokens, the JWKS; announces new users on the bus',
   },
   {
     name: 'user',

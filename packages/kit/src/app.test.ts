@@ -9,6 +9,7 @@ import { createTestKeys, type TestKeys } from './testing/index.js';
 let app: ServiceApp;
 let keys: TestKeys;
 let dependencyUp = true;
+let brokerUp = true;
 const INTERNAL = 'internal-secret-0123456789';
 
 beforeAll(async () => {
@@ -19,6 +20,11 @@ beforeAll(async () => {
     readiness: {
       dependency: async () => {
         if (!dependencyUp) throw new Error('dependency down');
+      },
+    },
+    degradedWhenFailing: {
+      bus: async () => {
+        if (!brokerUp) throw new Error('broker unreachable; 3 event(s) held in the outbox');
       },
     },
   });
@@ -153,7 +159,19 @@ describe('createServiceApp', () => {
     const res = await app.inject({ url: '/readyz' });
     dependencyUp = true;
     expect(res.statusCode).toBe(503);
-    expect(res.json().checks).toEqual({ dependency: 'dependency down' });
+    expect(res.json().checks).toEqual({ dependency: 'dependency down', bus: 'ok' });
+  });
+
+  it('stays ready but says degraded while a dependency it works around fails', async () => {
+    brokerUp = false;
+    const res = await app.inject({ url: '/readyz' });
+    brokerUp = true;
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      status: 'degraded',
+      checks: { dependency: 'ok', bus: 'broker unreachable; 3 event(s) held in the outbox' },
+    });
+    expect((await app.inject({ url: '/readyz' })).json().status).toBe('ready');
   });
 
   it('refuses the NUL character anywhere in body, query or params with a 400 naming where', async () => {

@@ -44,6 +44,12 @@ export interface ServiceAppOptions {
   logger: Logger;
   /** Named dependency checks run by /readyz; any failure answers 503 and names it. */
   readiness?: Record<string, ReadinessCheck>;
+  /**
+   * Checks of dependencies the service works around while they fail (the bus: events wait in the outbox). A
+   * failure is reported by /readyz — `"status": "degraded"` and the check's message — but still answers 200,
+   * so an outage of the broker does not take every service out of rotation with it.
+   */
+  degradedWhenFailing?: Record<string, ReadinessCheck>;
   description?: string;
   bodyLimit?: number;
   /**
@@ -181,9 +187,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   );
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: options.name }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    const checks = options.readiness ?? {};
-    const results = await Promise.all(
+  const runChecks = (checks: Record<string, ReadinessCheck>) =>
+    Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
           await withTimeout(check(), 2_000);
@@ -193,11 +198,17 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
         }
       }),
     );
-    const failed = results.filter(([, status]) => status !== 'ok');
-    return reply.code(failed.length > 0 ? 503 : 200).send({
-      status: failed.length > 0 ? 'unavailable' : 'ready',
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const [results, soft] = await Promise.all([
+      runChecks(options.readiness ?? {}),
+      runChecks(options.degradedWhenFailing ?? {}),
+    ]);
+    const failed = results.some(([, status]) => status !== 'ok');
+    const degraded = soft.some(([, status]) => status !== 'ok');
+    return reply.code(failed ? 503 : 200).send({
+      status: failed ? 'unavailable' : degraded ? 'degraded' : 'ready',
       service: options.name,
-      checks: Object.fromEntries(results),
+      checks: Object.fromEntries([...results, ...soft]),
     });
   });
   if (options.operationalRoutes ?? true) {

@@ -15,9 +15,15 @@ export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
 }
 
+/** A transaction's connection: queries, plus work to do once (and only if) the transaction commits. */
+export interface Transaction extends Queryable {
+  /** Runs `fn` after COMMIT succeeded (never after a rollback); errors it throws are ignored. */
+  afterCommit(fn: () => void): void;
+}
+
 export interface Db extends Queryable {
   /** Runs `fn` in a transaction; commits on success, rolls back on any error. */
-  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  tx<T>(fn: (q: Transaction) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
   readonly pool: Pool;
@@ -49,10 +55,18 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
     ...queryable(pool),
     async tx(fn) {
       const client = await pool.connect();
+      const committed: (() => void)[] = [];
       try {
         await client.query('BEGIN');
-        const result = await fn(queryable(client));
+        const result = await fn({ ...queryable(client), afterCommit: (f) => committed.push(f) });
         await client.query('COMMIT');
+        for (const f of committed) {
+          try {
+            f();
+          } catch {
+            // an after-commit hook is a hint (wake a relay); the transaction's outcome stands
+          }
+        }
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
@@ -80,29 +94,12 @@ export interface AppliedMigration {
 }
 
 /**
- * A numbered set of SQL files and the table that records which of them a database has seen. A service's own
- * migrations use `schema_migrations`; each kit component that owns tables (sagas, the outbox, …) keeps its own
- * history, so its schema evolves with the kit, not with each service.
- */
-export interface MigrationSet {
-  readonly dir: string | URL;
-  /** History table; default `schema_migrations`. */
-  readonly table?: string;
-}
-
-/**
  * Applies the numbered SQL files of `dir` (`001_init.sql`, `002_…`) that this database has not seen yet,
  * each in its own transaction, under a session advisory lock so that two replicas starting together do
  * not race. Returns what it applied.
  */
-export async function migrate(
-  db: Db,
-  dir: string | URL,
-  logger?: Logger,
-  options: { table?: string } = {},
-): Promise<AppliedMigration[]> {
-  const table = options.table ?? 'schema_migrations';
-  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`invalid migration table name ${table}`);
+export async function migrate(db: Db, dir: string | URL, logger?: Logger): Promise<AppliedMigration[]> {
+  const table = 'schema_migrations';
   const files = (await readdir(dir))
     .map((file) => ({ file, match: MIGRATION_FILE.exec(file) }))
     .filter((f): f is { file: string; match: RegExpExecArray } => f.match !== null)

@@ -33,9 +33,9 @@ export {
   createDb,
   type Db,
   isUniqueViolation,
-  type MigrationSet,
   migrate,
   type Queryable,
+  type Transaction,
 } from './db.js';
 export {
   AppError,
@@ -55,6 +55,12 @@ export {
   UpstreamError,
 } from './http-client.js';
 export { remoteJwks } from './jwks.js';
+export { type KitTable, migrateKitTables } from './kit-tables.js';
 export { createLogger, type Logger, REDACT_PATHS } from './logger.js';
 export { ProblemSchema, problemResponses } from './problem-schema.js';
 export { type RunningService, type RunServiceOptions, runService, type ServiceContext } from './service.js';
+export {
+  createPeriodicWorker,
+  type PeriodicWorker,
+  type PeriodicWorkerOptions,
+} from './worker/periodic-worker.js';

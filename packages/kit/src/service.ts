@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createOperationalApp, type ServiceApp } from './app.js';
 import type { BaseConfig } from './config.js';
-import { createDb, type Db, type MigrationSet, migrate } from './db.js';
+import { createDb, type Db, migrate } from './db.js';
+import { type KitTable, migrateKitTables } from './kit-tables.js';
 import { createLogger, type Logger } from './logger.js';
 import { getTelemetry } from './telemetry/index.js';
 
@@ -14,10 +15,10 @@ export interface RunServiceOptions {
   name: string;
   config: BaseConfig;
   /**
-   * The service's own database and its numbered SQL migrations; `components` are the kit's own tables the
-   * service uses (e.g. SAGA_MIGRATIONS), applied first.
+   * The service's own database, its numbered SQL migrations, and the kit's tables it uses (the outbox of a
+   * producer, the inbox of a consumer), created and upgraded by the kit.
    */
-  database?: { url: string; migrations: URL; components?: readonly MigrationSet[] };
+  database?: { url: string; migrations: URL; kitTables?: readonly KitTable[] };
   /** Idempotent demo data, run after migrations when SEED_DEMO is true. */
   seed?: (ctx: ServiceContext & { db: Db }) => Promise<void>;
   /** Builds the app (without listening). Background work hooks into the app's onReady/onClose. */
@@ -57,9 +58,8 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       idleTimeoutMillis: config.DB_POOL_IDLE_MS,
     });
     await waitForDatabase(db, logger);
-    for (const set of options.database.components ?? []) {
-      await migrate(db, set.dir, logger, set.table ? { table: set.table } : {});
-    }
+    // The kit's tables first: a service's migration may move its own rows into them.
+    await migrateKitTables(db, options.database.kitTables ?? [], logger);
     await migrate(db, options.database.migrations, logger);
     if (config.SEED_DEMO && options.seed) await options.seed({ logger, db });
   }

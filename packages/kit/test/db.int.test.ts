@@ -41,24 +41,6 @@ describe('migrate', () => {
     expect(await db.query('SELECT count(*)::int AS n FROM items')).toEqual([{ n: 1 }]);
     expect(await db.query('SELECT max(version) AS v FROM schema_migrations')).toEqual([{ v: 2 }]);
   });
-
-  it('keeps a component’s history apart from the service’s own (same version numbers, separate tables)', async () => {
-    const component = await mkdtemp(join(tmpdir(), 'gb-component-'));
-    await writeFile(join(component, '001_widgets.sql'), 'CREATE TABLE widgets (id int PRIMARY KEY);');
-    const applied = await migrate(db, component, undefined, { table: 'schema_migrations_widgets' });
-    expect(applied).toEqual([{ version: 1, name: 'widgets' }]);
-    expect(await db.query('SELECT version, name FROM schema_migrations_widgets')).toEqual([
-      { version: 1, name: 'widgets' },
-    ]);
-    // The service's own 001 was not taken as this component's 001, nor the other way round.
-    expect(await db.query('SELECT version FROM schema_migrations WHERE version = 1')).toEqual([
-      { version: 1 },
-    ]);
-    expect(await migrate(db, component, undefined, { table: 'schema_migrations_widgets' })).toEqual([]);
-    await expect(migrate(db, component, undefined, { table: 'bad; DROP TABLE items' })).rejects.toThrow(
-      /invalid migration table name/,
-    );
-  });
 });
 
 describe('Db', () => {

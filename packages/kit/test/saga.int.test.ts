@@ -5,14 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db, migrate } from '../src/db.js';
+import { createDb, type Db } from '../src/db.js';
+import { migrateKitTables } from '../src/kit-tables.js';
 import { createLogger } from '../src/logger.js';
 import {
   createSagaStore,
   createSagaWorker,
   definitiveError,
   initialState,
-  SAGA_MIGRATIONS,
   type SagaDefinition,
   type SagaState,
 } from '../src/saga/index.js';
@@ -35,7 +35,7 @@ const logger = createLogger('saga-test', 'silent');
 beforeAll(async () => {
   database = await createTestDatabase('gbsaga');
   db = createDb(database.url);
-  await migrate(db, SAGA_MIGRATIONS.dir, undefined, { table: 'schema_migrations_saga' });
+  await migrateKitTables(db, ['sagas']);
   await db.query('CREATE TABLE things (id uuid PRIMARY KEY, state text NOT NULL)');
 });
 afterAll(async () => {

@@ -1,17 +1,15 @@
-import { createServiceApp, type Db, type Logger, type ServiceApp } from '@glassbox/kit';
+import { createPeriodicWorker, createServiceApp, type Db, type Logger, type ServiceApp } from '@glassbox/kit';
+import { type Bus, createOutbox } from '@glassbox/kit/bus';
 import { createAccountsRepository } from './adapters/accounts-repository.js';
-import { createProfileOutbox } from './adapters/profile-outbox.js';
 import { createRefreshTokenRepository } from './adapters/refresh-token-repository.js';
 import { createSigningKeys } from './adapters/signing-keys.js';
 import type { AuthConfig } from './config.js';
 import { createAuthService } from './domain/auth-service.js';
 import { authRoutes } from './http/auth-routes.js';
 import { jwksRoutes } from './http/jwks-routes.js';
-import { observeOutboxBacklog } from './metrics.js';
 
 export type AppConfig = Pick<
   AuthConfig,
-  | 'USER_URL'
   | 'INTERNAL_TOKEN'
   | 'ACCESS_TOKEN_TTL_SECONDS'
   | 'REFRESH_TOKEN_TTL_SECONDS'
@@ -25,34 +23,40 @@ export interface AuthAppDeps {
   db: Db;
   logger: Logger;
   config: AppConfig;
+  /** Where `user.registered` goes; its owner closes it. */
+  bus: Bus;
 }
 
 export function scryptParams(config: Pick<AuthConfig, 'SCRYPT_LOG_N' | 'SCRYPT_R' | 'SCRYPT_P'>) {
   return { logN: config.SCRYPT_LOG_N, r: config.SCRYPT_R, p: config.SCRYPT_P };
 }
 
+/** How often refresh tokens that expired more than a day ago are forgotten. */
+const REFRESH_TOKEN_PURGE_MS = 10 * 60_000;
+
 /**
  * The auth service's app, not listening. Loads (or, the first time, creates) the signing key before it is
- * ready; delivers pending profiles to the user service in the background while it runs.
+ * ready; while it runs, its outbox relay publishes `user.registered` events and a worker forgets refresh
+ * tokens a day after they expired.
  */
-export async function buildApp({ db, logger, config }: AuthAppDeps): Promise<ServiceApp> {
+export async function buildApp({ db, logger, config, bus }: AuthAppDeps): Promise<ServiceApp> {
   const signingKeys = createSigningKeys(db);
   await signingKeys.init();
   const refreshTokens = createRefreshTokenRepository(db);
-  const profileOutbox = createProfileOutbox({
-    db,
-    userUrl: config.USER_URL,
-    internalToken: config.INTERNAL_TOKEN,
-    logger,
-  });
+  const outbox = createOutbox({ db, bus, source: 'auth', logger, intervalMs: config.OUTBOX_INTERVAL_MS });
   const auth = createAuthService({
-    accounts: createAccountsRepository(db),
+    accounts: createAccountsRepository(db, outbox),
     refreshTokens,
     signer: signingKeys,
-    profiles: profileOutbox,
     scrypt: scryptParams(config),
     accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+  });
+  const purge = createPeriodicWorker({
+    name: 'auth.refresh-tokens.purge',
+    intervalMs: REFRESH_TOKEN_PURGE_MS,
+    logger,
+    run: () => refreshTokens.deleteExpired(86_400),
   });
 
   const app = await createServiceApp({
@@ -65,36 +69,18 @@ export async function buildApp({ db, logger, config }: AuthAppDeps): Promise<Ser
         await signingKeys.currentKid();
       },
     },
+    // Registrations go on while the bus is down: their events wait in the outbox.
+    degradedWhenFailing: { bus: () => outbox.check() },
   });
   await app.register(jwksRoutes, { keys: signingKeys });
   await app.register(authRoutes, { auth });
 
-  // Background: retry undelivered profiles, and forget refresh tokens a day after they expired.
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let ticks = 0;
-  let backlog = { oldestAgeSeconds: 0, count: 0 };
-  observeOutboxBacklog(() => backlog);
-  const tick = async () => {
-    try {
-      await profileOutbox.relay();
-      backlog = await profileOutbox.backlog();
-      if (ticks++ % 100 === 0) await refreshTokens.deleteExpired(86_400);
-    } catch (error) {
-      logger.warn({ err: (error as Error).message }, 'auth background work failed; will retry');
-    }
-  };
   app.addHook('onReady', async () => {
-    timer = setInterval(() => {
-      running ??= tick().finally(() => {
-        running = undefined;
-      });
-    }, config.OUTBOX_INTERVAL_MS);
-    timer.unref();
+    outbox.start();
+    purge.start({ immediately: true });
   });
   app.addHook('onClose', async () => {
-    clearInterval(timer);
-    await running;
+    await Promise.all([outbox.stop(), purge.stop()]);
   });
   return app;
 }

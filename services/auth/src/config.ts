@@ -1,13 +1,14 @@
-import { defaultServiceUrl, SERVICE_PORTS } from '@glassbox/contracts';
+import { SERVICE_PORTS } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
+import { BusConfig } from '@glassbox/kit/bus';
 import { type Static, Type } from 'typebox';
 
 export const AuthConfig = Type.Object({
   ...BaseConfig.properties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS.auth }),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
-  /** Where new users' profiles are created (POST /internal/profiles). */
-  USER_URL: Type.String({ pattern: '^https?://', default: defaultServiceUrl('user') }),
+  /** The bus that carries `user.registered` to the user service (amqp:// or postgres://). */
+  ...BusConfig,
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 86_400, default: 900 }),
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, default: 30 * 86_400 }),
   /**
@@ -18,7 +19,7 @@ export const AuthConfig = Type.Object({
   SCRYPT_LOG_N: Type.Integer({ minimum: 10, maximum: 20, default: 14 }),
   SCRYPT_R: Type.Integer({ minimum: 1, maximum: 32, default: 8 }),
   SCRYPT_P: Type.Integer({ minimum: 1, maximum: 16, default: 5 }),
-  /** How often undelivered profiles are retried towards the user service. */
-  OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** The outbox relay's backstop interval (it is woken at once after each registration commits). */
+  OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 100, default: 1_000 }),
 });
 export type AuthConfig = Static<typeof AuthConfig>;

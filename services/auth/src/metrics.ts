@@ -17,19 +17,3 @@ export const authMetrics = {
     unit: '{refresh}',
   }),
 };
-
-/** The outbox backlog gauges read the last measurement of the relay loop. */
-export function observeOutboxBacklog(read: () => { oldestAgeSeconds: number; count: number }): void {
-  meter
-    .createObservableGauge('glassbox.outbox.backlog.age', {
-      description: 'Age of the oldest undelivered outbox message (0 when none)',
-      unit: 's',
-    })
-    .addCallback((result) => result.observe(read().oldestAgeSeconds, { 'glassbox.outbox': 'profiles' }));
-  meter
-    .createObservableGauge('glassbox.outbox.backlog.size', {
-      description: 'Undelivered outbox messages',
-      unit: '{message}',
-    })
-    .addCallback((result) => result.observe(read().count, { 'glassbox.outbox': 'profiles' }));
-}

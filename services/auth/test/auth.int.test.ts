@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { DEMO_PASSWORD, DEMO_TENANT, DEMO_USERS } from '@glassbox/contracts';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type CloudEvent, DEMO_PASSWORD, DEMO_TENANT, DEMO_USERS } from '@glassbox/contracts';
 import {
   createDb,
   createLogger,
@@ -12,10 +13,10 @@ import {
   type ServiceApp,
   verifyAccessToken,
 } from '@glassbox/kit';
+import { type Bus, createBus, createEventCatalog, migrateKitTables } from '@glassbox/kit/bus';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProfileOutbox } from '../src/adapters/profile-outbox.js';
 import { createSigningKeys } from '../src/adapters/signing-keys.js';
 import { type AppConfig, buildApp } from '../src/app.js';
 import { seedDemo } from '../src/seed.js';
@@ -25,39 +26,22 @@ const FAST_SCRYPT = { SCRYPT_LOG_N: 10, SCRYPT_R: 8, SCRYPT_P: 1 };
 const ALICE = DEMO_USERS[0];
 const ADMIN = DEMO_USERS[1];
 
-/** A small real HTTP server following the user service's contract for POST /internal/profiles. */
-class FakeUserService {
-  readonly received: { headers: IncomingMessage['headers']; body: Record<string, string> }[] = [];
-  status = 201;
-  private server: Server | undefined;
-  url = '';
-  async start(): Promise<string> {
-    const server = createServer((req, res) => {
-      let data = '';
-      req.on('data', (c: Buffer) => {
-        data += c.toString();
-      });
-      req.on('end', () => {
-        if (this.status < 300) this.received.push({ headers: req.headers, body: JSON.parse(data) });
-        res.writeHead(this.status, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }));
-      });
-    });
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this.url;
-  }
-  stop() {
-    return new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-}
-
 let database: TestDatabase;
 let db: Db;
 let app: ServiceApp;
-const users = new FakeUserService();
+let bus: Bus;
+/** user.registered events as a consumer of the bus receives them. */
+const announced: CloudEvent[] = [];
 let config: AppConfig;
 const logger = createLogger('auth-test', 'silent');
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 async function post(url: string, payload: unknown, a: ServiceApp = app) {
   return a.inject({ method: 'POST', url, payload: payload as Record<string, unknown> });
@@ -74,23 +58,30 @@ async function jwksOf(a: ServiceApp) {
 beforeAll(async () => {
   database = await createTestDatabase('gbauth');
   db = createDb(database.url);
+  await migrateKitTables(db, ['outbox']);
   await migrate(db, new URL('../migrations/', import.meta.url));
   await seedDemo(db, { logN: 10, r: 8, p: 1 });
+  // The PostgreSQL bus, in the test database (its own schema), as in embedded mode.
+  bus = await createBus({ url: database.url, logger });
+  await bus.subscribe({
+    group: 'test.registrations',
+    types: ['user.registered'],
+    handle: async (event) => void announced.push(event),
+  });
   config = {
-    USER_URL: await users.start(),
     INTERNAL_TOKEN,
     ACCESS_TOKEN_TTL_SECONDS: 900,
     REFRESH_TOKEN_TTL_SECONDS: 3600,
     OUTBOX_INTERVAL_MS: 200,
     ...FAST_SCRYPT,
   };
-  app = await buildApp({ db, logger, config });
+  app = await buildApp({ db, logger, config, bus });
   await app.ready();
 });
 
 afterAll(async () => {
   await app?.close();
-  await users.stop();
+  await bus?.close();
   await db?.close();
   await database?.drop();
 });
@@ -136,7 +127,7 @@ describe('JWKS and access tokens', () => {
 
   it('keeps its signing key across restarts: a token from before verifies after', async () => {
     const token = (await login(ALICE.email)).json().accessToken;
-    const again = await buildApp({ db, logger, config });
+    const again = await buildApp({ db, logger, config, bus });
     try {
       const before = await jwksOf(app);
       const after = await jwksOf(again);
@@ -150,7 +141,7 @@ describe('JWKS and access tokens', () => {
   it('publishes old and new keys after a rotation and signs with the new one', async () => {
     const oldToken = (await login(ALICE.email)).json().accessToken;
     const newKid = await createSigningKeys(db).rotate();
-    const rotated = await buildApp({ db, logger, config });
+    const rotated = await buildApp({ db, logger, config, bus });
     try {
       const set = await jwksOf(rotated);
       expect(set.keys).toHaveLength(2);
@@ -192,7 +183,7 @@ describe('login', () => {
       expect(r.password_hash).toMatch(/^\$scrypt\$ln=\d+,r=\d+,p=\d+\$/);
       expect(r.password_hash).not.toContain(DEMO_PASSWORD);
     }
-    const stronger = await buildApp({ db, logger, config: { ...config, SCRYPT_LOG_N: 11 } });
+    const stronger = await buildApp({ db, logger, config: { ...config, SCRYPT_LOG_N: 11 }, bus });
     try {
       expect((await login(ADMIN.email, DEMO_PASSWORD, 'demo', stronger)).statusCode).toBe(200);
       const [row] = await db.query<{ password_hash: string }>(
@@ -311,54 +302,92 @@ describe('register', () => {
     expect(roles.filter((r) => r.roles.includes('customer'))).toHaveLength(5);
   });
 
-  it('creates the profile in the user service with the internal token and the tenant', async () => {
+  it('announces the new user on the bus (user.registered) from the registration’s transaction', async () => {
     const email = `carol-${randomUUID().slice(0, 8)}@demo.test`;
     const res = await post('/api/v1/auth/register', {
       tenant: 'demo',
       email,
       password: 'carol password',
-      name: 'Carol',
+      name: ' Carol ',
     });
-    const sent = users.received.find((r) => r.body.email === email);
-    expect(sent?.body).toEqual({ userId: res.json().userId, email, name: 'Carol' });
-    expect(sent?.headers['x-internal-token']).toBe(INTERNAL_TOKEN);
-    expect(sent?.headers['x-tenant-id']).toBe(DEMO_TENANT.id);
+    expect(res.statusCode).toBe(201);
+    const userId = res.json().userId;
+    await waitFor(() => announced.some((e) => e.subject === userId), 'the user.registered event');
+    const event = announced.find((e) => e.subject === userId);
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      type: 'user.registered',
+      source: '/glassbox/auth',
+      datacontenttype: 'application/json',
+      data: { tenantId: DEMO_TENANT.id, userId, email, name: 'Carol' },
+    });
+    const [row] = await db.query<{ sent: boolean }>(
+      'SELECT sent_at IS NOT NULL AS sent FROM outbox WHERE id = $1',
+      [event?.id],
+    );
+    expect(row).toBeDefined();
+    // A refused registration announces nothing.
+    const before = announced.length;
+    const again = await post('/api/v1/auth/register', {
+      tenant: 'demo',
+      email,
+      password: 'other pw!',
+      name: 'X',
+    });
+    // Re-registering answers as a login would (no account enumeration): a wrong password is refused.
+    expect(again.statusCode).toBe(401);
+    expect(again.json()).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(
+      await db.query('SELECT id FROM outbox WHERE event @> $1', [{ data: { email, name: 'X' } }]),
+    ).toEqual([]);
+    expect(announced.length).toBe(before);
   });
 
-  it('still registers while the user service is down and delivers the profile once it is back', async () => {
-    users.status = 503;
-    const email = `dave-${randomUUID().slice(0, 8)}@demo.test`;
+  it('migrates profiles its old outbox had not delivered into user.registered events, losing none', async () => {
+    const old = await createTestDatabase('gbauthold');
+    const oldDb = createDb(old.url);
     try {
-      const res = await post('/api/v1/auth/register', {
-        tenant: 'demo',
-        email,
-        password: 'dave password',
-        name: 'Dave',
-      });
-      expect(res.statusCode).toBe(201);
-      expect(users.received.some((r) => r.body.email === email)).toBe(false);
-      const [pending] = await db.query<{ attempts: number; delivered_at: Date | null }>(
-        'SELECT attempts, delivered_at FROM profile_outbox WHERE user_id = $1',
-        [res.json().userId],
+      const first = await mkdtemp(path.join(tmpdir(), 'auth-migrations-'));
+      await copyFile(
+        new URL('../migrations/001_init.sql', import.meta.url),
+        path.join(first, '001_init.sql'),
       );
-      expect(pending).toMatchObject({ attempts: 1, delivered_at: null });
-      const outbox = createProfileOutbox({
-        db,
-        userUrl: 'http://127.0.0.1:9',
-        internalToken: INTERNAL_TOKEN,
-        logger,
+      await migrate(oldDb, first);
+      await rm(first, { recursive: true });
+      const tenant = randomUUID();
+      const [delivered, pending] = [randomUUID(), randomUUID()];
+      await oldDb.query(`INSERT INTO tenants (id, slug, name) VALUES ($1, 'old', 'old')`, [tenant]);
+      for (const [id, email] of [
+        [delivered, 'done@old.test'],
+        [pending, 'late@old.test'],
+      ]) {
+        await oldDb.query(
+          `INSERT INTO users (tenant_id, id, email, name, password_hash, roles)
+           VALUES ($1, $2, $3, 'Old User', '$scrypt$ln=10,r=8,p=1$x$y', ARRAY['customer'])`,
+          [tenant, id, email],
+        );
+      }
+      await oldDb.query(
+        `INSERT INTO profile_outbox (tenant_id, user_id, email, name, delivered_at)
+         VALUES ($1, $2, 'done@old.test', 'Old User', now()), ($1, $3, 'late@old.test', 'Old User', NULL)`,
+        [tenant, delivered, pending],
+      );
+      await migrateKitTables(oldDb, ['outbox']);
+      await migrate(oldDb, new URL('../migrations/', import.meta.url));
+      const events = await oldDb.query<{ event: CloudEvent }>('SELECT event FROM outbox');
+      expect(events).toHaveLength(1);
+      const catalog = createEventCatalog();
+      expect(catalog.check(events[0]?.event)).toMatchObject({ ok: true });
+      expect(events[0]?.event).toMatchObject({
+        type: 'user.registered',
+        subject: pending,
+        data: { tenantId: tenant, userId: pending, email: 'late@old.test', name: 'Old User' },
       });
-      const backlog = await outbox.backlog();
-      expect(backlog.count).toBeGreaterThanOrEqual(1);
-      expect(backlog.oldestAgeSeconds).toBeGreaterThan(0);
+      expect(await oldDb.query(`SELECT to_regclass('profile_outbox') AS t`)).toEqual([{ t: null }]);
     } finally {
-      users.status = 201;
+      await oldDb.close();
+      await old.drop();
     }
-    const deadline = Date.now() + 10_000;
-    while (!users.received.some((r) => r.body.email === email) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(users.received.filter((r) => r.body.email === email)).toHaveLength(1);
   });
 
   it.each([
@@ -530,7 +559,10 @@ describe('seed and probes', () => {
 
   it('is ready with its database and key, and documents its routes', async () => {
     const ready = await app.inject({ url: '/readyz' });
-    expect(ready.json()).toMatchObject({ status: 'ready', checks: { db: 'ok', signingKey: 'ok' } });
+    expect(ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { db: 'ok', signingKey: 'ok', bus: 'ok' },
+    });
     const doc = (await app.inject({ url: '/openapi.json' })).json();
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([

@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEMO_PASSWORD } from '@glassbox/contracts';
 import { createDb, createLogger, type Db, migrate, type ServiceApp } from '@glassbox/kit';
+import { type Bus, createBus, migrateKitTables } from '@glassbox/kit/bus';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,7 @@ async function deadUrl(): Promise<string> {
 let authDb: TestDatabase;
 let userDb: TestDatabase;
 const pools: Db[] = [];
+let bus: Bus;
 let auth: ServiceApp;
 let user: ServiceApp;
 let authUrl: string;
@@ -155,8 +157,12 @@ beforeAll(async () => {
   const adb = createDb(authDb.url);
   const udb = createDb(userDb.url);
   pools.push(adb, udb);
+  await migrateKitTables(adb, ['outbox']);
+  await migrateKitTables(udb, ['inbox']);
   await migrate(adb, new URL('../../auth/migrations/', import.meta.url));
   await migrate(udb, new URL('../../user/migrations/', import.meta.url));
+  // New users' profiles travel from auth to user over the PostgreSQL bus (in auth's test database).
+  bus = await createBus({ url: authDb.url, logger });
   await seedAuth(adb, { logN: 10, r: 8, p: 1 });
   await seedUser(udb);
 
@@ -166,8 +172,8 @@ beforeAll(async () => {
   auth = await buildAuth({
     db: adb,
     logger,
+    bus,
     config: {
-      USER_URL: userUrl,
       INTERNAL_TOKEN,
       ACCESS_TOKEN_TTL_SECONDS: 900,
       REFRESH_TOKEN_TTL_SECONDS: 3600,
@@ -182,6 +188,7 @@ beforeAll(async () => {
     db: udb,
     logger,
     config: { AUTH_URL: authUrl, INTERNAL_TOKEN, MAX_ADDRESSES_PER_USER: 20 },
+    bus,
   });
   await user.listen({ port: Number(new URL(userUrl).port), host: '127.0.0.1' });
 
@@ -212,6 +219,7 @@ afterAll(async () => {
   for (const app of extraApps) await app.close();
   await user?.close();
   await auth?.close();
+  await bus?.close();
   await stub.stop();
   for (const p of pools) await p.close();
   await authDb?.drop();
@@ -228,7 +236,14 @@ describe('accounts through the gateway (real auth and user services)', () => {
     });
     expect(reg.statusCode, reg.body).toBe(201);
     const token = await login(gw, email, 'correct horse battery');
-    const me = await gw.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
+    // The profile comes from auth's user.registered event over the bus: a /me that beats it shows the
+    // token's placeholder name until the event lands (within moments).
+    const deadline = Date.now() + 10_000;
+    let me = await gw.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
+    while (me.json().name !== 'Bob' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      me = await gw.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
+    }
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ email, name: 'Bob', roles: ['customer'], addresses: [] });
   });

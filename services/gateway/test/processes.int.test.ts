@@ -83,6 +83,8 @@ beforeAll(async () => {
   env = {
     HOST: '127.0.0.1',
     INTERNAL_TOKEN,
+    // The PostgreSQL bus (in auth's test database) carries user.registered from auth to user.
+    BUS_URL: authDb.url,
     SEED_DEMO: 'true',
     LOG_LEVEL: 'info',
     SCRYPT_LOG_N: '12',
@@ -129,12 +131,17 @@ describe('auth, user and gateway as processes', () => {
     });
     expect(reg.status, JSON.stringify(reg.body)).toBe(201);
     const token = await login('eve@acme.test', 'a long enough password', tenant);
-    const me = await api<{ name: string; roles: string[] }>(gw, '/api/v1/me', { token });
+    // The profile arrives over the bus (user.registered); a /me that beats it shows the token's placeholder.
+    const me = await eventually(
+      () => api<{ name: string; roles: string[] }>(gw, '/api/v1/me', { token }),
+      (r) => r.body.name === 'Eve',
+      10_000,
+    );
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ name: 'Eve', roles: ['admin'] });
   });
 
-  it('continues a client trace through gateway, auth and user, with trace-correlated logs', async () => {
+  it('continues a client trace through gateway, auth and (over the bus) user, with trace-correlated logs', async () => {
     const token = await login('alice@demo.test');
     const traceId = randomUUID().replaceAll('-', '');
     const email = `trace-${randomUUID().slice(0, 8)}@demo.test`;
@@ -147,9 +154,22 @@ describe('auth, user and gateway as processes', () => {
     expect(res.headers.get('traceresponse')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     const spans = await eventually(
       async () => receiver.spansOf(traceId),
-      (s) => ['gateway', 'auth', 'user'].every((svc) => s.some((x) => x.service === svc && x.kind === 2)),
+      (s) =>
+        ['gateway', 'auth'].every((svc) => s.some((x) => x.service === svc && x.kind === 2)) &&
+        s.some((x) => x.service === 'user' && x.kind === 5),
       15_000,
     );
+    // The user service's part is the consumer of auth's event: a child of the span that created it.
+    const created = spans.find((s) => s.service === 'auth' && s.name === 'create user.registered');
+    const consumed = spans.find((s) => s.service === 'user' && s.name === 'process user.registered');
+    expect(created?.kind).toBe(4);
+    expect(consumed?.parentSpanId).toBe(created?.spanId);
+    expect(consumed?.attributes).toMatchObject({
+      'messaging.system': 'pg-boss',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': 'user.registered',
+      'messaging.consumer.group.name': 'user.profiles',
+    });
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['gateway', 'auth', 'user']));
     const ids = new Set(spans.map((s) => s.spanId));
     expect(

@@ -1,65 +1,43 @@
-import type { Logger } from '@glassbox/kit';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { createPeriodicWorker, type Logger } from '@glassbox/kit';
 import type { InventoryStore } from './adapters/inventory-store.js';
 
 export interface ExpirySweeper {
-  /** Runs one pass now (also what the timer runs); resolves with how many reservations expired. */
+  /** Runs one pass now (behind a running one); resolves with how many reservations expired. */
   sweep(): Promise<number>;
   start(): void;
   stop(): Promise<void>;
 }
 
 /**
- * Releases expired reservations every `intervalMs`. Passes never overlap; a failing pass (database down) is
- * logged and the next one tries again. Safe with several replicas: each reservation is claimed with
- * FOR UPDATE SKIP LOCKED.
+ * Releases expired reservations every `intervalMs` (0: only when `sweep()` is called), on the kit's periodic
+ * worker: passes never overlap, a failing pass (database down) backs off and the next one tries again, each
+ * pass is one span (`inventory.reservations.expire`, so its queries form one trace). Safe with several
+ * replicas: each reservation is claimed with FOR UPDATE SKIP LOCKED. A full batch runs the next pass at once.
  */
+const BATCH = 200;
+
 export function createExpirySweeper(
   store: InventoryStore,
   logger: Logger,
   intervalMs: number,
 ): ExpirySweeper {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-
-  const tracer = trace.getTracer('glassbox.inventory');
-  // One span per pass, so the pass's queries form one trace instead of a scatter of root spans.
-  const pass = () =>
-    tracer.startActiveSpan('inventory.reservations.expire', { kind: SpanKind.INTERNAL }, async (span) => {
-      try {
-        const expired = await store.expireDue();
-        span.setAttribute('glassbox.reservations.expired', expired);
-        if (expired > 0) logger.info({ expired }, 'expired reservations released');
-        return expired;
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
-
-  const sweep = () => {
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-
+  const worker = createPeriodicWorker({
+    name: 'inventory.reservations.expire',
+    intervalMs: Math.max(intervalMs, 1),
+    logger,
+    run: async () => {
+      const expired = await store.expireDue(BATCH);
+      if (expired > 0) logger.info({ expired }, 'expired reservations released');
+      return expired;
+    },
+    again: (expired) => expired >= BATCH,
+    describe: (expired) => ({ 'glassbox.reservations.expired': expired }),
+  });
   return {
-    sweep,
+    sweep: () => worker.runOnce(),
     start() {
-      if (intervalMs <= 0 || timer) return;
-      timer = setInterval(() => {
-        sweep().catch((error: unknown) => logger.warn({ err: error }, 'reservation expiry sweep failed'));
-      }, intervalMs);
-      timer.unref();
+      if (intervalMs > 0) worker.start();
     },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running?.catch(() => 0);
-    },
+    stop: () => worker.stop(),
   };
 }

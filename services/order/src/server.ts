@@ -1,5 +1,4 @@
 import { loadConfig, runService } from '@glassbox/kit';
-import { SAGA_MIGRATIONS } from '@glassbox/kit/saga';
 import { buildApp } from './app.js';
 import { OrderConfig } from './config.js';
 
@@ -11,7 +10,7 @@ await runService({
   database: {
     url: config.DATABASE_URL,
     migrations: new URL('../migrations/', import.meta.url),
-    components: [SAGA_MIGRATIONS],
+    kitTables: ['sagas'],
   },
   build: async ({ logger, db }) => {
     if (!db) throw new Error('the order service needs its database');

@@ -1,4 +1,5 @@
 import { loadConfig, runService } from '@glassbox/kit';
+import { createBus } from '@glassbox/kit/bus';
 import { buildApp } from './app.js';
 import { UserConfig } from './config.js';
 import { seedDemo } from './seed.js';
@@ -8,10 +9,17 @@ const config = loadConfig(UserConfig);
 await runService({
   name: 'user',
   config,
-  database: { url: config.DATABASE_URL, migrations: new URL('../migrations/', import.meta.url) },
+  database: {
+    url: config.DATABASE_URL,
+    migrations: new URL('../migrations/', import.meta.url),
+    kitTables: ['inbox'],
+  },
   seed: ({ db, logger }) => seedDemo(db, logger),
   build: async ({ db, logger }) => {
     if (!db) throw new Error('user needs its database');
-    return buildApp({ db, logger, config });
+    const bus = await createBus({ url: config.BUS_URL, logger, name: 'user' });
+    const app = await buildApp({ db, logger, config, bus });
+    app.addHook('onClose', async () => bus.close());
+    return app;
   },
 });

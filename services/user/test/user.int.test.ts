@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO_TENANT, DEMO_USERS } from '@glassbox/contracts';
 import { createDb, createLogger, type Db, migrate, type ServiceApp } from '@glassbox/kit';
+import { type Bus, createBus, createEvent, migrateKitTables } from '@glassbox/kit/bus';
 import { createTestDatabase, createTestKeys, type TestDatabase, type TestKeys } from '@glassbox/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -11,6 +12,7 @@ let database: TestDatabase;
 let db: Db;
 let app: ServiceApp;
 let keys: TestKeys;
+let bus: Bus;
 
 const TENANT_A = randomUUID();
 const TENANT_B = randomUUID();
@@ -59,19 +61,25 @@ beforeAll(async () => {
   keys = await createTestKeys();
   database = await createTestDatabase('gbuser');
   db = createDb(database.url);
+  await migrateKitTables(db, ['inbox']);
   await migrate(db, new URL('../migrations/', import.meta.url));
   await seedDemo(db);
+  const logger = createLogger('user-test', 'silent');
+  // The PostgreSQL bus in the test database, as in embedded mode: the app consumes user.registered from it.
+  bus = await createBus({ url: database.url, logger });
   app = await buildApp({
     db,
-    logger: createLogger('user-test', 'silent'),
+    logger,
     config: { AUTH_URL: 'http://127.0.0.1:1', INTERNAL_TOKEN, MAX_ADDRESSES_PER_USER: 3 },
     keys: keys.keys,
+    bus,
   });
   await app.ready();
 });
 
 afterAll(async () => {
   await app?.close();
+  await bus?.close();
   await db?.close();
   await database?.drop();
 });
@@ -373,7 +381,7 @@ describe('seed and probes', () => {
     expect(row?.n).toBe(2);
     expect((await app.inject({ url: '/readyz' })).json()).toMatchObject({
       status: 'ready',
-      checks: { db: 'ok' },
+      checks: { db: 'ok', bus: 'ok' },
     });
     const doc = (await app.inject({ url: '/openapi.json' })).json();
     expect(Object.keys(doc.paths)).toEqual(
@@ -384,5 +392,71 @@ describe('seed and probes', () => {
         '/internal/profiles',
       ]),
     );
+  });
+});
+
+describe('profiles from registrations (user.registered over the bus)', () => {
+  async function until(condition: () => Promise<boolean>, what: string) {
+    const deadline = Date.now() + 10_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  const nameOf = async (c: Caller) => (await as(c, 'GET', '/api/v1/me')).json().name as string;
+  const registered = (c: Caller, name: string) =>
+    createEvent(
+      'user.registered',
+      { tenantId: c.tenantId, userId: c.userId, email: c.email, name },
+      { source: 'auth' },
+    );
+
+  it('creates the profile of a newly registered user, once, recording the event in the inbox', async () => {
+    const c = await caller(TENANT_B);
+    const event = registered(c, 'Rosa');
+    await bus.publish([event]);
+    await until(
+      async () => (await db.query('SELECT 1 FROM inbox WHERE event_id = $1', [event.id])).length === 1,
+      'the inbox',
+    );
+    const rows = await db.query<{ name: string; name_source: string }>(
+      'SELECT name, name_source FROM profiles WHERE tenant_id = $1 AND user_id = $2',
+      [c.tenantId, c.userId],
+    );
+    expect(rows).toEqual([{ name: 'Rosa', name_source: 'registration' }]);
+    expect((await as(c, 'GET', '/api/v1/me')).json()).toMatchObject({
+      id: c.userId,
+      email: c.email,
+      name: 'Rosa',
+    });
+    // Scoped by the event's tenant: the same user id in another tenant has no profile.
+    const other = {
+      ...c,
+      tenantId: TENANT_A,
+      token: await keys.sign({ userId: c.userId, tenantId: TENANT_A }),
+    };
+    expect(
+      await db.query('SELECT 1 FROM profiles WHERE tenant_id = $1 AND user_id = $2', [
+        TENANT_A,
+        other.userId,
+      ]),
+    ).toEqual([]);
+  });
+
+  it('a registration that arrives after a first /me replaces the placeholder name, but never a name the user chose', async () => {
+    const early = await caller();
+    expect(await nameOf(early)).not.toBe('Late Name');
+    await bus.publish([registered(early, 'Late Name')]);
+    await until(async () => (await nameOf(early)) === 'Late Name', 'the registration’s name');
+
+    const chosen = await caller();
+    expect((await as(chosen, 'PATCH', '/api/v1/me', { name: 'My Own Name' })).statusCode).toBe(200);
+    const event = registered(chosen, 'Registration Name');
+    await bus.publish([event]);
+    await until(
+      async () => (await db.query('SELECT 1 FROM inbox WHERE event_id = $1', [event.id])).length === 1,
+      'the inbox',
+    );
+    expect(await nameOf(chosen)).toBe('My Own Name');
   });
 });

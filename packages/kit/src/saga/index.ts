@@ -2,8 +2,8 @@
  * Orchestrated sagas for any service: the pure runner (steps, transient vs definitive failures, pivot,
  * compensation in reverse, cancellation), the persisted `sagas` table with leases fenced by owner, and the worker
  * that runs them and resumes them after a crash (a `SKIP LOCKED` recovery loop). A service defines its saga —
- * its steps, each in its own file, and how progress projects into its own tables — and adds SAGA_MIGRATIONS to
- * its database components.
+ * its steps, each in its own file, and how progress projects into its own tables — and names the kit table
+ * `sagas` in its database (`kitTables`).
  */
 export {
   type AnySagaStep,
@@ -29,7 +29,6 @@ export {
   createSagaStore,
   type LoadedSaga,
   type NewSaga,
-  SAGA_MIGRATIONS,
   type SagaStore,
   type SaveOptions,
   type SaveResult,

@@ -1,18 +1,11 @@
 /**
- * The `sagas` table (migrations/saga/): leases (claim, renew, release) and the persistence of progress, for one
+ * The `sagas` table (the kit table `sagas`: `runService({ database: { kitTables: ['sagas'] } })`): leases (claim, renew, release) and the persistence of progress, for one
  * saga type. A worker writes only while it holds a saga's lease — every write is fenced by `lease_owner` — so
  * two workers never both advance one saga. A save is one UPDATE; when the owning service projects an event into
  * its own tables (an order's total, its final status), the UPDATE and the projection share one transaction.
  */
-import { fileURLToPath } from 'node:url';
-import type { Db, MigrationSet, Queryable } from '../db.js';
+import type { Db, Queryable } from '../db.js';
 import type { SagaEvent, SagaFailure, SagaState, SagaStatus } from './runner.js';
-
-/** The kit's saga tables: add to `runService({ database: { components: [SAGA_MIGRATIONS] } })`. */
-export const SAGA_MIGRATIONS: MigrationSet = {
-  dir: fileURLToPath(new URL('../../migrations/saga/', import.meta.url)),
-  table: 'schema_migrations_saga',
-};
 
 export interface LoadedSaga<I, R> {
   id: string;

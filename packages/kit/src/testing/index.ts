@@ -172,3 +172,5 @@ export async function inActiveTrace<T>(fn: (traceId: string) => Promise<T>): Pro
   });
 }
 let tracingReady = false;
+
+export { type CapturedTelemetry, captureTelemetry } from './telemetry.js';

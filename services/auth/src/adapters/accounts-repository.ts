@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Db, isUniqueViolation, type Role } from '@glassbox/kit';
+import type { Outbox } from '@glassbox/kit/bus';
 import type { AccountStore, UserRecord } from '../domain/auth-service.js';
 
 interface UserRow {
@@ -15,8 +16,12 @@ function toUser(row: UserRow): UserRecord {
   return { id: row.id, tenantId: row.tenant_id, email: row.email, name: row.name, roles: row.roles };
 }
 
-/** Tenants and users in auth's database. Every user query names its tenant. */
-export function createAccountsRepository(db: Db): AccountStore {
+/**
+ * Tenants and users in auth's database. Every user query names its tenant. A registration announces the new
+ * user (`user.registered`, which the user service turns into a profile) through the outbox, in its own
+ * transaction.
+ */
+export function createAccountsRepository(db: Db, outbox: Outbox): AccountStore {
   return {
     async register({ tenantSlug, email, name, passwordHash, rolesFor }) {
       try {
@@ -41,11 +46,11 @@ export function createAccountsRepository(db: Db): AccountStore {
             [tenantId, randomUUID(), email, name, passwordHash, roles],
           );
           if (!row) throw new Error('user insert returned nothing');
-          await q.query(
-            // Delivered right after the commit; the relay picks it up only if that attempt fails or never runs.
-            `INSERT INTO profile_outbox (tenant_id, user_id, email, name, next_attempt_at)
-             VALUES ($1, $2, $3, $4, now() + interval '30 seconds')`,
-            [tenantId, row.id, email, name],
+          await outbox.add(
+            q,
+            'user.registered',
+            { tenantId, userId: row.id, email, name },
+            { subject: row.id },
           );
           return { ...toUser(row), tenantCreated };
         });

@@ -35,8 +35,9 @@ export interface UserRecord {
 
 export interface AccountStore {
   /**
-   * Creates the tenant if its slug is new, then the user with the roles `rolesFor(tenantCreated)` and its
-   * pending profile, in one transaction. 'email-taken' when the tenant already has that email.
+   * Creates the tenant if its slug is new, then the user with the roles `rolesFor(tenantCreated)`, and
+   * announces the new user (the event that creates its profile), in one transaction. 'email-taken' when the
+   * tenant already has that email.
    */
   register(input: {
     tenantSlug: string;
@@ -75,16 +76,10 @@ export interface TokenSigner {
   sign(claims: AccessTokenClaims, ttlSeconds: number): Promise<string>;
 }
 
-export interface ProfileSync {
-  /** Tries once, now, to deliver the user's pending profile; never throws (the outbox relay retries later). */
-  deliverNow(tenantId: string, userId: string): Promise<void>;
-}
-
 export interface AuthServiceOptions {
   accounts: AccountStore;
   refreshTokens: RefreshTokenStore;
   signer: TokenSigner;
-  profiles: ProfileSync;
   scrypt: ScryptParams;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
@@ -153,7 +148,6 @@ export function createAuthService(options: AuthServiceOptions) {
         rolesFor: rolesForNewUser,
       });
       if (result === 'email-taken') return registeredBefore(tenantSlug, email, input.password);
-      await options.profiles.deliverNow(result.tenantId, result.id);
       return { ...result, repeated: false };
     },
 

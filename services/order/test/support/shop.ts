@@ -6,8 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDb, createLogger, type Db, type Logger, migrate, type ServiceApp } from '@glassbox/kit';
-import { SAGA_MIGRATIONS } from '@glassbox/kit/saga';
+import {
+  createDb,
+  createLogger,
+  type Db,
+  type Logger,
+  migrate,
+  migrateKitTables,
+  type ServiceApp,
+} from '@glassbox/kit';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTVerifyGetKey, SignJWT } from 'jose';
 import { buildApp as buildCatalog } from '../../../catalog/src/app.js';
@@ -289,9 +296,7 @@ export async function startOrder(
   const database = options.database ?? (await createTestDatabase('order'));
   const db = createDb(database.url, { max: 20 });
   if (!options.database) {
-    await migrate(db, SAGA_MIGRATIONS.dir, undefined, {
-      table: SAGA_MIGRATIONS.table ?? 'schema_migrations_saga',
-    });
+    await migrateKitTables(db, ['sagas']);
     await migrate(db, new URL('../../migrations/', import.meta.url));
   }
   const built = await buildOrder({

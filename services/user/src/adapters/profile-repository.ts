@@ -81,11 +81,14 @@ export function createProfileRepository(db: Db, options: { maxAddressesPerUser: 
      * Creates the profile if it does not exist (idempotent). An existing profile keeps its data, except that a
      * placeholder name is replaced by a registration's. `created` tells whether this call inserted it.
      */
+    /** Creates or (when `source` may) renames the profile; in the caller's transaction `tx` when given. */
     async upsert(
       profile: Omit<Profile, 'nameSource'>,
       source: NameSource,
+      tx?: Queryable,
     ): Promise<{ profile: Profile; created: boolean }> {
-      return db.tx(async (q) => {
+      const inTx = <T>(fn: (q: Queryable) => Promise<T>) => (tx ? fn(tx) : db.tx(fn));
+      return inTx(async (q) => {
         const inserted = await q.query<ProfileRow>(
           `INSERT INTO profiles (tenant_id, user_id, email, name, name_source) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (tenant_id, user_id) DO NOTHING RETURNING ${PROFILE_COLUMNS}`,

@@ -1,0 +1,136 @@
+/**
+ * Idempotent consumers: `idempotent(db, handler)` wraps a handler so that it runs in a transaction of the
+ * consumer's own database that first records the event id in the inbox (`inbox`, per consumer group). A
+ * redelivered event finds its id there and is acknowledged without running the handler again; a handler that
+ * fails rolls the record back with its own writes, so the retry runs it afresh. Two deliveries of one event
+ * at once serialise on the inbox row: the second waits for the first's commit and then skips.
+ *
+ * Group commit: deliveries that arrive while earlier ones are being written share the next transaction (up
+ * to `maxBatch` events, `concurrency` transactions at once), so a busy consumer commits — and waits for the
+ * disk — once per batch instead of once per event, and an idle one still writes each event at once. If any
+ * event of a batch fails, the batch is rolled back and each of its events runs again in a transaction of its
+ * own, so one failing event never holds back or fails the others. Handlers must therefore keep their effects
+ * inside the transaction they are given (or be idempotent themselves), as at-least-once delivery needs anyway.
+ */
+import type { CloudEvent } from '@glassbox/contracts';
+import { metrics } from '@opentelemetry/api';
+import type { Db, Transaction } from '../db.js';
+import type { Logger } from '../logger.js';
+import { createPeriodicWorker, type PeriodicWorker } from '../worker/periodic-worker.js';
+import type { DeliveryInfo, EventHandler } from './types.js';
+
+export type TransactionalHandler = (
+  event: CloudEvent,
+  tx: Transaction,
+  delivery: DeliveryInfo,
+) => Promise<void>;
+
+export interface IdempotentOptions {
+  /** Most events written in one transaction. Default 64. */
+  maxBatch?: number;
+  /** Transactions in flight at once (connections this consumer uses). Default 4. */
+  concurrency?: number;
+}
+
+interface Pending {
+  event: CloudEvent;
+  delivery: DeliveryInfo;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export function idempotent(
+  db: Db,
+  handler: TransactionalHandler,
+  options: IdempotentOptions = {},
+): EventHandler {
+  const maxBatch = Math.max(1, options.maxBatch ?? 64);
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const duplicates = metrics.getMeter('glassbox.bus').createCounter('glassbox.bus.duplicates', {
+    description: 'Deliveries of events a consumer group had already processed (skipped by its inbox)',
+    unit: '{message}',
+  });
+  const queue: Pending[] = [];
+  let running = 0;
+
+  async function processOne(tx: Transaction, { event, delivery }: Pending): Promise<void> {
+    const fresh = await tx.query(
+      'INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
+      [delivery.group, event.id, event.type],
+    );
+    if (fresh.length === 0) {
+      duplicates.add(1, {
+        'messaging.consumer.group.name': delivery.group,
+        'messaging.destination.name': event.type,
+      });
+      return;
+    }
+    await handler(event, tx, delivery);
+  }
+
+  async function flush(batch: Pending[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        await db.tx(async (tx) => {
+          for (const item of batch) await processOne(tx, item);
+        });
+        for (const item of batch) item.resolve();
+        return;
+      } catch {
+        // One of them failed (or a deadlock with another batch): each on its own below.
+      }
+    }
+    for (const item of batch) {
+      try {
+        await db.tx((tx) => processOne(tx, item));
+        item.resolve();
+      } catch (error) {
+        item.reject(error);
+      }
+    }
+  }
+
+  function pump(): void {
+    while (running < concurrency && queue.length > 0) {
+      const batch = queue.splice(0, maxBatch);
+      running++;
+      void flush(batch).finally(() => {
+        running--;
+        pump();
+      });
+    }
+  }
+
+  return (event, delivery) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ event, delivery, resolve, reject });
+      pump();
+    });
+}
+
+/**
+ * Forgets inbox records older than `retainMs` (default 7 days, longer than any redelivery: the buses give up
+ * on an event within minutes and pg-boss keeps a job 14 days at most before it is processed). A consumer
+ * starts it with its app and stops it on close.
+ */
+export function createInboxPurge(options: {
+  db: Db;
+  logger: Logger;
+  retainMs?: number;
+  intervalMs?: number;
+}): PeriodicWorker<number> {
+  const retainSeconds = Math.round((options.retainMs ?? 7 * 86_400_000) / 1000);
+  return createPeriodicWorker({
+    name: 'inbox.purge',
+    intervalMs: options.intervalMs ?? 10 * 60_000,
+    logger: options.logger,
+    run: async () =>
+      (
+        await options.db.query(
+          'DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => $1) RETURNING 1',
+          [retainSeconds],
+        )
+      ).length,
+    describe: (purged) => ({ 'glassbox.inbox.purged': purged }),
+  });
+}

@@ -1,0 +1,181 @@
+/**
+ * The bus on PostgreSQL (the default in embedded mode: no extra server), through pg-boss 12 — a kept library
+ * (Node ≥ 22.12, PostgreSQL ≥ 13; embedded PostgreSQL is 18, the machine's 15) that already does what a queue
+ * on PostgreSQL must get right: `SKIP LOCKED` claiming, LISTEN/NOTIFY wake-ups (latency in milliseconds, with
+ * polling as the safety net), retries with exponential backoff, dead-letter queues that keep the failure's
+ * output, expiry of claims whose worker died, retention and pub/sub fan-out (`subscribe(type, queue)`).
+ *
+ * Mapping: a consumer group is a pg-boss queue (`notify: true`) with a dead-letter queue `<group>.dlq`; each
+ * event type the group wants is a pg-boss subscription; a CloudEvent is a job whose data is the whole
+ * envelope and whose id is the event's id, so a relay that publishes an event twice (crash between publish
+ * and marking it sent) creates one job per queue, not two. A publish fans out like pg-boss's `publish()`, but
+ * for a whole batch at once: the subscriptions (pg-boss's `subscription` table, one of its documented fixed
+ * tables) are read once a second, and each queue gets its jobs in one `insert()` — one statement per queue
+ * instead of two per event. A group that subscribes in another process receives events from at most a
+ * second after it subscribed. The bus lives in its own database (BUS_URL), shared
+ * by every service, in the schema `glassbox_bus`; pg-boss's own telemetry is off because the bus records the
+ * messaging spans and metrics itself, the same way for both adapters (telemetry.ts).
+ */
+import { PgBoss } from 'pg-boss';
+import type { Logger } from '../logger.js';
+import { parseBody, settle, withDefaults } from './consume.js';
+import { createEventCatalog, type EventCatalog } from './events.js';
+import { createBusTelemetry } from './telemetry.js';
+import { type Bus, type DeadLetter, InvalidEvent, type Subscription } from './types.js';
+
+export interface PostgresBusOptions {
+  /** The bus database (`postgres://…/glassbox_bus`). */
+  url: string;
+  logger: Logger;
+  catalog?: EventCatalog;
+  /** Connections for the bus in this process. Default 10. */
+  poolSize?: number;
+  schema?: string;
+  /** `application_name` of the connections, to find them in pg_stat_activity. */
+  name?: string;
+}
+
+const dlqOf = (group: string) => `${group}.dlq`;
+
+interface DeadOutput {
+  reason?: string;
+}
+
+export async function createPostgresBus(options: PostgresBusOptions): Promise<Bus> {
+  const { logger } = options;
+  const catalog = options.catalog ?? createEventCatalog();
+  const telemetry = createBusTelemetry('pg-boss');
+  const boss = new PgBoss({
+    connectionString: options.url,
+    schema: options.schema ?? 'glassbox_bus',
+    max: options.poolSize ?? 10,
+    application_name: options.name ?? 'glassbox-bus',
+    useListenNotify: true,
+    schedule: false,
+    openTelemetry: { enabled: false },
+  });
+  let lastError: { at: Date; message: string } | undefined;
+  boss.on('error', (error: Error) => {
+    lastError = { at: new Date(), message: error.message };
+    logger.warn({ err: error.message }, 'bus (PostgreSQL) error');
+  });
+  await boss.start();
+  let closed = false;
+  const schema = options.schema ?? 'glassbox_bus';
+  let routes: { at: number; byType: Map<string, string[]> } | undefined;
+  async function queuesFor(type: string): Promise<string[]> {
+    if (!routes || Date.now() - routes.at > 1_000) {
+      const { rows } = await boss.getDb().executeSql(`SELECT event, name FROM ${schema}.subscription`);
+      const byType = new Map<string, string[]>();
+      for (const row of rows as { event: string; name: string }[]) {
+        byType.set(row.event, [...(byType.get(row.event) ?? []), row.name]);
+      }
+      routes = { at: Date.now(), byType };
+    }
+    return routes.byType.get(type) ?? [];
+  }
+
+  return {
+    system: 'pg-boss',
+
+    async publish(events) {
+      if (closed) throw new Error('the bus is closed');
+      for (const event of events) {
+        const checked = catalog.check(event);
+        if (!checked.ok) throw new InvalidEvent(`event ${event.id}: ${checked.reason}`);
+      }
+      if (events.length === 0) return;
+      await telemetry.send(events, async () => {
+        const jobs = new Map<string, { id: string; data: object }[]>();
+        for (const event of events) {
+          for (const queue of await queuesFor(event.type)) {
+            const batch = jobs.get(queue) ?? [];
+            batch.push({ id: event.id, data: { ...event } });
+            jobs.set(queue, batch);
+          }
+        }
+        await Promise.all([...jobs].map(([queue, batch]) => boss.insert(queue, batch)));
+      });
+    },
+
+    async subscribe(subscription: Subscription) {
+      const settings = withDefaults(subscription);
+      const { group } = settings;
+      await boss.createQueue(dlqOf(group), {
+        retentionSeconds: 30 * 86_400,
+        deleteAfterSeconds: 30 * 86_400,
+      });
+      const queue = {
+        notify: true,
+        // The bus decides when an event is dead (consume.ts); pg-boss only needs room for that many retries.
+        retryLimit: settings.maxAttempts,
+        retryDelay: Math.max(1, Math.round(settings.retryDelayMs / 1000)),
+        retryBackoff: true,
+        retryDelayMax: Math.max(1, Math.round(settings.maxRetryDelayMs / 1000)),
+        // A claim whose process died is handed out again after this long.
+        expireInSeconds: 60,
+        deadLetter: dlqOf(group),
+      };
+      if (await boss.getQueue(group)) {
+        const { retryDelayMax: _fixed, deadLetter: _kept, ...changeable } = queue;
+        await boss.updateQueue(group, changeable);
+      } else {
+        await boss.createQueue(group, queue);
+      }
+      for (const type of settings.types) await boss.subscribe(type, group);
+      routes = undefined;
+      await boss.work<object>(
+        group,
+        {
+          batchSize: settings.prefetch,
+          includeMetadata: true,
+          perJobResults: true,
+          burstWhenBatchFull: true,
+          pollingIntervalSeconds: 1,
+          notifyPollingIntervalSeconds: 5,
+        },
+        async (jobs) =>
+          Promise.all(
+            jobs.map(async (job) => {
+              const delivery = { group, attempt: job.retryCount + 1, redelivered: job.retryCount > 0 };
+              const value = typeof job.data === 'string' ? parseBody(job.data) : job.data;
+              const outcome = await settle(value, delivery, settings, catalog, telemetry, logger);
+              if (outcome.kind === 'done') return { id: job.id, status: 'completed' as const };
+              return {
+                id: job.id,
+                status: outcome.kind === 'dead' ? ('deadletter' as const) : ('failed' as const),
+                output: { reason: outcome.reason },
+              };
+            }),
+          ),
+      );
+    },
+
+    async deadLetters(group, limit = 100): Promise<DeadLetter[]> {
+      const jobs = await boss.findJobs<object>(dlqOf(group), { limit });
+      // A dead-letter job carries the failed job's output and retry count as its source's.
+      return jobs.map((job) => ({
+        group,
+        event: job.data,
+        reason: (job.sourceOutput as DeadOutput | null)?.reason ?? 'unknown',
+        attempts: (job.sourceRetryCount ?? 0) + 1,
+      }));
+    },
+
+    async check() {
+      if (closed) throw new Error('the bus is closed');
+      try {
+        await boss.getDb().executeSql('SELECT 1');
+      } catch (error) {
+        const since = lastError ? ` (failing since ${lastError.at.toISOString()})` : '';
+        throw new Error(`bus database unreachable${since}: ${(error as Error).message}`);
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await boss.stop({ graceful: true, timeout: 10_000 });
+    },
+  };
+}
