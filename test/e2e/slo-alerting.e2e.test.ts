@@ -188,22 +188,36 @@ describe('SLO alerting on the real shop at time scale 60', () => {
       120_000,
     );
     expect(await observatoryPageAlert()).toBeUndefined();
-    // Prometheus scrapes every target, the supervisor too.
-    const targets = (await (await fetch(`${monitoring.prometheusUrl}/api/v1/targets`)).json()) as {
-      data: { activeTargets: Array<{ labels: { job: string }; health: string }> };
-    };
-    const jobs = targets.data.activeTargets.map((t) => t.labels.job).sort();
-    expect(jobs).toEqual([...stack.services, 'observatory', 'supervisor'].sort());
-    await until(
-      'every target up',
+    // Prometheus scrapes every target, the supervisor too. Its discovery hands targets to the scrape loop in
+    // batches (every 5 s), so a Prometheus started moments ago may not list them yet: wait for the list.
+    type Targets = { data: { activeTargets: Array<{ labels: { job: string }; health: string }> } };
+    const expected = [...stack.services, 'observatory', 'supervisor'].sort();
+    const jobs = await until(
+      'Prometheus listing every target',
+      async () => {
+        const targets = (await (await fetch(`${monitoring.prometheusUrl}/api/v1/targets`)).json()) as Targets;
+        const listed = targets.data.activeTargets.map((t) => t.labels.job).sort();
+        return listed.length >= expected.length ? listed : undefined;
+      },
+      30_000,
+    );
+    expect(jobs).toEqual(expected);
+    // Every target answered a scrape. On a loaded two-core machine a 1 s scrape (15 s at scale 60) may time out
+    // now and then, so this asks whether each was up in the last minute, not at one instant.
+    const upJobs = await until(
+      'every target scraped',
       async () => {
         const r = (await (
-          await fetch(`${monitoring.prometheusUrl}/api/v1/targets`)
-        ).json()) as typeof targets;
-        return r.data.activeTargets.every((t) => t.health === 'up') ? true : undefined;
+          await fetch(
+            `${monitoring.prometheusUrl}/api/v1/query?query=${encodeURIComponent('max by (job) (max_over_time(up[1m]))')}`,
+          )
+        ).json()) as { data: { result: Array<{ metric: { job: string }; value: [number, string] }> } };
+        const up = r.data.result.filter((x) => x.value[1] === '1').map((x) => x.metric.job);
+        return up.length === expected.length ? up.sort() : undefined;
       },
       60_000,
     );
+    expect(upJobs).toEqual(expected);
   }, 180_000);
 
   it('stopping inventory fires the page alert within 60 s in the observatory and in Prometheus (pending, then firing), and Alertmanager delivers it', async () => {

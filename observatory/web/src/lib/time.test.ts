@@ -41,8 +41,13 @@ describe('time range in the URL', () => {
 
   it('reads the refresh interval', () => {
     expect(parseRefresh(q('refresh=10s'))).toBe('10s');
-    expect(parseRefresh(q('refresh=3s'))).toBe('off');
-    expect(parseRefresh(q(''))).toBe('off');
+    expect(parseRefresh(q('refresh=off'))).toBe('off');
+    // Unset or unknown: a window ending now refreshes every 10 s (a console opened before the first spans
+    // arrive fills in by itself); a fixed window does not move.
+    expect(parseRefresh(q('refresh=3s'))).toBe('10s');
+    expect(parseRefresh(q(''))).toBe('10s');
+    expect(parseRefresh(q('range=6h'))).toBe('10s');
+    expect(parseRefresh(q('from=1&to=2'))).toBe('off');
   });
 
   it('resolves a window against now', () => {

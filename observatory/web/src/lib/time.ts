@@ -1,7 +1,8 @@
 // The global time range lives in the URL so that every link carries it:
 //   ?range=15m|1h|6h|24h           a window ending now (moves with auto-refresh)
 //   ?from=<unix ms>&to=<unix ms>   a fixed window
-//   ?refresh=10s|30s|1m|off        auto-refresh interval (default off)
+//   ?refresh=10s|30s|1m|off        auto-refresh interval (default 10s for a window ending now, off for a
+//                                  fixed one: a console opened before the first spans arrive fills in)
 
 export const relativeRanges = {
   '15m': 15 * 60_000,
@@ -40,9 +41,16 @@ export function parseRange(search: URLSearchParams): TimeRange {
   return defaultRange;
 }
 
+/** The refresh when the URL names none: a window ending now keeps moving, a fixed window stays put. */
+export function defaultRefresh(search: URLSearchParams): RefreshKey {
+  return search.has('from') || search.has('to') ? 'off' : '10s';
+}
+
 export function parseRefresh(search: URLSearchParams): RefreshKey {
   const value = search.get('refresh');
-  return value !== null && Object.hasOwn(refreshIntervals, value) ? (value as RefreshKey) : 'off';
+  return value !== null && Object.hasOwn(refreshIntervals, value)
+    ? (value as RefreshKey)
+    : defaultRefresh(search);
 }
 
 /** The URL parameters that encode a range (and remove the other encoding). */

@@ -3,6 +3,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 import { useLocation, useSearch } from './router.js';
 import {
   chooseStepMs,
+  defaultRefresh,
   parseRange,
   parseRefresh,
   type RefreshKey,
@@ -73,8 +74,8 @@ export function TimeProvider({ children }: { children: ReactNode }) {
     [setSearch],
   );
   const setRefresh = useCallback(
-    (next: RefreshKey) => setSearch({ refresh: next === 'off' ? undefined : next }),
-    [setSearch],
+    (next: RefreshKey) => setSearch({ refresh: next === defaultRefresh(search) ? undefined : next }),
+    [setSearch, search],
   );
   const refreshNow = useCallback(() => {
     setNowMs(nowSeconds());
