@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import { serviceUrlEnv } from '@glassbox/contracts';
+import { gatewayRoutes, serviceUrlEnv } from '@glassbox/contracts';
 import {
   appError,
   authPlugin,
@@ -17,6 +17,7 @@ import { createUpstreams } from './adapters/upstreams.js';
 import type { GatewayConfig } from './config.js';
 import { UPSTREAMS } from './domain/routes.js';
 import { clientKey, proxyRoutes } from './http/proxy-routes.js';
+import { publicOpenApiRoute } from './http/public-openapi-route.js';
 
 export type AppConfig = Omit<
   GatewayConfig,
@@ -61,8 +62,9 @@ export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<S
     timeoutMs: 1_500,
     retries: 0,
   });
+  const urls = Object.fromEntries(UPSTREAMS.map((name) => [name, config[serviceUrlEnv(name)]]));
   const upstreams = createUpstreams({
-    urls: Object.fromEntries(UPSTREAMS.map((name) => [name, config[serviceUrlEnv(name)]])),
+    urls,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     breaker: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, openMs: config.CIRCUIT_OPEN_MS },
     logger,
@@ -126,6 +128,8 @@ export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<S
     credentialsLimit: { max: config.AUTH_RATE_LIMIT_MAX, timeWindowMs: config.RATE_LIMIT_WINDOW_MS },
     onRateLimited: (limit) => rateLimited.add(1, { client: 'ip', limit }),
   });
+  // The whole public API, from the services' own documents (its own /openapi.json stays on OPS_PORT).
+  publicOpenApiRoute(app, { routes: gatewayRoutes(), urls, version: '1' });
   app.addHook('onClose', async () => upstreams.close());
   return app;
 }

@@ -675,6 +675,24 @@ describe('CORS, readiness and docs', () => {
     expect(String(simple.headers['access-control-expose-headers'])).toContain('traceresponse');
   });
 
+  it('serves the whole public API at /openapi.json from the services that answer, and names those that do not', async () => {
+    const res = await gw.inject({ url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json() as {
+      paths: Record<string, Record<string, { security: unknown[]; tags: string[] }>>;
+      'x-glassbox-unavailable'?: Record<string, string>;
+    };
+    // The real auth and user apps describe their routes; only what the gateway routes to them is kept.
+    expect(doc.paths['/api/v1/auth/login']?.post?.security).toEqual([]);
+    expect(doc.paths['/api/v1/me']?.get?.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/api/v1/me']?.get?.tags).toEqual(['user']);
+    expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/v1/'))).toEqual([]);
+    // The stand-ins for the other services answer no OpenAPI document: named, not fatal.
+    expect(Object.keys(doc['x-glassbox-unavailable'] ?? {}).sort()).toEqual(
+      ['catalog', 'inventory', 'order', 'payment'].sort(),
+    );
+  });
+
   it('is ready while the JWKS can be fetched, and not when auth is unreachable', async () => {
     const ready = await gw.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);

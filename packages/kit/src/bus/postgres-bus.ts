@@ -28,7 +28,10 @@ export interface PostgresBusOptions {
   url: string;
   logger: Logger;
   catalog?: EventCatalog;
-  /** Connections for the bus in this process. Default 10. */
+  /**
+   * Connections for the bus in this process. Default 4: one for LISTEN, the rest shared by claiming, settling
+   * and publishing — every service of a stack holds its own, so more would mostly be idle backends.
+   */
   poolSize?: number;
   schema?: string;
   /** `application_name` of the connections, to find them in pg_stat_activity. */
@@ -48,7 +51,7 @@ export async function createPostgresBus(options: PostgresBusOptions): Promise<Bu
   const boss = new PgBoss({
     connectionString: options.url,
     schema: options.schema ?? 'glassbox_bus',
-    max: options.poolSize ?? 10,
+    max: options.poolSize ?? 4,
     application_name: options.name ?? 'glassbox-bus',
     useListenNotify: true,
     schedule: false,
