@@ -2,9 +2,12 @@ import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceApp, type ServiceApp } from './app.js';
 import { authPlugin } from './auth.js';
-import { appError } from './errors.js';
+import { defineErrorCodes } from './errors.js';
 import { createLogger } from './logger.js';
 import { createTestKeys, type TestKeys } from './testing/index.js';
+
+/** A service's own code, declared as services declare theirs (src/errors.ts). */
+const shopErrors = defineErrorCodes({ OUT_OF_STOCK: { status: 409, title: 'Not enough stock' } });
 
 let app: ServiceApp;
 let keys: TestKeys;
@@ -42,7 +45,7 @@ beforeAll(async () => {
     async (request, reply) => reply.code(201).send({ name: request.body.name }),
   );
   app.get('/conflict', async () => {
-    throw appError('OUT_OF_STOCK', 'only 2 left', { productId: 'p1', status: 'RELEASED' });
+    throw shopErrors.appError('OUT_OF_STOCK', 'only 2 left', { productId: 'p1', status: 'RELEASED' });
   });
   app.get(
     '/search',

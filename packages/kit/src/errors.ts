@@ -1,22 +1,21 @@
 import { trace } from '@opentelemetry/api';
 
 /**
- * The one error catalogue. Every error a service raises on purpose is an AppError made by `appError`
- * with a code from here; the problem+json handler in app.ts turns it into an RFC 9457 response.
+ * The kit's error catalogue: the codes every service shares because HTTP and the platform raise them
+ * (validation, authentication, limits, dependencies). A service's own domain codes (OUT_OF_STOCK,
+ * PAYMENT_DECLINED, …) are not here: the service declares them with `defineErrorCodes` in its own
+ * `src/errors.ts`, which registers them for the problem+json handler and gives it a typed `appError`.
+ * Every error a service raises on purpose is an AppError; app.ts turns it into an RFC 9457 response.
  */
 export const ErrorCodes = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
-  INVALID_CREDENTIALS: { status: 401, title: 'The credentials are not valid' },
   FORBIDDEN: { status: 403, title: 'This action is not allowed for your role' },
   NOT_FOUND: { status: 404, title: 'The resource was not found' },
   CONFLICT: { status: 409, title: 'The request conflicts with the current state' },
   ALREADY_EXISTS: { status: 409, title: 'The resource already exists' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'The Idempotency-Key was used with a different request' },
   IDEMPOTENCY_KEY_REQUIRED: { status: 400, title: 'An Idempotency-Key header is required' },
-  OUT_OF_STOCK: { status: 409, title: 'Not enough stock' },
-  PAYMENT_DECLINED: { status: 402, title: 'The payment was declined' },
-  ILLEGAL_TRANSITION: { status: 409, title: 'The state change is not allowed' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
@@ -30,9 +29,53 @@ export const ErrorCodes = {
   OUTCOME_UNKNOWN: { status: 503, title: 'The outcome of the request is unknown' },
   NOT_READY: { status: 503, title: 'The service is not ready' },
   INTERNAL: { status: 500, title: 'Internal error' },
-} as const satisfies Record<string, { status: number; title: string }>;
+} as const satisfies Record<string, ErrorCodeDefinition>;
+
+export interface ErrorCodeDefinition {
+  readonly status: number;
+  readonly title: string;
+}
 
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Every code this process knows: the kit's, and those its service declared. */
+const registry = new Map<string, ErrorCodeDefinition>(Object.entries(ErrorCodes));
+
+/** The status and title of a known code (the kit's or a declared one). */
+export function errorCodeDefinition(code: string): ErrorCodeDefinition | undefined {
+  return registry.get(code);
+}
+
+/**
+ * Declares a service's own error codes: registered once per process (a code declared twice must mean the
+ * same status and title, so two services sharing a contract code agree), and returns an `appError` that
+ * accepts the kit's codes and these, type-checked.
+ */
+export function defineErrorCodes<const C extends Record<string, ErrorCodeDefinition>>(
+  codes: C,
+): {
+  codes: C;
+  appError(
+    code: ErrorCode | (keyof C & string),
+    detail?: string,
+    extensions?: Record<string, unknown>,
+  ): AppError;
+} {
+  for (const [code, definition] of Object.entries(codes)) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(code)) throw new Error(`error code ${code}: use UPPER_SNAKE_CASE`);
+    if (!Number.isInteger(definition.status) || definition.status < 400 || definition.status > 599) {
+      throw new Error(`error code ${code}: status ${definition.status} is not a 4xx or 5xx`);
+    }
+    const known = registry.get(code);
+    if (known && (known.status !== definition.status || known.title !== definition.title)) {
+      throw new Error(
+        `error code ${code} is already declared as ${known.status} "${known.title}", not ${definition.status} "${definition.title}"`,
+      );
+    }
+    registry.set(code, definition);
+  }
+  return { codes, appError: (code, detail, extensions) => new AppError(code, detail, extensions) };
+}
 
 export interface ProblemDetails {
   type: string;
@@ -50,14 +93,17 @@ export class AppError extends Error {
   readonly status: number;
   readonly title: string;
   constructor(
-    readonly code: ErrorCode,
+    readonly code: string,
     detail?: string,
     readonly extensions: Record<string, unknown> = {},
   ) {
-    super(detail ?? ErrorCodes[code].title);
+    const definition = registry.get(code);
+    // A code nobody declared is a programming error: caught by the service's tests, never a guess at a status.
+    if (!definition) throw new Error(`unknown error code ${code}: declare it with defineErrorCodes`);
+    super(detail ?? definition.title);
     this.name = 'AppError';
-    this.status = ErrorCodes[code].status;
-    this.title = ErrorCodes[code].title;
+    this.status = definition.status;
+    this.title = definition.title;
   }
 }
 

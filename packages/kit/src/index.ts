@@ -41,8 +41,11 @@ export {
   AppError,
   appError,
   currentTraceId,
+  defineErrorCodes,
   type ErrorCode,
+  type ErrorCodeDefinition,
   ErrorCodes,
+  errorCodeDefinition,
   isAppError,
   type ProblemDetails,
 } from './errors.js';

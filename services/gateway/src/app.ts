@@ -129,7 +129,7 @@ export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<S
     onRateLimited: (limit) => rateLimited.add(1, { client: 'ip', limit }),
   });
   // The whole public API, from the services' own documents (its own /openapi.json stays on OPS_PORT).
-  publicOpenApiRoute(app, { routes: gatewayRoutes(), urls, version: '1' });
+  publicOpenApiRoute(app, { routes: gatewayRoutes(), urls, version: '1', logger });
   app.addHook('onClose', async () => upstreams.close());
   return app;
 }

@@ -213,12 +213,16 @@ describe('auth, user and gateway as processes', () => {
     );
   });
 
-  it('serves /metrics and /openapi.json on its internal listener only, by route template', async () => {
-    for (const path of ['/metrics', '/openapi.json']) {
-      const res = await fetch(`${gw}${path}`);
-      expect(res.status, path).toBe(404);
-      expect(res.headers.get('content-type')).toContain('application/problem+json');
-    }
+  it('serves /metrics and its own /openapi.json on its internal listener only, by route template', async () => {
+    const metrics = await fetch(`${gw}/metrics`);
+    expect(metrics.status).toBe(404);
+    expect(metrics.headers.get('content-type')).toContain('application/problem+json');
+    // The public port's /openapi.json is the public API only: nothing of the hosts, ports or processes behind.
+    const publicDoc = await fetch(`${gw}/openapi.json`);
+    expect(publicDoc.status).toBe(200);
+    const publicText = await publicDoc.text();
+    expect(publicText).toContain('/api/v1/auth/login');
+    expect(publicText).not.toMatch(/127\.0\.0\.1|localhost|ECONNREFUSED|target_info|process\.pid/);
     const token = await login('alice@demo.test');
     const address = randomUUID();
     expect((await api(gw, '/api/v1/me', { token })).status).toBe(200);

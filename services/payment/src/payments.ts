@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderEvent } from '@glassbox/contracts';
-import { appError } from '@glassbox/kit';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Payment, PaymentRepo, Refund } from './adapters/payment-repo.js';
 import { type Plan, planCapture, planRefund, planVoid, sameAuthorization } from './domain/payment.js';
 import { decide, summarizeCard } from './domain/provider.js';
+import { appError } from './errors.js';
 import type { PaymentMetrics } from './metrics.js';
 
 /** Where the use cases log: a request's logger (trace and request ids attached). */

@@ -1,5 +1,6 @@
 import type { TokenPair } from '@glassbox/contracts';
-import { appError, type Role } from '@glassbox/kit';
+import type { Role } from '@glassbox/kit';
+import { appError } from '../errors.js';
 import {
   INVALID_LOGIN,
   isValidTenantSlug,

@@ -10,9 +10,8 @@ type Json = Record<string, unknown>;
 
 export interface ServiceDocument {
   service: string;
-  /** The service's own OpenAPI document, or why it could not be read. */
+  /** The service's own OpenAPI document; absent when it could not be read (why is logged, never published). */
   document?: Json;
-  error?: string;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
@@ -44,10 +43,10 @@ export function publicOpenApi(options: {
   services: readonly ServiceDocument[];
 }): Json {
   const paths: Record<string, Json> = {};
-  const unavailable: Record<string, string> = {};
-  for (const { service, document, error } of options.services) {
+  const unavailable: string[] = [];
+  for (const { service, document } of options.services) {
     if (!document) {
-      unavailable[service] = error ?? 'no document';
+      unavailable.push(service);
       continue;
     }
     const servicePaths = (document.paths ?? {}) as Record<string, Json>;
@@ -85,6 +84,7 @@ export function publicOpenApi(options: {
     },
     security: [{ bearer: [] }],
     paths: sorted,
-    ...(Object.keys(unavailable).length > 0 ? { 'x-glassbox-unavailable': unavailable } : {}),
+    // Names only: an error message would tell the internet the services' internal addresses.
+    ...(unavailable.length > 0 ? { 'x-glassbox-unavailable': unavailable.sort() } : {}),
   };
 }

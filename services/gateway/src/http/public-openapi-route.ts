@@ -4,7 +4,7 @@
  * not answer is left out and named under `x-glassbox-unavailable`, and the next request asks it again.
  */
 import type { GatewayRoute } from '@glassbox/contracts';
-import { createHttpClient, type ServiceApp } from '@glassbox/kit';
+import { createHttpClient, type Logger, type ServiceApp } from '@glassbox/kit';
 import { publicOpenApi, type ServiceDocument } from '../domain/public-openapi.js';
 
 const FRESH_MS = 30_000;
@@ -15,6 +15,7 @@ export function publicOpenApiRoute(
     routes: readonly GatewayRoute[];
     urls: Readonly<Record<string, string>>;
     version: string;
+    logger: Logger;
     now?: () => number;
   },
 ): void {
@@ -32,11 +33,16 @@ export function publicOpenApiRoute(
         try {
           const document = await client.json<Record<string, unknown>>({ path: '/openapi.json' });
           if (typeof document !== 'object' || document === null || typeof document.paths !== 'object') {
-            return { service, error: 'its /openapi.json is not an OpenAPI document' };
+            options.logger.warn({ service }, 'its /openapi.json is not an OpenAPI document');
+            return { service };
           }
           return { service, document };
         } catch (error) {
-          return { service, error: (error as Error).message };
+          options.logger.warn(
+            { service, err: (error as Error).message },
+            'its /openapi.json could not be read',
+          );
+          return { service };
         }
       }),
     );

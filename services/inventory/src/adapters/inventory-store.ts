@@ -1,5 +1,5 @@
 import type { ReservationView, StockLevel } from '@glassbox/contracts';
-import { appError, type Db, type Queryable } from '@glassbox/kit';
+import type { Db, Queryable } from '@glassbox/kit';
 import {
   normalizeItems,
   planCommit,
@@ -8,6 +8,7 @@ import {
   type ReservationStatus,
   sameRequest,
 } from '../domain/reservations.js';
+import { appError } from '../errors.js';
 import type { InventoryMetrics } from '../metrics.js';
 
 export interface ReserveInput {

@@ -2,10 +2,11 @@
  * Cancelling an order: a pending order's saga is asked to stop before its pivot (confirm) and to undo what it
  * did; the caller waits a little for the outcome. A confirmed or failed order cannot be cancelled.
  */
-import { appError } from '@glassbox/kit';
+
 import type { SagaWorker } from '@glassbox/kit/saga';
 import type { OrderRecord, OrderRepo } from '../adapters/order-repo.js';
 import type { CheckoutInput, CheckoutResults } from '../domain/checkout.js';
+import { appError } from '../errors.js';
 import { settle } from './settle.js';
 
 export function cancelOrderUseCase(deps: {

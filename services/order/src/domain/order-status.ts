@@ -3,7 +3,7 @@
  * runs; it ends CONFIRMED, FAILED or CANCELLED, and a final status never changes. The same table is enforced by
  * a trigger in the database (migrations/001_init.sql), so an illegal transition cannot be written at all.
  */
-import { appError } from '@glassbox/kit';
+import { appError } from '../errors.js';
 
 export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED', 'FAILED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];

@@ -2,9 +2,10 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
-import { appError, principalOf, TENANT_HEADER } from '@glassbox/kit';
+import { principalOf, TENANT_HEADER } from '@glassbox/kit';
 import { Type } from 'typebox';
 import type { PaymentRepo } from '../adapters/payment-repo.js';
+import { appError } from '../errors.js';
 import type { Payments } from '../payments.js';
 import {
   AuthorizationSchema,
