@@ -1,5 +1,5 @@
 import { authPlugin, createServiceApp, type Db, type Logger, type ServiceApp } from '@glassbox/kit';
-import { type Bus, createInboxPurge } from '@glassbox/kit/bus';
+import { type Bus, createInboxPurge, type EventHandler } from '@glassbox/kit/bus';
 import type { JWTVerifyGetKey } from 'jose';
 import { createNotificationRepo } from './adapters/notification-repo.js';
 import { createSimulatedSender } from './adapters/simulated-sender.js';
@@ -29,11 +29,22 @@ export interface NotificationAppDeps {
   bus?: Bus;
 }
 
+export interface NotificationApp extends ServiceApp {
+  /** The consumer group's handler (inbox + use case), as the bus calls it; absent without a bus. */
+  notificationHandler?: EventHandler;
+}
+
 /**
  * The notification service's app, not listening: consumes order, payment and user events into rendered e-mails,
  * sends them through the simulated mail server, and shows each user their own.
  */
-export async function buildApp({ db, logger, config, keys, bus }: NotificationAppDeps): Promise<ServiceApp> {
+export async function buildApp({
+  db,
+  logger,
+  config,
+  keys,
+  bus,
+}: NotificationAppDeps): Promise<NotificationApp> {
   const repo = createNotificationRepo(db);
   const metrics = createNotificationMetrics();
   const app = await createServiceApp({
@@ -72,10 +83,11 @@ export async function buildApp({ db, logger, config, keys, bus }: NotificationAp
 
   if (bus) {
     const record = recordNotificationUseCase({ repo, metrics, logger, written: () => sender.wake() });
-    await consumeEvents({ bus, db, record });
+    const handler = await consumeEvents({ bus, db, record });
+    app.decorate('notificationHandler', handler);
     const purge = createInboxPurge({ db, logger });
     app.addHook('onReady', async () => purge.start({ immediately: true }));
     app.addHook('onClose', async () => purge.stop());
   }
-  return app;
+  return app as NotificationApp;
 }

@@ -1,5 +1,5 @@
 import type { Db } from '@glassbox/kit';
-import { type Bus, idempotent } from '@glassbox/kit/bus';
+import { type Bus, type EventHandler, idempotent } from '@glassbox/kit/bus';
 import type { recordNotificationUseCase } from '../app/record-notification.js';
 import { NOTIFIED_TYPES } from '../domain/templates.js';
 
@@ -17,13 +17,23 @@ export async function consumeEvents(options: {
   db: Db;
   record: ReturnType<typeof recordNotificationUseCase>;
   retryDelayMs?: number;
-}): Promise<void> {
+}): Promise<EventHandler> {
+  const handle = notificationHandler(options.db, options.record);
   await options.bus.subscribe({
     group: NOTIFICATION_GROUP,
     types: [...NOTIFIED_TYPES, 'user.registered'],
-    handle: idempotent(options.db, (event, tx) => options.record(event, tx)),
+    handle,
     retryDelayMs: options.retryDelayMs ?? 500,
     maxRetryDelayMs: 10_000,
     maxAttempts: 10,
   });
+  return handle;
+}
+
+/** The group's handler: the use case behind the inbox (what a delivery, or a redelivery, runs). */
+export function notificationHandler(
+  db: Db,
+  record: ReturnType<typeof recordNotificationUseCase>,
+): EventHandler {
+  return idempotent(db, (event, tx) => record(event, tx));
 }
