@@ -158,4 +158,20 @@ describe('order events', () => {
     });
     expect(await eventFor(id)).toMatchObject({ type: 'order.cancelled' });
   });
+
+  it('keeps checking out while the bus is gone: the events wait in the outbox and /readyz says degraded', async () => {
+    // Last: the bus is closed for good here (as unreachable as a stopped broker, to the relay and the check).
+    await bus.close();
+    const placed = await place('tok_ok');
+    expect(placed.status).toBe('CONFIRMED');
+    const held = await order.db.query('SELECT 1 FROM outbox WHERE sent_at IS NULL AND event->>$1 = $2', [
+      'subject',
+      placed.id,
+    ]);
+    expect(held).toHaveLength(1);
+    const ready = await order.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'degraded' });
+    expect(JSON.stringify(ready.json().checks)).toMatch(/event\(s\) held in the outbox/);
+  });
 });
