@@ -326,3 +326,27 @@ describe('GET /api/v1/me/notifications', () => {
     expect(extra.statusCode).toBe(400);
   });
 });
+
+describe('without the bus', () => {
+  it('stays up and shows what it has, /readyz saying degraded', async () => {
+    const tenantId = randomUUID();
+    const userId = randomUUID();
+    const e = confirmed(tenantId, userId);
+    await bus.publish([e]);
+    await waitFor(
+      'the notification',
+      () => rowsFor(e.id),
+      (r) => r.length === 1,
+    );
+    // Last: the bus is closed for good (as unreachable as a stopped broker, to the readiness check).
+    await bus.close();
+    const ready = await app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'degraded' });
+    expect(ready.json().checks.bus).not.toBe('ok');
+    const token = await keys.sign({ userId, tenantId, roles: ['customer'] });
+    const res = await get('/api/v1/me/notifications', token);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items.map((n: { eventId: string }) => n.eventId)).toEqual([e.id]);
+  });
+});
