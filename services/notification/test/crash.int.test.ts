@@ -112,6 +112,7 @@ describe('notification service killed -9 mid-stream', () => {
     await kill9(service);
     const atKill = await count();
     expect(atKill).toBeLessThan(TOTAL);
+    console.info(`killed -9 with ${atKill} of ${TOTAL} notifications written`);
     await publishing;
     // Restarted: the rest arrive, the deliveries it held when it died come back, its inbox skips the committed ones.
     service = await start();
