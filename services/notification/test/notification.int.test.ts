@@ -6,7 +6,13 @@
  * user's own, newest first, answering bad input with problem+json.
  */
 import { randomUUID } from 'node:crypto';
-import type { CloudEvent, EventData, EventType } from '@glassbox/contracts';
+import {
+  type CloudEvent,
+  DEMO_TENANT,
+  DEMO_USERS,
+  type EventData,
+  type EventType,
+} from '@glassbox/contracts';
 import { createDb, createLogger, type Db, migrate } from '@glassbox/kit';
 import { type Bus, createBus, createEvent, migrateKitTables } from '@glassbox/kit/bus';
 import { createTestDatabase, createTestKeys, type TestDatabase, type TestKeys } from '@glassbox/kit/testing';
@@ -14,6 +20,7 @@ import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type NotificationApp } from '../src/app.js';
 import { NOTIFICATION_GROUP } from '../src/events/consume.js';
+import { seedDemo } from '../src/seed.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -129,6 +136,20 @@ describe('consuming events', () => {
     expect(logLines.some((l) => l.includes('email sent (simulated)') && l.includes('ann@shop.test'))).toBe(
       true,
     );
+  });
+
+  it('addresses the seeded demo users’ e-mails to their addresses (they are never registered)', async () => {
+    await seedDemo(db);
+    await seedDemo(db);
+    const alice = DEMO_USERS[0];
+    const e = confirmed(DEMO_TENANT.id, alice.id);
+    await bus.publish([e]);
+    const [row] = await waitFor(
+      'the e-mail',
+      () => rowsFor(e.id),
+      (r) => r.length === 1,
+    );
+    expect(row?.recipient).toBe(alice.email);
   });
 
   it('does nothing on a redelivery of an event it has processed', async () => {
