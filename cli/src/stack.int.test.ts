@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_MANIFEST } from '@glassbox/contracts';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine } from './logs.js';
@@ -161,9 +162,9 @@ describe('startStack with fixture services (connected mode)', () => {
       [`${prefix}%`],
     );
     await client.end();
-    expect(rows.map((r) => r.datname)).toEqual(
-      ['auth', 'bus', 'catalog', 'inventory', 'order', 'payment', 'user'].map((s) => `${prefix}${s}`),
-    );
+    // One per service of the manifest that keeps state, and the bus's.
+    const databases = SERVICE_MANIFEST.flatMap((s) => (s.database ? [s.database] : []));
+    expect(rows.map((r) => r.datname)).toEqual([...databases, 'bus'].sort().map((s) => `${prefix}${s}`));
   });
 
   it('pipes the children logs (JSON records, per source)', () => {
@@ -199,7 +200,8 @@ describe('startStack with fixture services (connected mode)', () => {
     expect((await json<{ status: string }>(`${base}/healthz`)).body.status).toBe('ok');
     const list = await json<{ services: ProcessInfo[] }>(`${base}/services`);
     expect(list.status).toBe(200);
-    expect(list.body.services).toHaveLength(8);
+    // Every service of the manifest, and the observatory.
+    expect(list.body.services).toHaveLength(SERVICE_NAMES.length + 1);
     for (const s of list.body.services) {
       expect(Object.keys(s)).toEqual(
         expect.arrayContaining(['name', 'pid', 'port', 'state', 'restarts', 'uptime']),

@@ -8,7 +8,7 @@ import {
   scrapeTargets,
   startMonitoring,
 } from '../prometheus.js';
-import { DEFAULT_DB_PREFIX, DEFAULT_PORTS, DEMO, type ServiceName } from '../services.js';
+import { DEFAULT_DB_PREFIX, DEFAULT_PORTS, DEMO, SERVICES, type ServiceName } from '../services.js';
 import { stackTimeScale } from '../slo/stack-time-scale.js';
 import { REPO_ROOT, type Stack, type StackOptions, startStack } from '../stack.js';
 import { NotReadyError } from '../supervisor/supervisor.js';
@@ -23,7 +23,7 @@ Options:
   --services <list>       start only these services, e.g. gateway,auth,catalog (default: all)
   --no-observatory        do not start the observatory
   --json-logs             print the services' logs as JSON lines instead of the pretty format
-  --port-base <port>      move every port into a block starting at <port> (services +0…6, console +10,
+  --port-base <port>      move every port into a block starting at <port> (services +0…${SERVICES.length - 1}, console +10,
                           OTLP HTTP +11, OTLP gRPC +12, control API +20, embedded PostgreSQL +30)
   --db-prefix <prefix>    database name prefix (default ${DEFAULT_DB_PREFIX}, or GLASSBOX_DB_PREFIX)
   --ready-timeout <dur>   how long to wait for every service to become ready (default 180s)

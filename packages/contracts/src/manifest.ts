@@ -44,7 +44,7 @@ export const SERVICE_MANIFEST = [
     port: 8080,
     database: null,
     routes: [],
-    dependsOn: ['auth', 'user', 'catalog', 'inventory', 'order', 'payment'],
+    dependsOn: ['auth', 'user', 'catalog', 'inventory', 'order', 'payment', 'notification'],
     stopStage: 0,
     description: 'the only public entry: routing, access-token checks, rate limits, request ids, CORS',
   },
@@ -111,6 +111,16 @@ export const SERVICE_MANIFEST = [
     dependsOn: ['auth'],
     stopStage: 2,
     description: 'payments against a simulated provider, signed callbacks, refunds',
+  },
+  {
+    name: 'notification',
+    port: 8087,
+    database: 'notification',
+    routes: [{ prefix: '/api/v1/me/notifications', templates: [''] }],
+    dependsOn: ['auth'],
+    stopStage: 2,
+    description:
+      'e-mails for order and payment events (consumed from the bus, simulated sender) and GET /api/v1/me/notifications',
   },
 ] as const satisfies readonly ServiceManifestEntry[];
 

@@ -1,10 +1,12 @@
 import { authPlugin, createServiceApp, type Db, type Logger, type ServiceApp } from '@glassbox/kit';
+import { type Bus, createOutbox, type Outbox } from '@glassbox/kit/bus';
 import { createSagaStore, createSagaWorker, type SagaWorker } from '@glassbox/kit/saga';
 import type { JWTVerifyGetKey } from 'jose';
 import { createDependencies, type DependencyConfig } from './adapters/clients.js';
 import { createOrderRepo } from './adapters/order-repo.js';
 import { cancelOrderUseCase } from './app/cancel-order.js';
 import { CHECKOUT_SAGA, checkoutSaga } from './app/checkout/checkout-saga.js';
+import { announceFinished } from './app/order-events.js';
 import { placeOrderUseCase } from './app/place-order.js';
 import { readOrdersUseCases } from './app/read-orders.js';
 import { type CheckoutInput, type CheckoutResults, finalOrderStatus } from './domain/checkout.js';
@@ -32,11 +34,20 @@ export interface OrderAppDeps {
   dependencies: Omit<DependencyConfig, 'internalToken'>;
   syncBudgetMs: number;
   saga: SagaSettings;
+  /**
+   * The bus on which final statuses are announced (order.confirmed, order.failed, order.cancelled) through the
+   * outbox (the `outbox` kit table must exist). Without it, nothing is announced (tests of the checkout alone).
+   */
+  bus?: Bus;
+  /** The outbox relay's backstop interval (tests shorten it). */
+  outboxIntervalMs?: number;
 }
 
 export interface OrderApp {
   app: ServiceApp;
   worker: SagaWorker<CheckoutInput, CheckoutResults>;
+  /** The outbox, when the app has a bus. */
+  outbox: Outbox | undefined;
 }
 
 /**
@@ -45,12 +56,23 @@ export interface OrderApp {
  */
 export async function buildApp(deps: OrderAppDeps): Promise<OrderApp> {
   const { db, logger } = deps;
+  const outbox = deps.bus
+    ? createOutbox({
+        db,
+        bus: deps.bus,
+        source: 'order',
+        logger,
+        ...(deps.outboxIntervalMs ? { intervalMs: deps.outboxIntervalMs } : {}),
+      })
+    : undefined;
   const app = await createServiceApp({
     name: 'order',
     logger,
     description:
       'Orders and the checkout saga (price → reserve → authorize → confirm, compensated in reverse)',
     readiness: { db: () => db.ping() },
+    // The bus down: checkouts go on, their events wait in the outbox (degraded, not unavailable).
+    ...(outbox ? { degradedWhenFailing: { bus: () => outbox.check() } } : {}),
   });
   await app.register(authPlugin, { ...deps.auth, internalToken: deps.internalToken });
 
@@ -59,7 +81,11 @@ export async function buildApp(deps: OrderAppDeps): Promise<OrderApp> {
   const sagas = createSagaStore<CheckoutInput, CheckoutResults>(db, CHECKOUT_SAGA);
   const dependencies = createDependencies({ ...deps.dependencies, internalToken: deps.internalToken });
   const worker = createSagaWorker({
-    definition: checkoutSaga({ dependencies, orders }),
+    definition: checkoutSaga({
+      dependencies,
+      orders,
+      ...(outbox ? { announce: announceFinished(outbox) } : {}),
+    }),
     store: sagas,
     logger,
     leaseMs: deps.saga.leaseMs,
@@ -96,5 +122,10 @@ export async function buildApp(deps: OrderAppDeps): Promise<OrderApp> {
 
   if (deps.saga.recovery !== false) app.addHook('onReady', async () => worker.start());
   app.addHook('preClose', async () => worker.stop());
-  return { app, worker };
+  if (outbox) {
+    app.addHook('onReady', async () => outbox.start());
+    // After the saga worker (preClose): the last final statuses are still relayed before the database closes.
+    app.addHook('onClose', async () => outbox.stop());
+  }
+  return { app, worker, outbox };
 }

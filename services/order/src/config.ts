@@ -1,5 +1,6 @@
 import { defaultServiceUrl, SERVICE_PORTS, type ServiceName } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
+import { BusConfig } from '@glassbox/kit/bus';
 import { type Static, Type } from 'typebox';
 
 const url = (name: ServiceName) => Type.String({ minLength: 1, default: defaultServiceUrl(name) });
@@ -12,6 +13,8 @@ export const OrderConfig = Type.Object({
   CATALOG_URL: url('catalog'),
   INVENTORY_URL: url('inventory'),
   PAYMENT_URL: url('payment'),
+  /** The bus on which final statuses are announced (amqp:// or postgres://). */
+  ...BusConfig,
   /** How long POST /orders waits for the saga before answering 202 PENDING. */
   ORDER_SYNC_BUDGET_MS: Type.Integer({ minimum: 0, maximum: 30_000, default: 1_500 }),
   /** A saga's lease: renewed while it runs; after a crash another worker resumes it once this has passed. */

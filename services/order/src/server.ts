@@ -1,4 +1,5 @@
 import { loadConfig, runService } from '@glassbox/kit';
+import { createBus } from '@glassbox/kit/bus';
 import { buildApp } from './app.js';
 import { OrderConfig } from './config.js';
 
@@ -10,13 +11,15 @@ await runService({
   database: {
     url: config.DATABASE_URL,
     migrations: new URL('../migrations/', import.meta.url),
-    kitTables: ['sagas'],
+    kitTables: ['sagas', 'outbox'],
   },
   build: async ({ logger, db }) => {
     if (!db) throw new Error('the order service needs its database');
+    const bus = await createBus({ url: config.BUS_URL, logger, name: 'order' });
     const { app } = await buildApp({
       db,
       logger,
+      bus,
       auth: { jwksUrl: `${config.AUTH_URL.replace(/\/$/, '')}/.well-known/jwks.json` },
       internalToken: config.INTERNAL_TOKEN,
       dependencies: {
@@ -38,6 +41,7 @@ await runService({
         retryMaxMs: config.SAGA_RETRY_MAX_MS,
       },
     });
+    app.addHook('onClose', async () => bus.close());
     return app;
   },
 });

@@ -48,6 +48,8 @@ async function startOrderProcess(env: Record<string, string> = {}): Promise<Orde
       PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_URL: database.url,
+      // The PostgreSQL bus in the order's own test database: the final statuses are announced there.
+      BUS_URL: database.url,
       AUTH_URL: shop.signer.jwksUrl.replace('/.well-known/jwks.json', ''),
       CATALOG_URL: shop.urls.catalog,
       INVENTORY_URL: shop.urls.inventory,

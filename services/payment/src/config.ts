@@ -1,5 +1,6 @@
 import { defaultServiceUrl, SERVICE_PORTS } from '@glassbox/contracts';
 import { BaseConfig, developmentSecret } from '@glassbox/kit';
+import { BusConfig } from '@glassbox/kit/bus';
 import { type Static, Type } from 'typebox';
 
 export const PaymentConfig = Type.Object({
@@ -10,6 +11,8 @@ export const PaymentConfig = Type.Object({
     default: 'postgres://postgres@127.0.0.1:5432/glassbox_payment',
   }),
   AUTH_URL: Type.String({ minLength: 1, default: defaultServiceUrl('auth') }),
+  /** The bus on which captures and refunds are announced (amqp:// or postgres://). */
+  ...BusConfig,
   /** How long the simulated provider takes to approve tok_slow. */
   PAYMENT_SLOW_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 3_000 }),
   /**

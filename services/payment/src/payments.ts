@@ -11,6 +11,7 @@ import { type Plan, planCapture, planRefund, planVoid, sameAuthorization } from 
 import { decide, summarizeCard } from './domain/provider.js';
 import { appError } from './errors.js';
 import type { PaymentMetrics } from './metrics.js';
+import type { PaymentEvents } from './payment-events.js';
 
 /** Where the use cases log: a request's logger (trace and request ids attached). */
 type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
@@ -22,6 +23,8 @@ export interface PaymentsOptions {
   slowMs: number;
   /** How often a duplicate request looks whether the first one has finished. */
   pollMs?: number;
+  /** Announces captures and refunds in their transaction (the outbox); without it, nothing is announced. */
+  events?: PaymentEvents;
 }
 
 export interface AuthorizeInput {
@@ -39,7 +42,7 @@ export interface AuthorizeResult {
 }
 
 export function createPayments(options: PaymentsOptions) {
-  const { repo, metrics, slowMs } = options;
+  const { repo, metrics, slowMs, events } = options;
   const pollMs = options.pollMs ?? 50;
   // A PROCESSING payment untouched for this long lost its owner (the process died): another call may take over.
   const staleMs = slowMs + 5_000;
@@ -137,6 +140,7 @@ export function createPayments(options: PaymentsOptions) {
           tx.update({ status: 'CAPTURED', capturedCents: payment.amountCents }),
         );
         if (plan.action === 'apply') {
+          await events?.captured(tx.q, next);
           metrics.captured(payment.currency, payment.amountCents);
           log.info({ paymentId: id, orderId: payment.orderId }, 'payment captured');
         }
@@ -175,6 +179,7 @@ export function createPayments(options: PaymentsOptions) {
           source: 'admin',
         });
         const next = await tx.update({ status: plan.to, refundedCents: payment.refundedCents + amountCents });
+        await events?.refunded(tx.q, next, refund);
         metrics.refunded(payment.currency, amountCents, 'admin');
         log.info({ paymentId: id, amountCents, status: next.status }, 'payment refunded');
         return { refund, payment: next, created: true };
@@ -208,19 +213,21 @@ export function createPayments(options: PaymentsOptions) {
         let next: Payment;
         if (event.type === 'payment.captured') {
           next = await tx.update({ status: plan.to, capturedCents: payment.amountCents });
+          await events?.captured(tx.q, next);
           metrics.captured(payment.currency, payment.amountCents);
         } else if (event.type === 'payment.voided') {
           next = await tx.update({ status: plan.to });
           metrics.voided();
         } else {
           const amount = event.data.amountCents ?? payment.capturedCents - payment.refundedCents;
-          await tx.insertRefund({
+          const refund = await tx.insertRefund({
             id: randomUUID(),
             amountCents: amount,
             idempotencyKey: null,
             source: 'provider',
           });
           next = await tx.update({ status: plan.to, refundedCents: payment.refundedCents + amount });
+          await events?.refunded(tx.q, next, refund);
           metrics.refunded(payment.currency, amount, 'provider');
         }
         log.info(

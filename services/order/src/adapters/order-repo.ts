@@ -180,18 +180,21 @@ export function createOrderRepo(db: Db) {
       );
     },
 
-    /** Moves the order to its final status (the transition table allows it from PENDING only). */
+    /**
+     * Moves the order to its final status (the transition table allows it from PENDING only); answers its
+     * owner, for the event that announces it.
+     */
     async finish(
       q: Queryable,
       tenantId: string,
       orderId: string,
       to: OrderStatus,
       failure: SagaFailure | null,
-    ): Promise<void> {
-      const rows = await q.query(
+    ): Promise<{ userId: string }> {
+      const rows = await q.query<{ user_id: string }>(
         `UPDATE orders SET status = $3, failure_reason = $4, failure_detail = $5, failure_data = $6::jsonb,
            updated_at = clock_timestamp()
-         WHERE tenant_id = $1 AND id = $2 AND status = ANY($7::text[]) RETURNING id`,
+         WHERE tenant_id = $1 AND id = $2 AND status = ANY($7::text[]) RETURNING user_id`,
         [
           tenantId,
           orderId,
@@ -202,7 +205,9 @@ export function createOrderRepo(db: Db) {
           allowedFrom(to),
         ],
       );
-      if (rows.length !== 1) throw new Error(`order ${orderId} cannot move to ${to}`);
+      const [row] = rows;
+      if (rows.length !== 1 || !row) throw new Error(`order ${orderId} cannot move to ${to}`);
+      return { userId: row.user_id };
     },
 
     /** One order of the tenant; with `userId`, only if it is that user's. */

@@ -15,6 +15,7 @@ import {
   migrateKitTables,
   type ServiceApp,
 } from '@glassbox/kit';
+import type { Bus } from '@glassbox/kit/bus';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTVerifyGetKey, SignJWT } from 'jose';
 import { buildApp as buildCatalog } from '../../../catalog/src/app.js';
@@ -291,12 +292,14 @@ export async function startOrder(
     database?: TestDatabase;
     paymentTimeoutMs?: number;
     logger?: Logger;
+    /** Announce final statuses on this bus (through the outbox). */
+    bus?: Bus;
   } = {},
 ): Promise<OrderService> {
   const database = options.database ?? (await createTestDatabase('order'));
   const db = createDb(database.url, { max: 20 });
   if (!options.database) {
-    await migrateKitTables(db, ['sagas']);
+    await migrateKitTables(db, ['sagas', 'outbox']);
     await migrate(db, new URL('../../migrations/', import.meta.url));
   }
   const built = await buildOrder({
@@ -315,6 +318,7 @@ export async function startOrder(
     },
     syncBudgetMs: options.syncBudgetMs ?? 1_500,
     saga: { ...FAST_SAGA, recovery: false, ...options.saga },
+    ...(options.bus ? { bus: options.bus, outboxIntervalMs: 200 } : {}),
   });
   await built.app.ready();
   return {

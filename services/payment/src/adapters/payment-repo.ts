@@ -250,6 +250,8 @@ export function createPaymentRepo(db: Db) {
 }
 
 export interface LockedPayment {
+  /** The transaction itself, for writes of other modules that must commit with the change (the outbox). */
+  readonly q: Queryable;
   update(change: StatusChange): Promise<Payment>;
   findRefundByKey(key: string): Promise<Refund | undefined>;
   insertRefund(r: {
@@ -272,6 +274,7 @@ export interface LockedPayment {
 
 function lockedHelpers(q: Queryable, payment: Payment): LockedPayment {
   return {
+    q,
     async update(change) {
       const [row] = await q.query<PaymentRow>(
         `UPDATE payments SET status = $3,

@@ -14,6 +14,7 @@ import {
   type CheckoutResults,
   finalOrderStatus,
 } from '../../domain/checkout.js';
+import type { AnnounceFinished } from '../order-events.js';
 import { authorizeStep } from './steps/authorize.js';
 import { confirmStep } from './steps/confirm.js';
 import { priceStep } from './steps/price.js';
@@ -28,8 +29,10 @@ export function checkoutSteps(ports: CheckoutPorts): AnySagaStep<CheckoutInput, 
 export function checkoutSaga(deps: {
   dependencies: Dependencies;
   orders: Pick<OrderRepo, 'applyPricing' | 'finish'>;
+  /** Writes the event announcing the final status, in the transaction of the change (the outbox). */
+  announce?: AnnounceFinished;
 }): SagaDefinition<CheckoutInput, CheckoutResults> {
-  const { orders } = deps;
+  const { orders, announce } = deps;
   return {
     type: CHECKOUT_SAGA,
     steps: (run) => checkoutSteps(deps.dependencies.ports(run.requestId)),
@@ -38,12 +41,20 @@ export function checkoutSaga(deps: {
       if (event.type === 'step-completed' && event.step === 'price' && priced) {
         return (q: Queryable) => orders.applyPricing(q, saga.tenantId, saga.id, priced);
       }
-      if (event.type === 'completed') {
-        return (q: Queryable) => orders.finish(q, saga.tenantId, saga.id, finalOrderStatus(null), null);
-      }
-      if (event.type === 'failed') {
-        return (q: Queryable) =>
-          orders.finish(q, saga.tenantId, saga.id, finalOrderStatus(event.failure), event.failure);
+      if (event.type === 'completed' || event.type === 'failed') {
+        const failure = event.type === 'failed' ? event.failure : null;
+        const status = finalOrderStatus(failure);
+        return async (q: Queryable) => {
+          const { userId } = await orders.finish(q, saga.tenantId, saga.id, status, failure);
+          await announce?.(q, {
+            tenantId: saga.tenantId,
+            orderId: saga.id,
+            userId,
+            status,
+            priced: state.results.price,
+            failure,
+          });
+        };
       }
       return undefined;
     },

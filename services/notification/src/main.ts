@@ -1,0 +1,4 @@
+import { startTelemetry } from '@glassbox/kit/telemetry';
+
+await startTelemetry({ serviceName: 'notification' });
+await import('./server.js');
