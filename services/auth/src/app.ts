@@ -3,8 +3,8 @@ import { type Bus, createOutbox } from '@glassbox/kit/bus';
 import { createAccountsRepository } from './adapters/accounts-repository.js';
 import { createRefreshTokenRepository } from './adapters/refresh-token-repository.js';
 import { createSigningKeys } from './adapters/signing-keys.js';
+import { createAuthService } from './app/auth-service.js';
 import type { AuthConfig } from './config.js';
-import { createAuthService } from './domain/auth-service.js';
 import { authRoutes } from './http/auth-routes.js';
 import { jwksRoutes } from './http/jwks-routes.js';
 

@@ -7,6 +7,7 @@ import {
   type verifyAccessToken,
 } from '@glassbox/kit';
 import { ProductStore } from './adapters/product-store.js';
+import { createProducts } from './app/products.js';
 import { adminRoutes } from './http/admin.js';
 import { internalRoutes } from './http/internal.js';
 import { productRoutes } from './http/products.js';
@@ -23,7 +24,7 @@ export interface CatalogAppDeps {
 /** Builds the catalog app without listening (tests use app.inject). */
 export async function buildApp(deps: CatalogAppDeps): Promise<ServiceApp> {
   const { db, logger } = deps;
-  const store = new ProductStore(db);
+  const products = createProducts({ store: new ProductStore(db), metrics: createCatalogMetrics() });
   const app = await createServiceApp({
     name: 'catalog',
     logger,
@@ -31,8 +32,8 @@ export async function buildApp(deps: CatalogAppDeps): Promise<ServiceApp> {
     readiness: { db: () => db.ping() },
   });
   await app.register(authPlugin, { ...deps.auth, internalToken: deps.internalToken });
-  await app.register(productRoutes, { store });
-  await app.register(adminRoutes, { store, metrics: createCatalogMetrics() });
-  await app.register(internalRoutes, { store });
+  await app.register(productRoutes, { products });
+  await app.register(adminRoutes, { products });
+  await app.register(internalRoutes, { products });
   return app;
 }

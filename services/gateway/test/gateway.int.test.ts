@@ -199,6 +199,7 @@ beforeAll(async () => {
     INVENTORY_URL: stubUrl,
     ORDER_URL: stubUrl,
     PAYMENT_URL: stubUrl,
+    NOTIFICATION_URL: stubUrl,
     INTERNAL_TOKEN,
     SHUTDOWN_TIMEOUT_MS: 1_000,
     RATE_LIMIT_MAX: 10_000,
@@ -688,7 +689,7 @@ describe('CORS, readiness and docs', () => {
     expect(doc.paths['/api/v1/me']?.get?.tags).toEqual(['user']);
     expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/v1/'))).toEqual([]);
     // The stand-ins for the other services answer no OpenAPI document: named, not fatal.
-    expect(doc['x-glassbox-unavailable']).toEqual(['catalog', 'inventory', 'order', 'payment']);
+    expect(doc['x-glassbox-unavailable']).toEqual(['catalog', 'inventory', 'notification', 'order', 'payment']);
     // Nothing of the internal network: no address, no port, no error message naming one.
     expect(res.body).not.toMatch(/127\.0\.0\.1|localhost|ECONNREFUSED/);
   });

@@ -8,6 +8,7 @@ import {
 } from '@glassbox/kit';
 import { createCatalogClient } from './adapters/catalog-client.js';
 import { InventoryStore } from './adapters/inventory-store.js';
+import { createStock } from './app/stock.js';
 import { adminRoutes } from './http/admin.js';
 import { internalRoutes } from './http/internal.js';
 import { createInventoryMetrics } from './metrics.js';
@@ -45,9 +46,13 @@ export async function buildApp(deps: InventoryAppDeps): Promise<InventoryApp> {
     readiness: { db: () => db.ping() },
   });
   await app.register(authPlugin, { ...deps.auth, internalToken: deps.internalToken });
-  await app.register(internalRoutes, { store, defaultTtlSeconds: deps.reservationTtlSeconds });
-  const catalog = createCatalogClient({ url: deps.catalogUrl, internalToken: deps.internalToken });
-  await app.register(adminRoutes, { store, catalog });
+  const stock = createStock({
+    store,
+    catalog: createCatalogClient({ url: deps.catalogUrl, internalToken: deps.internalToken }),
+    defaultTtlSeconds: deps.reservationTtlSeconds,
+  });
+  await app.register(internalRoutes, { stock });
+  await app.register(adminRoutes, { stock });
 
   app.addHook('onReady', async () => sweeper.start());
   app.addHook('onClose', async () => sweeper.stop());

@@ -2,12 +2,12 @@ import { authPlugin, createServiceApp, type Db, type Logger, type ServiceApp } f
 import { type Bus, createOutbox, type Outbox } from '@glassbox/kit/bus';
 import type { JWTVerifyGetKey } from 'jose';
 import { createPaymentRepo } from './adapters/payment-repo.js';
+import { createPayments } from './app/payments.js';
 import { adminRoutes } from './http/admin.js';
 import { callbackRoutes } from './http/callbacks.js';
 import { internalRoutes } from './http/internal.js';
 import { createPaymentMetrics } from './metrics.js';
 import { paymentEvents } from './payment-events.js';
-import { createPayments } from './payments.js';
 
 export interface PaymentAppDeps {
   db: Db;
@@ -60,8 +60,8 @@ export async function buildApp(deps: PaymentAppDeps): Promise<ServiceApp> {
     ...(outbox ? { events: paymentEvents(outbox) } : {}),
   });
 
-  await app.register(internalRoutes, { payments, repo });
-  await app.register(adminRoutes, { payments, repo });
+  await app.register(internalRoutes, { payments });
+  await app.register(adminRoutes, { payments });
   await app.register(callbackRoutes, {
     payments,
     metrics,

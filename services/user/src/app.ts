@@ -2,6 +2,7 @@ import { authPlugin, createServiceApp, type Db, type Logger, type ServiceApp } f
 import { type Bus, createInboxPurge } from '@glassbox/kit/bus';
 import type { JWTVerifyGetKey } from 'jose';
 import { createProfileRepository } from './adapters/profile-repository.js';
+import { createProfiles } from './app/profiles.js';
 import type { UserConfig } from './config.js';
 import { consumeRegistrations } from './events/registrations.js';
 import { internalRoutes } from './http/internal-routes.js';
@@ -19,7 +20,9 @@ export interface UserAppDeps {
 
 /** The user service's app, not listening: profiles and addresses, and profiles from registrations. */
 export async function buildApp({ db, logger, config, keys, bus }: UserAppDeps): Promise<ServiceApp> {
-  const profiles = createProfileRepository(db, { maxAddressesPerUser: config.MAX_ADDRESSES_PER_USER });
+  const profiles = createProfiles(
+    createProfileRepository(db, { maxAddressesPerUser: config.MAX_ADDRESSES_PER_USER }),
+  );
   const app = await createServiceApp({
     name: 'user',
     logger,

@@ -102,7 +102,8 @@ export function serviceCommand(root: string, name: string): string[] {
 
 /**
  * Starts a service as its own process the way the supervisor does (its compiled bundle, cwd = repo root)
- * and resolves once it logs "<name> listening"; rejects with its output if it exits or takes too long.
+ * and resolves once it logs "<name> listening"; rejects with its output if it exits or takes too long (then
+ * it is killed).
  */
 export async function spawnService(options: {
   name: string;
@@ -118,10 +119,11 @@ export async function spawnService(options: {
   });
   const logs: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no listening line in time:\n${logs.join('\n')}`)),
-      options.timeoutMs ?? 60_000,
-    );
+    const timer = setTimeout(() => {
+      // A process that never came up is not left behind for the rest of the run.
+      child.kill('SIGKILL');
+      reject(new Error(`no listening line in time:\n${logs.join('\n')}`));
+    }, options.timeoutMs ?? 60_000);
     let buffered = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Db, isUniqueViolation, type Role } from '@glassbox/kit';
 import type { Outbox } from '@glassbox/kit/bus';
-import type { AccountStore, UserRecord } from '../domain/auth-service.js';
+import type { AccountStore, UserRecord } from '../app/auth-service.js';
 
 interface UserRow {
   id: string;

@@ -1,5 +1,5 @@
 import type { Db } from '@glassbox/kit';
-import type { RefreshTokenStore } from '../domain/auth-service.js';
+import type { RefreshTokenStore } from '../app/auth-service.js';
 import type { StoredRefreshToken } from '../domain/tokens.js';
 
 interface Row {

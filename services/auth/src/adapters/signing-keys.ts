@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { type Db, JWT_AUDIENCE, JWT_ISSUER } from '@glassbox/kit';
 import { type CryptoKey, calculateJwkThumbprint, importJWK, type JWK, SignJWT } from 'jose';
-import type { TokenSigner } from '../domain/auth-service.js';
+import type { TokenSigner } from '../app/auth-service.js';
 
 /** A public key as published in the JWKS. */
 export interface PublicJwk {

@@ -1,6 +1,6 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { isAppError } from '@glassbox/kit';
-import { type AuthService, REFRESH_TOKEN_REUSED } from '../domain/auth-service.js';
+import { type AuthService, REFRESH_TOKEN_REUSED } from '../app/auth-service.js';
 import { authMetrics } from '../metrics.js';
 
 const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });

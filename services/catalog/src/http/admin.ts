@@ -1,14 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { appError } from '@glassbox/kit';
 import { Type } from 'typebox';
-import type { ProductStore } from '../adapters/product-store.js';
-import { requestFingerprint } from '../domain/product.js';
-import type { CatalogMetrics } from '../metrics.js';
+import type { Products } from '../app/products.js';
 import { IdParams, NewProductBody, Product, ProductChangesBody, problems, tenantOf } from './schemas.js';
 
 export interface AdminRoutesOptions {
-  store: ProductStore;
-  metrics: CatalogMetrics;
+  products: Products;
 }
 
 const IdempotencyHeaders = Type.Object({
@@ -22,7 +18,7 @@ const IdempotencyHeaders = Type.Object({
 });
 
 /** Merchant administration of the catalog (role admin), served at the gateway's paths. */
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { store, metrics }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { products }) => {
   const guard = [app.authenticate, app.requireRole('admin')];
   const common = { tags: ['admin'], security: [{ bearer: [] }] };
 
@@ -39,15 +35,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const tenantId = tenantOf(request);
-      const key = request.headers['idempotency-key'];
-      const { created, product } = await store.create(
-        tenantId,
+      const { created, product } = await products.create(
+        tenantOf(request),
         request.body,
-        key === undefined ? undefined : { key, fingerprint: requestFingerprint(request.body) },
+        request.headers['idempotency-key'],
       );
       if (created) {
-        metrics.changed('created');
         request.log.info({ product_id: product.id, sku: product.sku }, 'product created');
       }
       return reply
@@ -70,9 +63,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async (request) => {
-      const product = await store.update(tenantOf(request), request.params.id, request.body);
-      if (!product) throw appError('NOT_FOUND', `product ${request.params.id} was not found`);
-      metrics.changed('updated');
+      const product = await products.update(tenantOf(request), request.params.id, request.body);
       request.log.info({ product_id: product.id, fields: Object.keys(request.body) }, 'product updated');
       return product;
     },
@@ -90,9 +81,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const removed = await store.remove(tenantOf(request), request.params.id);
-      if (!removed) throw appError('NOT_FOUND', `product ${request.params.id} was not found`);
-      metrics.changed('deleted');
+      await products.remove(tenantOf(request), request.params.id);
       request.log.info({ product_id: request.params.id }, 'product deleted');
       return reply.code(204).send(null);
     },

@@ -2,17 +2,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CatalogProductsResponse } from '@glassbox/contracts';
 import { appError } from '@glassbox/kit';
 import { Type } from 'typebox';
-import type { ProductStore } from '../adapters/product-store.js';
+import type { Products } from '../app/products.js';
 import { isUuid, ProductSummary, problems, tenantOf } from './schemas.js';
 
 export interface InternalRoutesOptions {
-  store: ProductStore;
+  products: Products;
 }
 
 export const MAX_IDS = 100;
 
 /** Service-to-service routes: the order saga prices its items here. */
-export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = async (app, { store }) => {
+export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = async (app, { products }) => {
   app.get(
     '/internal/products',
     {
@@ -42,7 +42,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
         });
       }
       // An id that is not a UUID cannot name a product: it is absent like any other unknown id.
-      return { items: await store.getMany(tenantOf(request), ids.filter(isUuid)) };
+      return { items: await products.summaries(tenantOf(request), ids.filter(isUuid)) };
     },
   );
 };

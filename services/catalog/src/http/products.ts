@@ -1,14 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { appError } from '@glassbox/kit';
 import { Type } from 'typebox';
-import type { ProductStore } from '../adapters/product-store.js';
-import { decodeCursor, encodeCursor } from '../domain/cursor.js';
-import { toSummary } from '../domain/product.js';
-import { normalizeSearch } from '../domain/search.js';
+import type { Products } from '../app/products.js';
 import { IdParams, Product, ProductSummary, problems, tenantOf } from './schemas.js';
 
 export interface ProductRoutesOptions {
-  store: ProductStore;
+  products: Products;
 }
 
 const ListQuery = Type.Object(
@@ -26,7 +22,7 @@ const ListQuery = Type.Object(
 );
 
 /** The shop's product listing and product pages, for any signed-in user of the tenant. */
-export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = async (app, { store }) => {
+export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = async (app, { products }) => {
   const common = { tags: ['products'], security: [{ bearer: [] }] };
 
   app.get(
@@ -46,22 +42,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
         },
       },
     },
-    async (request) => {
-      const tenantId = tenantOf(request);
-      const { search, category, limit, cursor } = request.query;
-      const after = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (cursor !== undefined && !after) {
-        throw appError('VALIDATION_FAILED', 'querystring/cursor is not a cursor of this listing', {
-          errors: [{ path: 'querystring/cursor', message: 'is not a cursor of this listing' }],
-        });
-      }
-      const page = await store.list(tenantId, { search: normalizeSearch(search), category, limit, after });
-      const last = page.items.at(-1);
-      return {
-        items: page.items.map(toSummary),
-        nextCursor: page.hasMore && last ? encodeCursor({ name: last.name, id: last.id }) : null,
-      };
-    },
+    async (request) => products.list(tenantOf(request), request.query),
   );
 
   app.get(
@@ -75,10 +56,6 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
         response: { 200: Product, ...problems(400, 401, 404) },
       },
     },
-    async (request) => {
-      const product = await store.get(tenantOf(request), request.params.id);
-      if (!product) throw appError('NOT_FOUND', `product ${request.params.id} was not found`);
-      return product;
-    },
+    async (request) => products.get(tenantOf(request), request.params.id),
   );
 };

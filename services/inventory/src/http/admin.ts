@@ -1,19 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { appError } from '@glassbox/kit';
 import { Type } from 'typebox';
-import type { ProductCatalog } from '../adapters/catalog-client.js';
-import type { InventoryStore } from '../adapters/inventory-store.js';
+import type { Stock } from '../app/stock.js';
 import { ProductId, problems, StockLevel, tenantOf } from './schemas.js';
 
 export interface AdminRoutesOptions {
-  store: InventoryStore;
-  catalog: ProductCatalog;
+  stock: Stock;
 }
 
 const Params = Type.Object({ productId: ProductId });
 
 /** Merchant administration of stock (role admin), served at the gateway's paths. */
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { store, catalog }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { stock }) => {
   const guard = [app.authenticate, app.requireRole('admin')];
   const common = { tags: ['admin'], security: [{ bearer: [] }] };
 
@@ -29,9 +26,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async (request) => {
-      const stock = await store.getStock(tenantOf(request), request.params.productId);
-      if (!stock) throw appError('NOT_FOUND', `no stock record for product ${request.params.productId}`);
-      return stock;
+      return stock.level(tenantOf(request), request.params.productId);
     },
   );
 
@@ -52,21 +47,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async (request) => {
-      const tenantId = tenantOf(request);
-      // Inventory owns stock, the catalog owns products: no stock for a product the catalog does not have.
-      if (!(await catalog.has(tenantId, request.params.productId))) {
-        throw appError('NOT_FOUND', `no product ${request.params.productId} in the catalog`);
-      }
-      const { created, stock } = await store.setOnHand(
-        tenantId,
+      const { created, stock: level } = await stock.setOnHand(
+        tenantOf(request),
         request.params.productId,
         request.body.onHand,
       );
       request.log.info(
-        { product_id: stock.productId, on_hand: stock.onHand, created },
+        { product_id: level.productId, on_hand: level.onHand, created },
         'stock on hand set by an admin',
       );
-      return stock;
+      return level;
     },
   );
 };

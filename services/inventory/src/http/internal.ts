@@ -1,13 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { appError } from '@glassbox/kit';
 import { type Attributes, trace } from '@opentelemetry/api';
 import { Type } from 'typebox';
-import type { InventoryStore } from '../adapters/inventory-store.js';
+import type { Stock } from '../app/stock.js';
 import { ProductId, problems, StockLevel, tenantOf } from './schemas.js';
 
 export interface InternalRoutesOptions {
-  store: InventoryStore;
-  defaultTtlSeconds: number;
+  stock: Stock;
 }
 
 const ReservationId = Type.String({
@@ -54,7 +52,7 @@ const IdParams = Type.Object({ id: ReservationId });
  * token before anything else runs; the tenant comes from the x-tenant-id header.
  */
 export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = async (app, options) => {
-  const { store, defaultTtlSeconds } = options;
+  const { stock } = options;
   const tags = ['internal'];
 
   app.post(
@@ -72,11 +70,11 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
       const tenantId = tenantOf(request);
       const body = request.body;
       annotate({ 'glassbox.reservation.id': body.reservationId, 'glassbox.order.id': body.orderId });
-      const { created, reservation } = await store.reserve(tenantId, {
+      const { created, reservation } = await stock.reserve(tenantId, {
         reservationId: body.reservationId,
         orderId: body.orderId,
         items: body.items,
-        ttlSeconds: body.ttlSeconds ?? defaultTtlSeconds,
+        ttlSeconds: body.ttlSeconds,
       });
       request.log.info(
         { reservation_id: reservation.reservationId, order_id: reservation.orderId, created },
@@ -98,9 +96,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
       },
     },
     async (request) => {
-      const reservation = await store.getReservation(tenantOf(request), request.params.id);
-      if (!reservation) throw appError('NOT_FOUND', `reservation ${request.params.id} was not found`);
-      return reservation;
+      return stock.reservation(tenantOf(request), request.params.id);
     },
   );
 
@@ -120,7 +116,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
     },
     async (request) => {
       annotate({ 'glassbox.reservation.id': request.params.id });
-      const result = await store.commit(tenantOf(request), request.params.id);
+      const result = await stock.commit(tenantOf(request), request.params.id);
       request.log.info({ reservation_id: request.params.id }, 'reservation committed');
       return result;
     },
@@ -142,7 +138,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
     },
     async (request) => {
       annotate({ 'glassbox.reservation.id': request.params.id });
-      const result = await store.release(tenantOf(request), request.params.id);
+      const result = await stock.release(tenantOf(request), request.params.id);
       request.log.info({ reservation_id: request.params.id }, 'reservation released');
       return result;
     },
@@ -160,9 +156,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
       },
     },
     async (request) => {
-      const stock = await store.getStock(tenantOf(request), request.params.productId);
-      if (!stock) throw appError('NOT_FOUND', `no stock record for product ${request.params.productId}`);
-      return stock;
+      return stock.level(tenantOf(request), request.params.productId);
     },
   );
 };

@@ -2,10 +2,9 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
-import { appError, principalOf } from '@glassbox/kit';
+import { principalOf } from '@glassbox/kit';
 import { Type } from 'typebox';
-import type { PaymentRepo } from '../adapters/payment-repo.js';
-import type { Payments } from '../payments.js';
+import type { Payments } from '../app/payments.js';
 import {
   PaymentSchema,
   paymentView,
@@ -19,10 +18,9 @@ const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export interface AdminRoutesOptions {
   payments: Payments;
-  repo: PaymentRepo;
 }
 
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { payments, repo }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { payments }) => {
   app.addHook('onRequest', app.authenticate);
   app.addHook('onRequest', app.requireRole('admin'));
 
@@ -45,9 +43,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     async (request) => {
       const { tenantId } = principalOf(request);
       const { orderId, limit } = request.query;
-      const items = orderId
-        ? await repo.listByOrder(tenantId, orderId)
-        : await repo.listRecent(tenantId, limit);
+      const items = await payments.list(tenantId, { orderId, limit });
       return { items: items.map(paymentView) };
     },
   );
@@ -69,7 +65,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     },
     async (request) => {
       const { tenantId } = principalOf(request);
-      const flags = await repo.openFlags(tenantId, request.query.limit);
+      const flags = await payments.reconciliationFlags(tenantId, request.query.limit);
       return { items: flags.map(reconciliationFlagView) };
     },
   );
@@ -93,9 +89,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     },
     async (request) => {
       const { tenantId } = principalOf(request);
-      const payment = await repo.get(tenantId, request.params.id);
-      if (!payment) throw appError('NOT_FOUND', `no payment ${request.params.id}`);
-      const refunds = await repo.refundsOf(tenantId, payment.id);
+      const { payment, refunds } = await payments.get(tenantId, request.params.id);
       return {
         ...paymentView(payment),
         refunds: refunds.map((r) => ({

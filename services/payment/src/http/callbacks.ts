@@ -7,9 +7,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ProviderEvent } from '@glassbox/contracts';
 import { appError } from '@glassbox/kit';
 import { Type } from 'typebox';
+import type { Payments } from '../app/payments.js';
 import { verifySignature } from '../domain/signature.js';
 import type { PaymentMetrics } from '../metrics.js';
-import type { Payments } from '../payments.js';
 import { PaymentStatusSchema } from './views.js';
 
 export const SIGNATURE_HEADER = 'x-provider-signature';

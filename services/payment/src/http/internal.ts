@@ -4,9 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
 import { principalOf, TENANT_HEADER } from '@glassbox/kit';
 import { Type } from 'typebox';
-import type { PaymentRepo } from '../adapters/payment-repo.js';
+import type { Payments } from '../app/payments.js';
 import { appError } from '../errors.js';
-import type { Payments } from '../payments.js';
 import {
   AuthorizationSchema,
   authorizationView,
@@ -20,13 +19,9 @@ const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export interface InternalRoutesOptions {
   payments: Payments;
-  repo: PaymentRepo;
 }
 
-export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = async (
-  app,
-  { payments, repo },
-) => {
+export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = async (app, { payments }) => {
   app.addHook('onRequest', app.internalOnly);
 
   app.post(
@@ -128,7 +123,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
     },
     async (request) => {
       const { tenantId } = principalOf(request);
-      const items = await repo.listByOrder(tenantId, request.query.orderId);
+      const items = await payments.list(tenantId, { orderId: request.query.orderId, limit: 1 });
       return { items: items.map(paymentView) };
     },
   );

@@ -1,7 +1,6 @@
 import type { Db, Logger } from '@glassbox/kit';
 import { type Bus, dataOf, idempotent } from '@glassbox/kit/bus';
-import type { ProfileRepository } from '../adapters/profile-repository.js';
-import { userMetrics } from '../metrics.js';
+import type { Profiles } from '../app/profiles.js';
 
 /** The consumer group of the user service's profile creation. */
 export const PROFILES_GROUP = 'user.profiles';
@@ -15,7 +14,7 @@ export const PROFILES_GROUP = 'user.profiles';
 export async function consumeRegistrations(options: {
   bus: Bus;
   db: Db;
-  profiles: ProfileRepository;
+  profiles: Profiles;
   logger: Logger;
 }): Promise<void> {
   const { bus, db, profiles, logger } = options;
@@ -24,17 +23,7 @@ export async function consumeRegistrations(options: {
     types: ['user.registered'],
     handle: idempotent(db, async (event, tx) => {
       const user = dataOf(event, 'user.registered');
-      const { created } = await profiles.upsert(
-        {
-          tenantId: user.tenantId,
-          userId: user.userId,
-          email: user.email.trim().toLowerCase(),
-          name: user.name.trim(),
-        },
-        'registration',
-        tx,
-      );
-      if (created) userMetrics.profilesCreated.add(1, { source: 'registration' });
+      const { created } = await profiles.fromRegistration(user, tx);
       logger.info({ tenant_id: user.tenantId, user_id: user.userId, created }, 'profile from registration');
     }),
   });

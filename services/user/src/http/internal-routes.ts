@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '@glassbox/kit';
-import type { ProfileRepository } from '../adapters/profile-repository.js';
-import { userMetrics } from '../metrics.js';
+import type { Profiles } from '../app/profiles.js';
 import { Profile, ProfileInput, TenantHeader } from './schemas.js';
 
 /** Service-to-service routes (internal token + x-tenant-id); never exposed by the gateway. */
-export const internalRoutes: FastifyPluginAsyncTypebox<{ profiles: ProfileRepository }> = async (
+export const internalRoutes: FastifyPluginAsyncTypebox<{ profiles: Profiles }> = async (
   app,
   { profiles },
 ) => {
@@ -23,16 +22,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{ profiles: ProfileReposi
     },
     async (request, reply) => {
       const { tenantId } = principalOf(request);
-      const { profile, created } = await profiles.upsert(
-        {
-          tenantId,
-          userId: request.body.userId,
-          email: request.body.email.trim().toLowerCase(),
-          name: request.body.name.trim(),
-        },
-        'registration',
-      );
-      if (created) userMetrics.profilesCreated.add(1, { source: 'registration' });
+      const { profile, created } = await profiles.fromRegistration({ tenantId, ...request.body });
       return reply.code(created ? 201 : 200).send({
         id: profile.userId,
         tenantId: profile.tenantId,

@@ -1,14 +1,13 @@
 import type { TokenPair } from '@glassbox/contracts';
 import type { Role } from '@glassbox/kit';
-import { appError } from '../errors.js';
 import {
   INVALID_LOGIN,
   isValidTenantSlug,
   normalizeEmail,
   normalizeTenantSlug,
   rolesForNewUser,
-} from './accounts.js';
-import { hashPassword, needsRehash, type ScryptParams, verifyPassword } from './passwords.js';
+} from '../domain/accounts.js';
+import { hashPassword, needsRehash, type ScryptParams, verifyPassword } from '../domain/passwords.js';
 import {
   type AccessTokenClaims,
   accessClaims,
@@ -19,7 +18,8 @@ import {
   type RefreshVerdict,
   type StoredRefreshToken,
   secretMatches,
-} from './tokens.js';
+} from '../domain/tokens.js';
+import { appError } from '../errors.js';
 
 /**
  * The auth use cases (register, login, refresh, logout) over ports that the adapters implement. Rules live here

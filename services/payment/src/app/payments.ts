@@ -6,12 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderEvent } from '@glassbox/contracts';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Payment, PaymentRepo, Refund } from './adapters/payment-repo.js';
-import { type Plan, planCapture, planRefund, planVoid, sameAuthorization } from './domain/payment.js';
-import { decide, summarizeCard } from './domain/provider.js';
-import { appError } from './errors.js';
-import type { PaymentMetrics } from './metrics.js';
-import type { PaymentEvents } from './payment-events.js';
+import type { Payment, PaymentRepo, Refund } from '../adapters/payment-repo.js';
+import { type Plan, planCapture, planRefund, planVoid, sameAuthorization } from '../domain/payment.js';
+import { decide, summarizeCard } from '../domain/provider.js';
+import { appError } from '../errors.js';
+import type { PaymentMetrics } from '../metrics.js';
+import type { PaymentEvents } from '../payment-events.js';
 
 /** Where the use cases log: a request's logger (trace and request ids attached). */
 type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
@@ -255,6 +255,25 @@ export function createPayments(options: PaymentsOptions) {
       });
       if (!result) throw appError('NOT_FOUND', `no payment ${paymentId}`);
       return result;
+    },
+
+    /** The payments of an order (at most one), or the tenant's most recent ones. */
+    async list(tenantId: string, query: { orderId?: string; limit: number }): Promise<Payment[]> {
+      return query.orderId
+        ? repo.listByOrder(tenantId, query.orderId)
+        : repo.listRecent(tenantId, query.limit);
+    },
+
+    /** One payment with its refunds. */
+    async get(tenantId: string, id: string): Promise<{ payment: Payment; refunds: Refund[] }> {
+      const payment = await repo.get(tenantId, id);
+      if (!payment) throw appError('NOT_FOUND', `no payment ${id}`);
+      return { payment, refunds: await repo.refundsOf(tenantId, payment.id) };
+    },
+
+    /** Payments the provider changed behind their order, not yet reconciled, newest first. */
+    async reconciliationFlags(tenantId: string, limit: number) {
+      return repo.openFlags(tenantId, limit);
     },
   };
 }
