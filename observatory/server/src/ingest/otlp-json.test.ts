@@ -60,6 +60,14 @@ describe('OTLP/JSON traces', () => {
         scopeName: 'manual',
         events: '[]',
         links: '[]',
+        scopeVersion: '1',
+        scopeAttributes: '{}',
+        scopeSchemaUrl: '',
+        resourceSchemaUrl: '',
+        flags: 0,
+        droppedAttributesCount: 0,
+        droppedEventsCount: 0,
+        droppedLinksCount: 0,
       },
     ]);
   });
@@ -426,6 +434,12 @@ describe('OTLP/JSON logs', () => {
       resource: '{"service.name":"payment"}',
       scopeName: 'pino',
       eventName: 'payment.declined',
+      scopeVersion: '',
+      scopeAttributes: '{}',
+      scopeSchemaUrl: '',
+      resourceSchemaUrl: '',
+      flags: 0,
+      droppedAttributesCount: 0,
     });
     expect(b).toMatchObject({ timeNs: 1_700_000_000_000_000_009n, body: '{"a":1}', traceId: '' });
     expect(c).toMatchObject({
