@@ -78,6 +78,15 @@ export const MetricQuery = Type.Object({
 });
 export type MetricQuery = Static<typeof MetricQuery>;
 
+export const MetricPointsQuery = Type.Object({
+  name: Name,
+  attr: Attr,
+  service: Type.Optional(Name),
+  ...Range,
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+});
+export type MetricPointsQuery = Static<typeof MetricPointsQuery>;
+
 export const RedQuery = Type.Object({ ...Range, stepMs: Type.Optional(StepMs) });
 export type RedQuery = Static<typeof RedQuery>;
 
