@@ -206,6 +206,12 @@ describe('Jaeger trace search', () => {
       `service=payment&end=1e309`,
       `service=payment&start=1e300`,
       `service=payment&start=${US0}&end=99999999999999999999`,
+      `service=payment&start=-1e309`,
+      `service=payment&limit=1e309`,
+      // Durations whose nanoseconds are Infinity to JavaScript or beyond a BIGINT.
+      `service=payment&minDuration=${'9'.repeat(400)}h`,
+      `service=payment&maxDuration=1${'0'.repeat(400)}.5s`,
+      `service=payment&minDuration=99999999999999h`,
     ]) {
       const res = await get(`/jaeger/api/traces?${params}`);
       expect(res.status, params).toBe(400);
@@ -251,6 +257,8 @@ describe('Jaeger trace by id', () => {
       '/jaeger/api/dependencies?endTs=1e309',
       '/jaeger/api/dependencies?endTs=1e300',
       '/jaeger/api/dependencies?lookback=1e300',
+      '/jaeger/api/dependencies?lookback=1e309',
+      '/jaeger/api/dependencies?endTs=-1e309',
     ]) {
       const res = await get(url);
       expect(res.status, url).toBe(400);
