@@ -229,6 +229,12 @@ describe.each(PATHS)('the whole OTLP envelope over %s', (path) => {
     expect(span.flags).toBe(SPAN_FLAGS & 0xff);
     const fields = Object.fromEntries(span.logs[0]!.fields.map((f) => [f.key, f.value]));
     expect(fields).toEqual({ event: 'retry', attempt: 2, 'otel.dropped_attributes_count': 6 });
+    // A search by the scope tags finds the trace (they match the scope columns, not attributes).
+    const scopeTags = encodeURIComponent(JSON.stringify({ 'otel.scope.version': SCOPE.version }));
+    const found = await get<JaegerResponse<JaegerTrace[]>>(
+      `/jaeger/api/traces?service=${id.service}&tags=${scopeTags}&tag=otel.scope.name:${SCOPE.name}`,
+    );
+    expect(found.data.map((trace) => trace.traceID)).toEqual([id.traceId]);
     expect(span.references).toContainEqual({
       refType: 'FOLLOWS_FROM',
       traceID: id.linkTraceId,
