@@ -62,7 +62,7 @@ import {
 
 /**
  * Nesting limit (messages deep, the request being 0) for parts that are only validated, not
- * converted (scope attributes, items rejected before conversion): protoc's and protobufjs'
+ * converted (items rejected before conversion): protoc's and protobufjs'
  * default recursion limit. Converted AnyValues stop earlier, at MAX_ANY_VALUE_DEPTH.
  */
 const MAX_MESSAGE_DEPTH = 100;
