@@ -152,7 +152,11 @@ const MIGRATIONS: readonly { version: number; statements: readonly string[] }[] 
   },
 ];
 
-/** Creates missing tables, then migrates older ones (each step once, recorded in `schema_version`). */
+/**
+ * Creates missing tables, then migrates older ones (each step once, recorded in `schema_version`).
+ * A file written by a newer observatory (more columns than this one appends) is
+ * refused rather than written wrongly.
+ */
 export async function applySchema(conn: {
   run(sql: string, values?: (number | string)[]): Promise<unknown>;
   runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): unknown[] }>;
@@ -165,7 +169,14 @@ export async function applySchema(conn: {
     v: number | null;
   }[];
   const current = row?.v ?? 0;
-  if (current >= SCHEMA_VERSION) return;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `the telemetry store has schema version ${current}, newer than this observatory's (${SCHEMA_VERSION}); use a newer observatory or another OBSERVATORY_DB`,
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  // Not one transaction: DuckDB refuses to commit an ALTER and an UPDATE of the same table together.
+  // Every step is idempotent and the version is written last, so an interrupted migration reruns.
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     for (const sql of m.statements) await conn.run(sql);

@@ -380,6 +380,20 @@ describe('TelemetryStore lifecycle', () => {
     }
   });
 
+  it('refuses a store file written by a newer schema version instead of appending wrong rows', async () => {
+    const path = join(dir, 'newer', 'telemetry.duckdb');
+    const fresh = await TelemetryStore.open(path);
+    await fresh.close();
+    const raw = await DuckDBInstance.create(path);
+    const conn = await raw.connect();
+    await conn.run(`UPDATE schema_version SET version = ${SCHEMA_VERSION + 1}`);
+    conn.closeSync();
+    raw.closeSync();
+    await expect(TelemetryStore.open(path)).rejects.toThrow(
+      /schema version \d+, newer than this observatory/,
+    );
+  });
+
   it('close() waits for queries in flight', async () => {
     const store = await TelemetryStore.open(':memory:', { readers: 1 });
     const q1 = store.query<{ n: bigint }>('SELECT count(*) AS n FROM range(2000000)');

@@ -270,7 +270,13 @@ export class TelemetryStore {
     if (options.walAutocheckpoint) config.wal_autocheckpoint = options.walAutocheckpoint;
     const instance = await DuckDBInstance.create(path, config);
     const writer = await instance.connect();
-    await applySchema(writer);
+    try {
+      await applySchema(writer);
+    } catch (err) {
+      writer.closeSync();
+      instance.closeSync();
+      throw err;
+    }
     const readers: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.readers ?? 2); i++) readers.push(await instance.connect());
     return new TelemetryStore(
