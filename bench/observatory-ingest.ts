@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodeExportRequest } from '../observatory/server/src/ingest/proto.js';
 import { TelemetryStore } from '../observatory/server/src/store/telemetry-store.js';
-import type { SpanRow, WriteMode } from '../observatory/server/src/store/types.js';
+import { EMPTY_ENVELOPE, type SpanRow, type WriteMode } from '../observatory/server/src/store/types.js';
 
 const { values } = parseArgs({
   options: {
@@ -492,6 +492,11 @@ function benchRow(i: number): SpanRow {
     scopeName: '@opentelemetry/instrumentation-http',
     events: '[]',
     links: '[]',
+    ...EMPTY_ENVELOPE,
+    flags: 0,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
   };
 }
 

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jaegerRoutes, queryRoutes } from '../observatory/server/src/query/index.js';
-import { SCHEMA_DDL } from '../observatory/server/src/store/schema.js';
+import { applySchema } from '../observatory/server/src/store/schema.js';
 import { TelemetryStore } from '../observatory/server/src/store/telemetry-store.js';
 
 const { values } = parseArgs({
@@ -73,7 +73,8 @@ const SHAPE = `
 /** SQL inserting the spans of traces [lo, hi): ids are hashed once per trace (md5 is the costly part). */
 function generateSql(traces: number, lo: number, hi: number): string {
   return `
-  INSERT INTO spans
+  INSERT INTO spans (trace_id, span_id, parent_span_id, trace_state, name, kind, service, start_ns, end_ns,
+    duration_ns, status_code, status_message, attributes, resource, scope_name, events, links, ingested_ns, trace_key)
   WITH tr AS (
     SELECT t, md5(CAST(t AS VARCHAR)) AS trace_id,
       list_transform(range(${SPANS_PER_TRACE}), k -> substr(md5(CAST(t * ${SPANS_PER_TRACE} + k AS VARCHAR) || 's'), 1, 16)) AS ids
@@ -136,7 +137,7 @@ async function generate(path: string, spans: number): Promise<number> {
   const started = performance.now();
   const instance = await DuckDBInstance.create(path);
   const c = await instance.connect();
-  for (const ddl of SCHEMA_DDL) await c.run(ddl);
+  await applySchema(c);
   // Within one row group order does not matter; across row groups it does (zone maps), so each INSERT
   // is exactly one row group of consecutive time and may be written in parallel.
   await c.run('SET preserve_insertion_order = false');

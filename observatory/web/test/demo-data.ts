@@ -6,7 +6,12 @@
  * Written straight into the store's row shapes (the OTLP path is exercised by the e2e test).
  */
 import { NULL_VALUES } from '../../server/src/ingest/convert.js';
-import type { LogRow, MetricPointRow, SpanRow } from '../../server/src/store/types.js';
+import {
+  EMPTY_ENVELOPE,
+  type LogRow,
+  type MetricPointRow,
+  type SpanRow,
+} from '../../server/src/store/types.js';
 
 export interface Telemetry {
   spans: SpanRow[];
@@ -100,6 +105,12 @@ function span(ctx: Ctx, o: SpanOpts): SpanRow {
       })),
     ),
     links: JSON.stringify((o.links ?? []).map((l) => ({ ...l, traceState: '', attributes: {} }))),
+    ...EMPTY_ENVELOPE,
+    scopeVersion: '0.1.0',
+    flags: 0x101,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
   };
   ctx.spans.push(row);
   return row;
@@ -128,6 +139,9 @@ function log(
     resource: s.resource,
     scopeName: 'pino',
     eventName: '',
+    ...EMPTY_ENVELOPE,
+    flags: 1,
+    droppedAttributesCount: 0,
   });
 }
 
@@ -474,6 +488,8 @@ export class MetricAccumulator {
       startNs: this.startNs,
       timeNs,
       ...NULL_VALUES,
+      ...EMPTY_ENVELOPE,
+      flags: 0,
     };
     const points: MetricPointRow[] = [];
     for (const h of this.histograms.values()) {

@@ -1,4 +1,4 @@
-import type { LogRow, MetricPointRow, MetricType, SpanRow } from '../store/types.js';
+import type { EnvelopeColumns, LogRow, MetricPointRow, MetricType, SpanRow } from '../store/types.js';
 import type { RowBatch } from '../store/write-queue.js';
 import type {
   AnyValueMsg,
@@ -11,6 +11,7 @@ import type {
   LinkMsg,
   MetricMsg,
   ResourceMsg,
+  ScopeMsg,
 } from './otlp-model.js';
 
 /**
@@ -212,6 +213,28 @@ function resourceInfo(resource: ResourceMsg | null | undefined, path: string): R
   return { json: attributesJson(attrs, path), service };
 }
 
+/** The scope's name and the envelope columns every row under it shares. */
+interface ScopeInfo extends EnvelopeColumns {
+  scopeName: string;
+}
+
+/** `path` names the scope container, e.g. `resourceSpans[0].scopeSpans[1]`. */
+function scopeInfo(
+  scope: ScopeMsg | null | undefined,
+  scopeSchemaUrl: string | null | undefined,
+  resourceSchemaUrl: string,
+  path: string,
+): ScopeInfo {
+  const attrs = scope?.attributes;
+  return {
+    scopeName: scope?.name ?? '',
+    scopeVersion: scope?.version ?? '',
+    scopeAttributes: attrs && attrs.length > 0 ? attributesJson(attrs, `${path}.scope.attributes`) : '{}',
+    scopeSchemaUrl: scopeSchemaUrl ?? '',
+    resourceSchemaUrl,
+  };
+}
+
 /** Collects reasons for rejected items into one partial-success message. */
 export class Rejections {
   count = 0;
@@ -236,12 +259,18 @@ function timeNs(v: Int64): bigint | null {
   return t > INT64_MAX || t < 0n ? null : t;
 }
 
+/** An event's / link's dropped attributes count as a JSON member, only when not 0 (the query API defaults it). */
+function droppedJson(n: number | null | undefined): string {
+  return n ? `,"droppedAttributesCount":${n}` : '';
+}
+
 function eventsJson(events: readonly EventMsg[], path: string): string {
   let out = '[';
   for (let e = 0; e < events.length; e++) {
     const ev = events[e]!;
     if (e > 0) out += ',';
-    out += `{"name":${JSON.stringify(ev.name ?? '')},"timeUnixNano":"${toBigInt(ev.timeUnixNano)}","attributes":${attributesJson(ev.attributes, path)}}`;
+    out += `{"name":${JSON.stringify(ev.name ?? '')},"timeUnixNano":"${toBigInt(ev.timeUnixNano)}","attributes":${attributesJson(ev.attributes, path)}`;
+    out += `${droppedJson(ev.droppedAttributesCount)}}`;
   }
   return `${out}]`;
 }
@@ -255,7 +284,8 @@ function linksJson(links: readonly LinkMsg[], at: string): string {
     if (traceId === null) throw badId(16, link.traceId, `${at}.links[${l}].traceId`);
     if (spanId === null) throw badId(8, link.spanId, `${at}.links[${l}].spanId`);
     if (l > 0) out += ',';
-    out += `{"traceId":"${traceId}","spanId":"${spanId}","traceState":${JSON.stringify(link.traceState ?? '')},"attributes":${attributesJson(link.attributes, at)}}`;
+    out += `{"traceId":"${traceId}","spanId":"${spanId}","traceState":${JSON.stringify(link.traceState ?? '')},"attributes":${attributesJson(link.attributes, at)}`;
+    out += `${droppedJson(link.droppedAttributesCount)}${link.flags ? `,"flags":${link.flags}` : ''}}`;
   }
   return `${out}]`;
 }
@@ -275,7 +305,7 @@ export function convertTraces(req: ExportTraceRequest): Converted {
     const scopeSpans = rs.scopeSpans ?? [];
     for (let j = 0; j < scopeSpans.length; j++) {
       const ss = scopeSpans[j]!;
-      const scopeName = ss.scope?.name ?? '';
+      const sc = scopeInfo(ss.scope, ss.schemaUrl, rs.schemaUrl ?? '', `${base}.scopeSpans[${j}]`);
       const spans = ss.spans ?? [];
       items += spans.length;
       for (let k = 0; k < spans.length; k++) {
@@ -335,9 +365,17 @@ export function convertTraces(req: ExportTraceRequest): Converted {
           statusMessage,
           attributes,
           resource: res.json,
-          scopeName,
+          scopeName: sc.scopeName,
           events,
           links,
+          scopeVersion: sc.scopeVersion,
+          scopeAttributes: sc.scopeAttributes,
+          scopeSchemaUrl: sc.scopeSchemaUrl,
+          resourceSchemaUrl: sc.resourceSchemaUrl,
+          flags: s.flags ?? 0,
+          droppedAttributesCount: s.droppedAttributesCount ?? 0,
+          droppedEventsCount: s.droppedEventsCount ?? 0,
+          droppedLinksCount: s.droppedLinksCount ?? 0,
         };
         rows.push(row);
         bytes += spanRowBytes(row);
@@ -368,7 +406,7 @@ export function convertLogs(req: ExportLogsRequest, nowNs: () => bigint = defaul
     const scopeLogs = rl.scopeLogs ?? [];
     for (let j = 0; j < scopeLogs.length; j++) {
       const sl = scopeLogs[j]!;
-      const scopeName = sl.scope?.name ?? '';
+      const sc = scopeInfo(sl.scope, sl.schemaUrl, rl.schemaUrl ?? '', `${base}.scopeLogs[${j}]`);
       const records = sl.logRecords ?? [];
       items += records.length;
       for (let k = 0; k < records.length; k++) {
@@ -410,8 +448,14 @@ export function convertLogs(req: ExportLogsRequest, nowNs: () => bigint = defaul
           spanId,
           attributes,
           resource: res.json,
-          scopeName,
+          scopeName: sc.scopeName,
           eventName: r.eventName ?? '',
+          scopeVersion: sc.scopeVersion,
+          scopeAttributes: sc.scopeAttributes,
+          scopeSchemaUrl: sc.scopeSchemaUrl,
+          resourceSchemaUrl: sc.resourceSchemaUrl,
+          flags: r.flags ?? 0,
+          droppedAttributesCount: r.droppedAttributesCount ?? 0,
         };
         rows.push(row);
         bytes += logRowBytes(row);
@@ -443,6 +487,7 @@ type PointBase = Pick<
   | 'scopeName'
   | 'temporality'
   | 'isMonotonic'
+  | keyof EnvelopeColumns
 >;
 
 /** A metric point row's value columns, all unset; each point type fills in its own. */
@@ -471,7 +516,7 @@ const optionalDouble = (d: number | null | undefined): number | null =>
 function metricPoints(
   m: MetricMsg,
   res: ResourceInfo,
-  scopeName: string,
+  sc: ScopeInfo,
   at: string,
   out: MetricPointRow[],
   rejections: Rejections,
@@ -516,7 +561,11 @@ function metricPoints(
     type,
     service: res.service,
     resource: res.json,
-    scopeName,
+    scopeName: sc.scopeName,
+    scopeVersion: sc.scopeVersion,
+    scopeAttributes: sc.scopeAttributes,
+    scopeSchemaUrl: sc.scopeSchemaUrl,
+    resourceSchemaUrl: sc.resourceSchemaUrl,
     temporality,
     isMonotonic: kind === 'sum' ? (m.sum?.isMonotonic ?? false) : null,
   };
@@ -535,7 +584,7 @@ function metricPoints(
       continue;
     }
     const attributes = attributesJson(dp.attributes, `${at}.dataPoints[${p}].attributes`);
-    const common = { ...base, ...NULL_VALUES, attributes, startNs, timeNs: time };
+    const common = { ...base, ...NULL_VALUES, attributes, startNs, timeNs: time, flags: dp.flags ?? 0 };
     if (kind === 'gauge' || kind === 'sum') {
       const n = dp as NonNullable<MetricMsg['gauge']>['dataPoints'][number];
       let value: number | null;
@@ -613,13 +662,13 @@ export function convertMetrics(req: ExportMetricsRequest): Converted {
     const scopeMetrics = rm.scopeMetrics ?? [];
     for (let j = 0; j < scopeMetrics.length; j++) {
       const sm = scopeMetrics[j]!;
-      const scopeName = sm.scope?.name ?? '';
+      const sc = scopeInfo(sm.scope, sm.schemaUrl, rm.schemaUrl ?? '', `${base}.scopeMetrics[${j}]`);
       const metrics = sm.metrics ?? [];
       for (let k = 0; k < metrics.length; k++) {
         const r = metricPoints(
           metrics[k]!,
           res,
-          scopeName,
+          sc,
           `${base}.scopeMetrics[${j}].metrics[${k}]`,
           rows,
           rejections,

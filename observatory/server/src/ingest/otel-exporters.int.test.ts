@@ -209,14 +209,20 @@ describe.each(TRANSPORTS)('OTLP %s exporters', (transport) => {
           attributes: e.attributes ?? {},
         })),
       );
+      // The SDK sets flags bit 8 ("has is_remote") besides the W3C trace flags in bits 0–7.
       expect(json(row!.links)).toEqual(
         span.links.map((l) => ({
           traceId: l.context.traceId,
           spanId: l.context.spanId,
           traceState: l.context.traceState?.serialize() ?? '',
           attributes: l.attributes ?? {},
+          flags: 0x100 | l.context.traceFlags | (l.context.isRemote ? 0x200 : 0),
         })),
       );
+      expect(Number(row!.flags) & 0xff).toBe(ctx.traceFlags);
+      expect(Number(row!.flags) & 0x100).toBe(0x100);
+      expect(row!.scope_version).toBe(span.instrumentationScope.version ?? '');
+      expect(row!.scope_schema_url).toBe(span.instrumentationScope.schemaUrl ?? '');
     }
     // Spot-check the fixture really covers what it claims.
     const byName = (n: string) => rows.find((r) => r.name === n)!;
@@ -294,6 +300,7 @@ describe.each(TRANSPORTS)('OTLP %s exporters', (transport) => {
           description: m.descriptor.description,
           unit: m.descriptor.unit,
           scope_name: 'glassbox-test-meter',
+          scope_version: '0.2.0',
           start_ns: hrToNs(dp.startTime),
           time_ns: hrToNs(dp.endTime),
         });
@@ -415,6 +422,7 @@ describe.each(TRANSPORTS)('OTLP %s exporters', (transport) => {
         trace_id: r.spanContext?.traceId ?? '',
         span_id: r.spanContext?.spanId ?? '',
         scope_name: 'glassbox-test-logger',
+        scope_version: '0.3.0',
         event_name: r.eventName ?? '',
       });
       if (typeof r.body === 'string') expect(row.body).toBe(r.body);

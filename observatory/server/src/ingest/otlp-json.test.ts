@@ -60,6 +60,14 @@ describe('OTLP/JSON traces', () => {
         scopeName: 'manual',
         events: '[]',
         links: '[]',
+        scopeVersion: '1',
+        scopeAttributes: '{}',
+        scopeSchemaUrl: '',
+        resourceSchemaUrl: '',
+        flags: 0,
+        droppedAttributesCount: 0,
+        droppedEventsCount: 0,
+        droppedLinksCount: 0,
       },
     ]);
   });
@@ -163,11 +171,33 @@ describe('OTLP/JSON traces', () => {
         /both stringValue and intValue/,
       ],
       [{ ...base, events: [{ name: [] }] }, /events\[0\]\.name: expected a string, got array/],
+      [{ ...base, flags: 'sampled' }, /spans\[0\]\.flags: expected an integer/],
+      [{ ...base, flags: 2 ** 32 }, /spans\[0\]\.flags: expected an integer in 0\.\.4294967295/],
+      [{ ...base, droppedAttributesCount: -1 }, /droppedAttributesCount: expected an integer in 0\.\./],
+      [{ ...base, droppedEventsCount: 1.5 }, /droppedEventsCount: expected an integer/],
+      [{ ...base, droppedLinksCount: true }, /droppedLinksCount: expected an integer/],
+      [{ ...base, events: [{ droppedAttributesCount: 'x' }] }, /events\[0\]\.droppedAttributesCount/],
+      [{ ...base, links: [{ flags: -1 }] }, /links\[0\]\.flags: expected an integer in 0\.\./],
     ];
     for (const [span, message] of cases) {
       expect(invalid(() => traces(spanJson(span))).message).toMatch(message);
     }
     expect(invalid(() => traces('{"resourceSpans":{}}')).field).toBe('resourceSpans');
+    // The envelope: schema URLs are strings, the scope version a string, its attributes KeyValues.
+    for (const [text, field] of [
+      ['{"resourceSpans":[{"schemaUrl":1}]}', 'resourceSpans[0].schemaUrl'],
+      ['{"resourceSpans":[{"scopeSpans":[{"schemaUrl":{}}]}]}', 'resourceSpans[0].scopeSpans[0].schemaUrl'],
+      [
+        '{"resourceSpans":[{"scopeSpans":[{"scope":{"version":2}}]}]}',
+        'resourceSpans[0].scopeSpans[0].scope.version',
+      ],
+      [
+        '{"resourceSpans":[{"scopeSpans":[{"scope":{"attributes":[{"key":3}]}}]}]}',
+        'resourceSpans[0].scopeSpans[0].scope.attributes[0].key',
+      ],
+    ] as const) {
+      expect(invalid(() => traces(text)).field, text).toBe(field);
+    }
     expect(invalid(() => traces('[1,2]')).message).toMatch(/must be a JSON object/);
     expect(invalid(() => traces('{"resourceSpans":[')).message).toMatch(/malformed JSON/);
   });
@@ -426,6 +456,12 @@ describe('OTLP/JSON logs', () => {
       resource: '{"service.name":"payment"}',
       scopeName: 'pino',
       eventName: 'payment.declined',
+      scopeVersion: '',
+      scopeAttributes: '{}',
+      scopeSchemaUrl: '',
+      resourceSchemaUrl: '',
+      flags: 0,
+      droppedAttributesCount: 0,
     });
     expect(b).toMatchObject({ timeNs: 1_700_000_000_000_000_009n, body: '{"a":1}', traceId: '' });
     expect(c).toMatchObject({

@@ -206,7 +206,13 @@ function resource(v: unknown, path: string): ResourceMsg | null {
 
 function scope(v: unknown, path: string): ScopeMsg | null {
   const o = obj(v, path);
-  return o ? { name: str(o.name, `${path}.name`) } : null;
+  return o
+    ? {
+        name: str(o.name, `${path}.name`),
+        version: str(o.version, `${path}.version`),
+        attributes: keyValues(o.attributes, `${path}.attributes`),
+      }
+    : null;
 }
 
 /** Parses the body text; long integer literals become strings first (see the module doc). */
@@ -286,6 +292,7 @@ function span(v: unknown, p: string): SpanMsg {
         timeUnixNano: int64(ev.timeUnixNano, `${ep}.timeUnixNano`, true),
         name: str(ev.name, `${ep}.name`),
         attributes: keyValues(ev.attributes, `${ep}.attributes`),
+        droppedAttributesCount: uint32(ev.droppedAttributesCount, `${ep}.droppedAttributesCount`),
       };
     }),
     links: arr(s.links, `${p}.links`).map((l, i) => {
@@ -296,6 +303,8 @@ function span(v: unknown, p: string): SpanMsg {
         spanId: hexId(ln.spanId, `${lp}.spanId`),
         traceState: str(ln.traceState, `${lp}.traceState`),
         attributes: keyValues(ln.attributes, `${lp}.attributes`),
+        droppedAttributesCount: uint32(ln.droppedAttributesCount, `${lp}.droppedAttributesCount`),
+        flags: uint32(ln.flags, `${lp}.flags`),
       };
     }),
     status: status
@@ -304,6 +313,10 @@ function span(v: unknown, p: string): SpanMsg {
           code: enumInt(status.code, `${p}.status.code`),
         }
       : null,
+    droppedAttributesCount: uint32(s.droppedAttributesCount, `${p}.droppedAttributesCount`),
+    droppedEventsCount: uint32(s.droppedEventsCount, `${p}.droppedEventsCount`),
+    droppedLinksCount: uint32(s.droppedLinksCount, `${p}.droppedLinksCount`),
+    flags: uint32(s.flags, `${p}.flags`),
   };
 }
 
@@ -315,17 +328,23 @@ function envelope<T>(
   root: Obj,
   names: { resources: string; scopes: string; items: string },
   item: (v: unknown, path: string) => T,
-): { resource: ResourceMsg | null; scopes: { scope: ScopeMsg | null; items: T[] }[] }[] {
+): {
+  resource: ResourceMsg | null;
+  schemaUrl: string;
+  scopes: { scope: ScopeMsg | null; schemaUrl: string; items: T[] }[];
+}[] {
   return arr(root[names.resources], names.resources).map((rv, i) => {
     const rp = `${names.resources}[${i}]`;
     const r = obj(rv, rp) ?? {};
     return {
       resource: resource(r.resource, `${rp}.resource`),
+      schemaUrl: str(r.schemaUrl, `${rp}.schemaUrl`),
       scopes: arr(r[names.scopes], `${rp}.${names.scopes}`).map((sv, j) => {
         const sp = `${rp}.${names.scopes}[${j}]`;
         const sc = obj(sv, sp) ?? {};
         return {
           scope: scope(sc.scope, `${sp}.scope`),
+          schemaUrl: str(sc.schemaUrl, `${sp}.schemaUrl`),
           items: arr(sc[names.items], `${sp}.${names.items}`).map((x, k) =>
             item(x, `${sp}.${names.items}[${k}]`),
           ),
@@ -344,7 +363,8 @@ export function decodeTraceJson(text: string): ExportTraceRequest {
   return {
     resourceSpans: resources.map((r) => ({
       resource: r.resource,
-      scopeSpans: r.scopes.map((sc) => ({ scope: sc.scope, spans: sc.items })),
+      schemaUrl: r.schemaUrl,
+      scopeSpans: r.scopes.map((sc) => ({ scope: sc.scope, schemaUrl: sc.schemaUrl, spans: sc.items })),
     })),
   };
 }
@@ -361,6 +381,8 @@ function logRecord(v: unknown, p: string): LogRecordMsg {
     traceId: hexId(r.traceId, `${p}.traceId`),
     spanId: hexId(r.spanId, `${p}.spanId`),
     eventName: str(r.eventName, `${p}.eventName`),
+    droppedAttributesCount: uint32(r.droppedAttributesCount, `${p}.droppedAttributesCount`),
+    flags: uint32(r.flags, `${p}.flags`),
   };
 }
 
@@ -373,7 +395,8 @@ export function decodeLogsJson(text: string): ExportLogsRequest {
   return {
     resourceLogs: resources.map((r) => ({
       resource: r.resource,
-      scopeLogs: r.scopes.map((sc) => ({ scope: sc.scope, logRecords: sc.items })),
+      schemaUrl: r.schemaUrl,
+      scopeLogs: r.scopes.map((sc) => ({ scope: sc.scope, schemaUrl: sc.schemaUrl, logRecords: sc.items })),
     })),
   };
 }
@@ -525,7 +548,8 @@ export function decodeMetricsJson(text: string): ExportMetricsRequest {
   return {
     resourceMetrics: resources.map((r) => ({
       resource: r.resource,
-      scopeMetrics: r.scopes.map((sc) => ({ scope: sc.scope, metrics: sc.items })),
+      schemaUrl: r.schemaUrl,
+      scopeMetrics: r.scopes.map((sc) => ({ scope: sc.scope, schemaUrl: sc.schemaUrl, metrics: sc.items })),
     })),
   };
 }

@@ -36,12 +36,15 @@ export interface ResourceMsg {
 
 export interface ScopeMsg {
   name: string;
+  version?: string | null;
+  attributes?: KeyValueMsg[] | null;
 }
 
 export interface EventMsg {
   timeUnixNano: Int64;
   name: string;
   attributes: KeyValueMsg[];
+  droppedAttributesCount?: number | null;
 }
 
 export interface LinkMsg {
@@ -49,6 +52,8 @@ export interface LinkMsg {
   spanId: Uint8Array;
   traceState: string;
   attributes: KeyValueMsg[];
+  droppedAttributesCount?: number | null;
+  flags?: number | null;
 }
 
 export interface SpanMsg {
@@ -64,12 +69,17 @@ export interface SpanMsg {
   events: EventMsg[];
   links: LinkMsg[];
   status?: { message: string; code: number } | null;
+  droppedAttributesCount?: number | null;
+  droppedEventsCount?: number | null;
+  droppedLinksCount?: number | null;
+  flags?: number | null;
 }
 
 export interface ExportTraceRequest {
   resourceSpans: {
     resource?: ResourceMsg | null;
-    scopeSpans: { scope?: ScopeMsg | null; spans: SpanMsg[] }[];
+    schemaUrl?: string | null;
+    scopeSpans: { scope?: ScopeMsg | null; schemaUrl?: string | null; spans: SpanMsg[] }[];
   }[];
 }
 
@@ -83,12 +93,15 @@ export interface LogRecordMsg {
   traceId: Uint8Array;
   spanId: Uint8Array;
   eventName: string;
+  droppedAttributesCount?: number | null;
+  flags?: number | null;
 }
 
 export interface ExportLogsRequest {
   resourceLogs: {
     resource?: ResourceMsg | null;
-    scopeLogs: { scope?: ScopeMsg | null; logRecords: LogRecordMsg[] }[];
+    schemaUrl?: string | null;
+    scopeLogs: { scope?: ScopeMsg | null; schemaUrl?: string | null; logRecords: LogRecordMsg[] }[];
   }[];
 }
 
@@ -162,6 +175,7 @@ export interface MetricMsg {
 export interface ExportMetricsRequest {
   resourceMetrics: {
     resource?: ResourceMsg | null;
-    scopeMetrics: { scope?: ScopeMsg | null; metrics: MetricMsg[] }[];
+    schemaUrl?: string | null;
+    scopeMetrics: { scope?: ScopeMsg | null; schemaUrl?: string | null; metrics: MetricMsg[] }[];
   }[];
 }

@@ -237,6 +237,14 @@ export class WireReader {
     return pos;
   }
 
+  /** Reads an unsigned fixed32 value. */
+  fixed32(end: number): number {
+    const pos = this.pos;
+    if (pos + 4 > end) throw truncated('fixed32', pos);
+    this.pos = pos + 4;
+    return this.view.getUint32(pos, true);
+  }
+
   double(end: number): number {
     return this.view.getFloat64(this.fixed64(end), true);
   }

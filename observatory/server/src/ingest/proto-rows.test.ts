@@ -179,6 +179,11 @@ function scope(rng: Rng): Record<string, unknown> | undefined {
   };
 }
 
+const SCHEMA_URLS = ['https://opentelemetry.io/schemas/1.26.0', 'https://example.com/schemas/é'];
+const schemaUrl = (rng: Rng) => (rng.chance(0.3) ? rng.pick(SCHEMA_URLS) : undefined);
+/** A uint32 count or flags value, often 0 (absent), sometimes beyond int32. */
+const uint32 = (rng: Rng) => (rng.chance(0.6) ? 0 : rng.pick([1, 3, 0x100, 0x301, 2 ** 31, 2 ** 32 - 1]));
+
 function spanObject(rng: Rng): Record<string, unknown> {
   const s: Record<string, unknown> = {
     traceId: id(rng, 16),
@@ -191,6 +196,10 @@ function spanObject(rng: Rng): Record<string, unknown> {
     attributes: keyValues(rng, 8 + rng.int(5)),
   };
   if (rng.chance(0.2)) s.traceState = rng.chance(0.5) ? 'vendor=abc,other=1' : str(rng);
+  s.flags = uint32(rng);
+  s.droppedAttributesCount = uint32(rng);
+  s.droppedEventsCount = uint32(rng);
+  s.droppedLinksCount = uint32(rng);
   const st = rng.next();
   if (st < 0.6) s.status = { code: rng.int(3), message: rng.chance(0.3) ? str(rng) : '' };
   else if (st < 0.65) s.status = { code: rng.pick([-1, 3, 9]) };
@@ -199,6 +208,7 @@ function spanObject(rng: Rng): Record<string, unknown> {
       name: rng.chance(0.7) ? 'exception' : str(rng),
       timeUnixNano: rng.chance(0.1) ? '18446744073709551615' : time(rng),
       attributes: keyValues(rng, rng.int(4)),
+      droppedAttributesCount: uint32(rng),
     }));
   }
   if (rng.chance(0.15)) {
@@ -207,6 +217,8 @@ function spanObject(rng: Rng): Record<string, unknown> {
       spanId: id(rng, 8, 0.1),
       traceState: rng.chance(0.3) ? str(rng) : '',
       attributes: keyValues(rng, rng.int(3)),
+      droppedAttributesCount: uint32(rng),
+      flags: uint32(rng),
     }));
   }
   return s;
@@ -216,8 +228,10 @@ function traceRequest(rng: Rng): Record<string, unknown> {
   return {
     resourceSpans: Array.from({ length: 1 + rng.int(3) }, () => ({
       resource: resource(rng),
+      schemaUrl: schemaUrl(rng),
       scopeSpans: Array.from({ length: rng.int(4) }, () => ({
         scope: scope(rng),
+        schemaUrl: schemaUrl(rng),
         spans: Array.from({ length: rng.int(6) }, () => spanObject(rng)),
       })),
     })),
@@ -239,6 +253,8 @@ function logObject(rng: Rng): Record<string, unknown> {
   else if (b < 0.9) r.body = anyValue(rng, 0);
   else if (b < 0.95) r.body = {};
   if (rng.chance(0.2)) r.eventName = rng.chance(0.5) ? 'order.created' : str(rng);
+  r.flags = uint32(rng);
+  r.droppedAttributesCount = uint32(rng);
   return r;
 }
 
@@ -246,8 +262,10 @@ function logsRequest(rng: Rng): Record<string, unknown> {
   return {
     resourceLogs: Array.from({ length: 1 + rng.int(3) }, () => ({
       resource: resource(rng),
+      schemaUrl: schemaUrl(rng),
       scopeLogs: Array.from({ length: rng.int(4) }, () => ({
         scope: scope(rng),
+        schemaUrl: schemaUrl(rng),
         logRecords: Array.from({ length: rng.int(6) }, () => logObject(rng)),
       })),
     })),
@@ -333,6 +351,25 @@ const fStr = (field: number, s: string) => fLen(field, Buffer.from(s, 'utf8'));
 const TRACE_ID = Buffer.from('0102030405060708090a0b0c0d0e0f10', 'hex');
 const SPAN_ID = Buffer.from('1112131415161718', 'hex');
 
+/** Counts rows whose envelope fields are set, so the equivalence tests are known to cover them. */
+class EnvelopeSeen {
+  private readonly seen = new Map<string, number>();
+
+  count(row: object): void {
+    for (const [k, v] of Object.entries(row)) {
+      const set = typeof v === 'number' ? v !== 0 : v !== '' && v !== '{}' && v !== '[]';
+      if (set && (this.seen.get(k) ?? 0) < 1000) this.seen.set(k, (this.seen.get(k) ?? 0) + 1);
+    }
+  }
+
+  expectAllSeen(extra: string[]): void {
+    const keys = ['scopeVersion', 'scopeAttributes', 'scopeSchemaUrl', 'resourceSchemaUrl', 'flags'];
+    for (const k of [...keys, 'droppedAttributesCount', ...extra]) {
+      expect(this.seen.get(k) ?? 0, k).toBeGreaterThan(10);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 describe('traceRowsFromProtobuf / logRowsFromProtobuf: equivalence with protobufjs + convert.ts', () => {
@@ -340,6 +377,7 @@ describe('traceRowsFromProtobuf / logRowsFromProtobuf: equivalence with protobuf
     const rng = prng(1);
     let spans = 0;
     let rejected = 0;
+    const envelope = new EnvelopeSeen();
     for (let n = 0; n < 400; n++) {
       const buf = encodeExportRequest('traces', traceRequest(rng));
       const expected = outcome(() => refTraces(buf));
@@ -348,16 +386,19 @@ describe('traceRowsFromProtobuf / logRowsFromProtobuf: equivalence with protobuf
       if ('ok' in expected) {
         spans += expected.ok.batch.spans.length;
         rejected += expected.ok.rejected;
+        for (const row of expected.ok.batch.spans) envelope.count(row);
       }
     }
-    // The generator covers both accepted and rejected spans in quantity.
+    // The generator covers both accepted and rejected spans in quantity, and every envelope field.
     expect(spans).toBeGreaterThan(1000);
     expect(rejected).toBeGreaterThan(100);
+    envelope.expectAllSeen(['droppedEventsCount', 'droppedLinksCount']);
   });
 
   it('equals the reference on 400 generated log requests (nowNs called as often)', () => {
     const rng = prng(2);
     let logs = 0;
+    const envelope = new EnvelopeSeen();
     for (let n = 0; n < 400; n++) {
       const buf = encodeExportRequest('logs', logsRequest(rng));
       let refCalls = 0;
@@ -377,9 +418,13 @@ describe('traceRowsFromProtobuf / logRowsFromProtobuf: equivalence with protobuf
       expect(actual, `request ${n}`).toEqual(expected);
       expect(newCalls).toBe(refCalls);
       expect(newCalls).toBeLessThanOrEqual(1);
-      if ('ok' in expected) logs += expected.ok.batch.logs.length;
+      if ('ok' in expected) {
+        logs += expected.ok.batch.logs.length;
+        for (const row of expected.ok.batch.logs) envelope.count(row);
+      }
     }
     expect(logs).toBeGreaterThan(1000);
+    envelope.expectAllSeen([]);
   });
 
   it('equals the reference on the benchmark-shaped 512-span batch', () => {
@@ -870,8 +915,8 @@ describe('wire-format corner cases', () => {
       fFixed64(101, 2n),
       fStr(102, 'u'),
       fFixed32(103, 3),
-      fVarint(8, 1),
-      fFixed32(7, 0),
+      fVarint(13, 1),
+      fFixed32(4, 0),
     ];
     const rec = (extra: boolean) =>
       fLen(

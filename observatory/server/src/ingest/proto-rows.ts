@@ -1,4 +1,4 @@
-import type { LogRow, SpanRow } from '../store/types.js';
+import type { EnvelopeColumns, LogRow, SpanRow } from '../store/types.js';
 import type { RowBatch } from '../store/write-queue.js';
 import {
   badIdLength,
@@ -21,6 +21,7 @@ import {
   utf8Slice,
   WireError,
   WireReader,
+  WT_FIXED32,
   WT_FIXED64,
   WT_LEN,
   WT_VARINT,
@@ -52,7 +53,7 @@ import {
  * - Stricter wire checks than protobufjs: a known field with an unexpected wire type, group wire
  *   types (3/4, deprecated and unused by OTLP) and varints longer than 10 bytes are errors
  *   (protobufjs skips the former two as unknown fields).
- * - Every string field of the schema (proto/, incl. ones no row uses, like scope.version) must be
+ * - Every string field of the schema (proto/) must be
  *   valid UTF-8, as with protobufjs' strict decoding; bytes of unknown fields are not looked at.
  * - One malformed request always throws `OtlpInvalidError`; when it is malformed in two ways the
  *   message may name another problem than the reference's (which decodes everything before
@@ -61,24 +62,24 @@ import {
 
 /**
  * Nesting limit (messages deep, the request being 0) for parts that are only validated, not
- * converted (scope attributes, items rejected before conversion): protoc's and protobufjs'
+ * converted (items rejected before conversion): protoc's and protobufjs'
  * default recursion limit. Converted AnyValues stop earlier, at MAX_ANY_VALUE_DEPTH.
  */
 const MAX_MESSAGE_DEPTH = 100;
 
 // Field schemas (field number → wire type) for `WireReader.other`.
 const S_REQUEST = schema(1, WT_LEN);
-/** ResourceSpans / ResourceLogs / ScopeSpans / ScopeLogs: 1 resource|scope, 2 the repeated items. */
-const S_CONTAINER = schema(1, WT_LEN, 2, WT_LEN);
+/** ResourceSpans / ResourceLogs / ScopeSpans / ScopeLogs: 1 resource|scope, 2 the repeated items, 3 schema_url. */
+const S_CONTAINER = schema(1, WT_LEN, 2, WT_LEN, 3, WT_LEN);
 const S_RESOURCE = schema(1, WT_LEN);
 const S_SCOPE = schema(1, WT_LEN, 2, WT_LEN, 3, WT_LEN);
 // biome-ignore format: field/wire-type pairs
 const S_SPAN = schema(
   1, WT_LEN, 2, WT_LEN, 3, WT_LEN, 4, WT_LEN, 5, WT_LEN, 6, WT_VARINT, 7, WT_FIXED64, 8, WT_FIXED64,
-  9, WT_LEN, 11, WT_LEN, 13, WT_LEN, 15, WT_LEN,
+  9, WT_LEN, 10, WT_VARINT, 11, WT_LEN, 12, WT_VARINT, 13, WT_LEN, 14, WT_VARINT, 15, WT_LEN, 16, WT_FIXED32,
 );
-const S_EVENT = schema(1, WT_FIXED64, 2, WT_LEN, 3, WT_LEN);
-const S_LINK = schema(1, WT_LEN, 2, WT_LEN, 3, WT_LEN, 4, WT_LEN);
+const S_EVENT = schema(1, WT_FIXED64, 2, WT_LEN, 3, WT_LEN, 4, WT_VARINT);
+const S_LINK = schema(1, WT_LEN, 2, WT_LEN, 3, WT_LEN, 4, WT_LEN, 5, WT_VARINT, 6, WT_FIXED32);
 const S_STATUS = schema(2, WT_LEN, 3, WT_VARINT);
 const S_KEY_VALUE = schema(1, WT_LEN, 2, WT_LEN);
 // biome-ignore format: field/wire-type pairs
@@ -87,8 +88,8 @@ const S_ANY_VALUE = schema(1, WT_LEN, 2, WT_VARINT, 3, WT_VARINT, 4, WT_FIXED64,
 const S_LIST = schema(1, WT_LEN);
 // biome-ignore format: field/wire-type pairs
 const S_LOG = schema(
-  1, WT_FIXED64, 2, WT_VARINT, 3, WT_LEN, 5, WT_LEN, 6, WT_LEN, 9, WT_LEN, 10, WT_LEN, 11, WT_FIXED64,
-  12, WT_LEN,
+  1, WT_FIXED64, 2, WT_VARINT, 3, WT_LEN, 5, WT_LEN, 6, WT_LEN, 7, WT_VARINT, 8, WT_FIXED32, 9, WT_LEN,
+  10, WT_LEN, 11, WT_FIXED64, 12, WT_LEN,
 );
 
 // Tags (field << 3 | wire type) matched in the hot paths.
@@ -103,6 +104,9 @@ const TAG_1_FIXED64 = 0x09;
 const TAG_2_VARINT = 0x10;
 const TAG_3_VARINT = 0x18;
 const TAG_4_FIXED64 = 0x21;
+const TAG_4_VARINT = 0x20;
+const TAG_5_VARINT = 0x28;
+const TAG_6_FIXED32 = 0x35;
 const TAG_SPAN_KIND = 0x30; // 6 varint
 const TAG_SPAN_START = 0x39; // 7 fixed64
 const TAG_SPAN_END = 0x41; // 8 fixed64
@@ -110,10 +114,16 @@ const TAG_SPAN_ATTRIBUTES = 0x4a; // 9
 const TAG_SPAN_EVENTS = 0x5a; // 11
 const TAG_SPAN_LINKS = 0x6a; // 13
 const TAG_SPAN_STATUS = 0x7a; // 15
+const TAG_SPAN_DROPPED_ATTRIBUTES = 0x50; // 10 varint
+const TAG_SPAN_DROPPED_EVENTS = 0x60; // 12 varint
+const TAG_SPAN_DROPPED_LINKS = 0x70; // 14 varint
+const TAG_SPAN_FLAGS = 0x85; // 16 fixed32 (a two-byte tag)
 const TAG_LOG_TRACE_ID = 0x4a; // 9
 const TAG_LOG_SPAN_ID = 0x52; // 10
 const TAG_LOG_OBSERVED = 0x59; // 11 fixed64
 const TAG_LOG_EVENT_NAME = 0x62; // 12
+const TAG_LOG_DROPPED_ATTRIBUTES = 0x38; // 7 varint
+const TAG_LOG_FLAGS = 0x45; // 8 fixed32
 
 const AV_STRING = 1;
 const AV_BOOL = 2;
@@ -235,6 +245,8 @@ const LINK_TRACE_ID = ascii('{"traceId":"');
 const LINK_SPAN_ID = ascii('","spanId":"');
 const LINK_TRACE_STATE = ascii('","traceState":');
 const LINK_ATTRIBUTES = ascii(',"attributes":');
+const DROPPED_ATTRIBUTES = ascii(',"droppedAttributesCount":');
+const LINK_FLAGS = ascii(',"flags":');
 const SERVICE_NAME = ascii('service.name');
 
 const QUOTE = 0x22;
@@ -914,7 +926,10 @@ function validateEventOrLink(r: WireReader, s: number, e: number, fields: Uint8A
       validateKeyValue(r, r.pos, end, 5);
       r.pos = end;
     } else if (isEvent && t === TAG_1_FIXED64) r.fixed64(e);
+    else if (isEvent && t === TAG_4_VARINT) r.varint(e);
     else if (!isEvent && (t === TAG_1_LEN || t === TAG_2_LEN)) r.pos = r.delimited(e);
+    else if (!isEvent && t === TAG_5_VARINT) r.varint(e);
+    else if (!isEvent && t === TAG_6_FIXED32) r.fixed32(e);
     else r.other(t, fields, e);
   }
 }
@@ -965,11 +980,14 @@ function resourceInfo(
   return { json, service };
 }
 
-/** Where the scope name is, after `readScope` (merged over repeated scopes: last name wins). */
+/** What `readScope` found (merged over repeated scopes: last name / version wins). */
 let scopeNameStart = -1;
 let scopeNameEnd = -1;
+let scopeVersionStart = -1;
+let scopeVersionEnd = -1;
+let scopeHasAttributes = false;
 
-/** An InstrumentationScope (message depth 3): name noted, version and attributes validated. */
+/** An InstrumentationScope (message depth 3): name and version noted, attributes only skipped here. */
 function readScope(r: WireReader, s: number, e: number): void {
   r.pos = s;
   while (r.pos < e) {
@@ -977,13 +995,44 @@ function readScope(r: WireReader, s: number, e: number): void {
     if (t === TAG_1_LEN) {
       scopeNameStart = r.string(e);
       scopeNameEnd = r.pos;
-    } else if (t === TAG_2_LEN) r.string(e);
-    else if (t === TAG_3_LEN) {
-      const end = r.delimited(e);
-      validateKeyValue(r, r.pos, end, 4);
-      r.pos = end;
+    } else if (t === TAG_2_LEN) {
+      scopeVersionStart = r.string(e);
+      scopeVersionEnd = r.pos;
+    } else if (t === TAG_3_LEN) {
+      scopeHasAttributes = true;
+      r.pos = r.delimited(e);
     } else r.other(t, S_SCOPE, e);
   }
+}
+
+/** The scope at [s, e) (or merged from `ranges`; none when `s` < 0): its name, version and attributes JSON. */
+function scopeInfo(
+  r: WireReader,
+  s: number,
+  e: number,
+  ranges: number[] | null,
+  path: string,
+): { name: string; version: string; attributes: string } {
+  if (s < 0) return { name: '', version: '', attributes: '{}' };
+  const sr = ranges ? merged(r, ranges) : r;
+  const from = ranges ? 0 : s;
+  const to = ranges ? sr.buf.length : e;
+  scopeNameStart = -1;
+  scopeVersionStart = -1;
+  scopeHasAttributes = false;
+  readScope(sr, from, to);
+  let attributes = '{}';
+  if (scopeHasAttributes) {
+    const o0 = op;
+    const x0 = extra;
+    writeObject(sr, from, to, TAG_3_LEN, 0, path, null); // other fields were checked by readScope
+    attributes = takeSince(o0, x0);
+  }
+  return {
+    name: scopeNameStart < 0 ? '' : utf8Slice(sr.buf, scopeNameStart, scopeNameEnd),
+    version: scopeVersionStart < 0 ? '' : utf8Slice(sr.buf, scopeVersionStart, scopeVersionEnd),
+    attributes,
+  };
 }
 
 /**
@@ -1025,6 +1074,7 @@ interface ItemContext {
   path: string;
   res: ResourceInfo;
   scopeName: string;
+  envelope: EnvelopeColumns;
   /** convert.ts's path for errors in their attributes: `resourceSpans[0].scopeSpans[].spans[].attributes`. */
   attrPath: string;
 }
@@ -1116,6 +1166,8 @@ function containerFields(r: WireReader, s: number, e: number): void {
   firstEnd = -1;
   firstRanges = null;
   secondAt = -1;
+  secondCount = 0;
+  schemaUrlStart = -1;
   r.pos = s;
   while (r.pos < e) {
     const at = r.pos;
@@ -1129,16 +1181,29 @@ function containerFields(r: WireReader, s: number, e: number): void {
       r.pos = end;
     } else if (t === TAG_2_LEN) {
       if (secondAt < 0) secondAt = at;
+      secondCount++;
       r.pos = r.delimited(e);
+    } else if (t === TAG_3_LEN) {
+      schemaUrlStart = r.string(e);
+      schemaUrlEnd = r.pos;
     } else r.other(t, S_CONTAINER, e);
   }
 }
 
-/** Result of `containerFields`: field 1 (resource) range(s), position of the first field 2. */
+/**
+ * Result of `containerFields`: field 1 (resource or scope) range(s), position and count of field 2,
+ * field 3 (schema_url; the last one wins).
+ */
 let firstStart = -1;
 let firstEnd = -1;
 let firstRanges: number[] | null = null;
 let secondAt = -1;
+let secondCount = 0;
+let schemaUrlStart = -1;
+let schemaUrlEnd = -1;
+
+const schemaUrl = (r: WireReader): string =>
+  schemaUrlStart < 0 ? '' : utf8Slice(r.buf, schemaUrlStart, schemaUrlEnd);
 
 /** The `i`th ResourceSpans / ResourceLogs, at [s, e). */
 function resourceItems<Row, T extends Totals>(
@@ -1153,6 +1218,7 @@ function resourceItems<Row, T extends Totals>(
   containerFields(r, s, e);
   const scopesAt = secondAt;
   const base = `${signal.resources}[${i}]`;
+  const resourceSchemaUrl = schemaUrl(r);
   const res = resourceInfo(r, firstStart, firstEnd, firstRanges, `${base}.resource.attributes`);
   totals.bytes += res.json.length;
   if (scopesAt < 0) return;
@@ -1163,7 +1229,7 @@ function resourceItems<Row, T extends Totals>(
     const t = r.tag(e);
     if (t === TAG_2_LEN) {
       const end = r.delimited(e);
-      scopeItems(r, r.pos, end, base, j++, res, attrPath, signal, rows, totals);
+      scopeItems(r, r.pos, end, base, j++, res, resourceSchemaUrl, attrPath, signal, rows, totals);
       r.pos = end;
     } else r.skip(t & 7, e);
   }
@@ -1177,35 +1243,30 @@ function scopeItems<Row, T extends Totals>(
   base: string,
   j: number,
   res: ResourceInfo,
+  resourceSchemaUrl: string,
   attrPath: string,
   signal: Signal<Row, T>,
   rows: Row[],
   totals: T,
 ): void {
-  scopeNameStart = -1;
-  scopeNameEnd = -1;
-  let itemsAt = -1;
-  let count = 0;
-  r.pos = s;
-  while (r.pos < e) {
-    const at = r.pos;
-    const t = r.tag(e);
-    if (t === TAG_1_LEN) {
-      const end = r.delimited(e);
-      readScope(r, r.pos, end);
-      r.pos = end;
-    } else if (t === TAG_2_LEN) {
-      if (itemsAt < 0) itemsAt = at;
-      count++;
-      r.pos = r.delimited(e);
-    } else r.other(t, S_CONTAINER, e);
-  }
-  totals.items += count;
+  // ScopeSpans / ScopeLogs have the fields of ResourceSpans / ResourceLogs: scope, items, schema_url.
+  containerFields(r, s, e);
+  const itemsAt = secondAt;
+  const scopePath = `${base}.${signal.scopes}[${j}]`;
+  const scopeSchemaUrl = schemaUrl(r);
+  const scope = scopeInfo(r, firstStart, firstEnd, firstRanges, `${scopePath}.scope.attributes`);
+  totals.items += secondCount;
   if (itemsAt < 0) return;
   const ctx: ItemContext = {
-    path: `${base}.${signal.scopes}[${j}].${signal.items}`,
+    path: `${scopePath}.${signal.items}`,
     res,
-    scopeName: scopeNameStart < 0 ? '' : utf8Slice(r.buf, scopeNameStart, scopeNameEnd),
+    scopeName: scope.name,
+    envelope: {
+      scopeVersion: scope.version,
+      scopeAttributes: scope.attributes,
+      scopeSchemaUrl,
+      resourceSchemaUrl,
+    },
     attrPath,
   };
   const item = signal.item;
@@ -1270,6 +1331,10 @@ function span(
   let statusCode = 0;
   let messageStart = 0;
   let messageEnd = 0;
+  let flags = 0;
+  let droppedAttributes = 0;
+  let droppedEvents = 0;
+  let droppedLinks = 0;
   r.pos = s;
   while (r.pos < e) {
     const at = r.pos;
@@ -1329,6 +1394,18 @@ function span(
         }
         break;
       }
+      case TAG_SPAN_DROPPED_ATTRIBUTES:
+        droppedAttributes = r.varint(e);
+        break;
+      case TAG_SPAN_DROPPED_EVENTS:
+        droppedEvents = r.varint(e);
+        break;
+      case TAG_SPAN_DROPPED_LINKS:
+        droppedLinks = r.varint(e);
+        break;
+      case TAG_SPAN_FLAGS:
+        flags = r.fixed32(e);
+        break;
       default:
         r.other(t, S_SPAN, e);
     }
@@ -1395,6 +1472,14 @@ function span(
     scopeName: ctx.scopeName,
     events: '',
     links: '',
+    scopeVersion: ctx.envelope.scopeVersion,
+    scopeAttributes: ctx.envelope.scopeAttributes,
+    scopeSchemaUrl: ctx.envelope.scopeSchemaUrl,
+    resourceSchemaUrl: ctx.envelope.resourceSchemaUrl,
+    flags,
+    droppedAttributesCount: droppedAttributes,
+    droppedEventsCount: droppedEvents,
+    droppedLinksCount: droppedLinks,
   };
 }
 
@@ -1438,17 +1523,26 @@ function writeList(
   putByte(0x5d); // ]
 }
 
+/** A `,"member":n` of an event or link, only when `n` is not 0 (convert.ts's droppedJson / link flags). */
+function writeCount(member: Uint8Array, n: number): void {
+  if (n === 0) return;
+  putBytes(member);
+  writeUint(n);
+}
+
 /** An Event; `path` is its span's attribute path (convert.ts's, for errors in its attributes). */
 function writeEvent(r: WireReader, s: number, e: number, path: string): void {
   let timeAt = -1;
   let nameStart = 0;
   let nameEnd = 0;
   let attributesAt = -1;
+  let dropped = 0;
   r.pos = s;
   while (r.pos < e) {
     const at = r.pos;
     const t = r.tag(e);
     if (t === TAG_1_FIXED64) timeAt = r.fixed64(e);
+    else if (t === TAG_4_VARINT) dropped = r.varint(e);
     else if (t === TAG_2_LEN) {
       nameStart = r.string(e);
       nameEnd = r.pos;
@@ -1464,6 +1558,7 @@ function writeEvent(r: WireReader, s: number, e: number, path: string): void {
   putBytes(EVENT_ATTRIBUTES);
   if (attributesAt >= 0) writeObject(r, attributesAt, e, TAG_3_LEN, 0, path, null);
   else putBytes(EMPTY_OBJECT);
+  writeCount(DROPPED_ATTRIBUTES, dropped);
   putByte(0x7d); // }
 }
 
@@ -1476,6 +1571,8 @@ function writeLink(r: WireReader, s: number, e: number, at: string, l: number): 
   let stateStart = 0;
   let stateEnd = 0;
   let attributesAt = -1;
+  let dropped = 0;
+  let flags = 0;
   r.pos = s;
   while (r.pos < e) {
     const fieldAt = r.pos;
@@ -1492,7 +1589,9 @@ function writeLink(r: WireReader, s: number, e: number, at: string, l: number): 
     } else if (t === TAG_4_LEN) {
       if (attributesAt < 0) attributesAt = fieldAt;
       r.pos = r.delimited(e);
-    } else r.other(t, S_LINK, e);
+    } else if (t === TAG_5_VARINT) dropped = r.varint(e);
+    else if (t === TAG_6_FIXED32) flags = r.fixed32(e);
+    else r.other(t, S_LINK, e);
   }
   const traceIdLength = traceIdEnd - traceIdStart;
   const spanIdLength = spanIdEnd - spanIdStart;
@@ -1506,6 +1605,8 @@ function writeLink(r: WireReader, s: number, e: number, at: string, l: number): 
   putBytes(LINK_ATTRIBUTES);
   if (attributesAt >= 0) writeObject(r, attributesAt, e, TAG_4_LEN, 0, at, null);
   else putBytes(EMPTY_OBJECT);
+  writeCount(DROPPED_ATTRIBUTES, dropped);
+  writeCount(LINK_FLAGS, flags);
   putByte(0x7d); // }
 }
 
@@ -1560,6 +1661,8 @@ function logRecord(
   let spanIdEnd = 0;
   let eventNameStart = 0;
   let eventNameEnd = 0;
+  let flags = 0;
+  let droppedAttributes = 0;
   r.pos = s;
   while (r.pos < e) {
     const at = r.pos;
@@ -1602,6 +1705,12 @@ function logRecord(
       case TAG_LOG_EVENT_NAME:
         eventNameStart = r.string(e);
         eventNameEnd = r.pos;
+        break;
+      case TAG_LOG_DROPPED_ATTRIBUTES:
+        droppedAttributes = r.varint(e);
+        break;
+      case TAG_LOG_FLAGS:
+        flags = r.fixed32(e);
         break;
       default:
         r.other(t, S_LOG, e);
@@ -1664,6 +1773,12 @@ function logRecord(
     resource: ctx.res.json,
     scopeName: ctx.scopeName,
     eventName: '',
+    scopeVersion: ctx.envelope.scopeVersion,
+    scopeAttributes: ctx.envelope.scopeAttributes,
+    scopeSchemaUrl: ctx.envelope.scopeSchemaUrl,
+    resourceSchemaUrl: ctx.envelope.resourceSchemaUrl,
+    flags,
+    droppedAttributesCount: droppedAttributes,
   };
 }
 

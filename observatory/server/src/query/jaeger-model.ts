@@ -5,8 +5,13 @@ import type { SpanRow } from './traces.js';
  * The JSON model of Jaeger's query service (jaeger `model/json`: Trace, Span, Reference, Process, KeyValue,
  * Log, DependencyLink) and the OTLP → Jaeger mapping of the OpenTelemetry "Jaeger transformation" rules:
  * span kind as `span.kind`, status as `otel.status_code`/`otel.status_description` plus `error=true`,
- * scope as `otel.scope.name`, events as logs with an `event` field, the parent as the first CHILD_OF
- * reference and links as FOLLOWS_FROM, resources as processes. Times and durations in microseconds.
+ * scope as `otel.scope.name`/`otel.scope.version`, the trace state as `w3c.tracestate`, dropped counts as
+ * `otel.dropped_attributes_count`/`otel.dropped_events_count`/`otel.dropped_links_count` (tags, and an
+ * event's as a field of its log; only when not 0, per the spec's "mapping to non-OTLP formats"), the W3C
+ * trace flags (bits 0–7 of OTLP flags; 1 = sampled, as in Jaeger) as the span's `flags`, events as logs
+ * with an `event` field, the parent as the first CHILD_OF reference and links as FOLLOWS_FROM, resources
+ * as processes. Times and durations in microseconds. Jaeger's model has no place for scope attributes,
+ * schema URLs or a link's own dropped count and flags: the query API (/api/traces/:id) returns those.
  */
 
 export type JaegerValueType = 'string' | 'bool' | 'int64' | 'float64' | 'binary';
@@ -39,6 +44,8 @@ export interface JaegerSpan {
   logs: JaegerLog[];
   processID: string;
   warnings: string[] | null;
+  /** Jaeger's span flags (omitted when 0, like Jaeger's JSON model): the W3C trace flags. */
+  flags?: number;
 }
 
 export interface JaegerProcess {
@@ -92,6 +99,7 @@ function spanTags(row: SpanRow): JaegerKeyValue[] {
   const kind = JAEGER_SPAN_KINDS[num(row.kind)] ?? '';
   if (kind !== '' && kind !== 'internal') tags.push(keyValue('span.kind', kind));
   if (str(row.scope_name) !== '') tags.push(keyValue('otel.scope.name', str(row.scope_name)));
+  if (str(row.scope_version) !== '') tags.push(keyValue('otel.scope.version', str(row.scope_version)));
   const status = num(row.status_code);
   if (status !== 0) tags.push(keyValue('otel.status_code', STATUS_NAMES[status] ?? 'UNSET'));
   if (status === 2) {
@@ -102,15 +110,28 @@ function spanTags(row: SpanRow): JaegerKeyValue[] {
     tags.push(keyValue('error', true));
   }
   if (str(row.trace_state) !== '') tags.push(keyValue('w3c.tracestate', str(row.trace_state)));
+  const dropped: [string, unknown][] = [
+    ['otel.dropped_attributes_count', row.dropped_attributes_count],
+    ['otel.dropped_events_count', row.dropped_events_count],
+    ['otel.dropped_links_count', row.dropped_links_count],
+  ];
+  for (const [key, n] of dropped) if (num(n) !== 0) tags.push(keyValue(key, num(n)));
   return tags;
 }
 
 function spanLogs(row: SpanRow): JaegerLog[] {
   return jsonArray(row.events).map((e) => {
-    const event = (e ?? {}) as { name?: unknown; timeUnixNano?: unknown; attributes?: unknown };
+    const event = (e ?? {}) as {
+      name?: unknown;
+      timeUnixNano?: unknown;
+      attributes?: unknown;
+      droppedAttributesCount?: unknown;
+    };
     const attributes = (event.attributes ?? {}) as Record<string, unknown>;
     const fields = Object.entries(attributes).map(([k, v]) => keyValue(k, v));
     if (!('event' in attributes)) fields.unshift(keyValue('event', str(event.name)));
+    const dropped = num(event.droppedAttributesCount);
+    if (dropped !== 0) fields.push(keyValue('otel.dropped_attributes_count', dropped));
     return { timestamp: micros(str(event.timeUnixNano) || '0'), fields };
   });
 }
@@ -168,6 +189,7 @@ export function toJaegerTraces(rows: readonly SpanRow[]): JaegerTrace[] {
       logs: spanLogs(row),
       processID,
       warnings: null,
+      ...(num(row.flags) & 0xff ? { flags: num(row.flags) & 0xff } : {}),
     });
   }
   return [...traces.values()].map((e) => e.trace);

@@ -2,9 +2,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TelemetryStore } from '../store/telemetry-store.js';
 import { jaegerRoutes, normaliseTraceId, parseJaegerTags } from './jaeger.js';
-import type { JaegerDependencyLink, JaegerResponse, JaegerTrace } from './jaeger-model.js';
+import {
+  type JaegerDependencyLink,
+  type JaegerResponse,
+  type JaegerTrace,
+  toJaegerTraces,
+} from './jaeger-model.js';
 import { parseGoDuration } from './params.js';
 import { fixtureStore, HOUR, MIN, SPAN, T0, TRACE } from './test-fixture.js';
+import type { SpanRow } from './traces.js';
 
 let store: TelemetryStore;
 let app: FastifyInstance;
@@ -206,6 +212,12 @@ describe('Jaeger trace search', () => {
       `service=payment&end=1e309`,
       `service=payment&start=1e300`,
       `service=payment&start=${US0}&end=99999999999999999999`,
+      `service=payment&start=-1e309`,
+      `service=payment&limit=1e309`,
+      // Durations whose nanoseconds are Infinity to JavaScript or beyond a BIGINT.
+      `service=payment&minDuration=${'9'.repeat(400)}h`,
+      `service=payment&maxDuration=1${'0'.repeat(400)}.5s`,
+      `service=payment&minDuration=99999999999999h`,
     ]) {
       const res = await get(`/jaeger/api/traces?${params}`);
       expect(res.status, params).toBe(400);
@@ -251,6 +263,8 @@ describe('Jaeger trace by id', () => {
       '/jaeger/api/dependencies?endTs=1e309',
       '/jaeger/api/dependencies?endTs=1e300',
       '/jaeger/api/dependencies?lookback=1e300',
+      '/jaeger/api/dependencies?lookback=1e309',
+      '/jaeger/api/dependencies?endTs=-1e309',
     ]) {
       const res = await get(url);
       expect(res.status, url).toBe(400);
@@ -313,5 +327,67 @@ describe('Jaeger parameter parsing', () => {
       ['n', '5'],
       ['t', 'true'],
     ]);
+  });
+});
+
+describe('OTLP envelope → Jaeger', () => {
+  const row = (over: Partial<SpanRow>): SpanRow => ({
+    trace_id: TRACE.A,
+    span_id: SPAN('A', 1),
+    parent_span_id: '',
+    trace_state: '',
+    name: 'op',
+    kind: 1,
+    service: 'svc',
+    start_ns: '1700000000000000000',
+    end_ns: '1700000000001000000',
+    duration_ns: '1000000',
+    status_code: 0,
+    status_message: '',
+    attributes: '{}',
+    resource: '{}',
+    scope_name: '',
+    events: '[{"name":"e","timeUnixNano":"1700000000000500000","attributes":{}}]',
+    links: '[]',
+    scope_version: '',
+    scope_attributes: '{}',
+    scope_schema_url: '',
+    resource_schema_url: '',
+    flags: 0,
+    dropped_attributes_count: 0,
+    dropped_events_count: 0,
+    dropped_links_count: 0,
+    ...over,
+  });
+  const span = (over: Partial<SpanRow>) => toJaegerTraces([row(over)])[0]!.spans[0]!;
+
+  it('adds no tag, field or flags for what was not dropped or set', () => {
+    const s = span({ flags: 0x300 }); // is-remote bits only: no W3C trace flags
+    expect(s.tags).toEqual([]);
+    expect(s.logs[0]!.fields).toEqual([{ key: 'event', type: 'string', value: 'e' }]);
+    expect('flags' in s).toBe(false);
+  });
+
+  it('maps the W3C trace flags to Jaeger flags and every dropped count to an int64 tag', () => {
+    const s = span({
+      flags: 0x301,
+      scope_version: '1.0.0',
+      dropped_attributes_count: 1,
+      dropped_events_count: 2,
+      dropped_links_count: 3,
+      events: '[{"name":"e","timeUnixNano":"1","attributes":{},"droppedAttributesCount":4}]',
+    });
+    expect(s.flags).toBe(1);
+    expect(s.tags).toEqual([
+      { key: 'otel.scope.version', type: 'string', value: '1.0.0' },
+      { key: 'otel.dropped_attributes_count', type: 'int64', value: 1 },
+      { key: 'otel.dropped_events_count', type: 'int64', value: 2 },
+      { key: 'otel.dropped_links_count', type: 'int64', value: 3 },
+    ]);
+    expect(s.logs[0]!.fields).toContainEqual({
+      key: 'otel.dropped_attributes_count',
+      type: 'int64',
+      value: 4,
+    });
   });
 });

@@ -137,6 +137,8 @@ function tagCondition(p: Params, key: string, value: string): string {
       return `status_message = ${p.add(value)}`;
     case 'otel.scope.name':
       return `scope_name = ${p.add(value)}`;
+    case 'otel.scope.version':
+      return `scope_version = ${p.add(value)}`;
     default:
       return attrCondition(p, { key, value });
   }

@@ -1,5 +1,16 @@
 import type { TimeRange } from './params.js';
-import { type AttrFilter, attrCondition, jsonObject, nsToMs, num, Params, str } from './sql.js';
+import {
+  type AttrFilter,
+  attrCondition,
+  ENVELOPE_COLUMNS,
+  type EnvelopeRow,
+  jsonObject,
+  nsToMs,
+  num,
+  Params,
+  str,
+  toEnvelope,
+} from './sql.js';
 import type { LogRecord, QueryStore } from './types.js';
 
 export interface LogFilter {
@@ -15,9 +26,9 @@ export interface LogFilter {
 export const LOG_COLUMNS = `CAST(time_ns AS VARCHAR) AS time_ns, CAST(observed_ns AS VARCHAR) AS observed_ns,
   severity_number, severity_text, body, service, trace_id, span_id,
   CAST(attributes AS VARCHAR) AS attributes, CAST(resource AS VARCHAR) AS resource, scope_name,
-  CAST(ingested_ns AS VARCHAR) AS ingested_ns, event_name`;
+  CAST(ingested_ns AS VARCHAR) AS ingested_ns, event_name, ${ENVELOPE_COLUMNS}, flags, dropped_attributes_count`;
 
-export interface LogRow {
+export interface LogRow extends EnvelopeRow {
   time_ns: string;
   observed_ns: string;
   severity_number: unknown;
@@ -31,6 +42,8 @@ export interface LogRow {
   scope_name: string | null;
   ingested_ns: string;
   event_name: string | null;
+  flags: number | null;
+  dropped_attributes_count: number | null;
 }
 
 /** The filter conditions shared by search and tail; appends their parameters to `p`. */
@@ -61,6 +74,9 @@ export function toLogRecord(row: LogRow): LogRecord {
     resource: jsonObject(row.resource),
     scopeName: str(row.scope_name),
     eventName: str(row.event_name),
+    ...toEnvelope(row),
+    flags: num(row.flags),
+    droppedAttributesCount: num(row.dropped_attributes_count),
   };
 }
 

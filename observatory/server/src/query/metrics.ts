@@ -1,8 +1,21 @@
 import { type Aggregation, evaluate, type MetricPoint, stepWindow } from './metrics-math.js';
 import type { MetricFn, TimeRange } from './params.js';
 import { badParameter } from './problem.js';
-import { type AttrFilter, attrCondition, jsonArray, jsonObject, num, numOrNull, Params, str } from './sql.js';
-import type { MetricQueryResult, MetricSummary, QueryStore } from './types.js';
+import {
+  type AttrFilter,
+  attrCondition,
+  ENVELOPE_COLUMNS,
+  type EnvelopeRow,
+  jsonArray,
+  jsonObject,
+  nsToMs,
+  num,
+  numOrNull,
+  Params,
+  str,
+  toEnvelope,
+} from './sql.js';
+import type { MetricPointRecord, MetricQueryResult, MetricSummary, QueryStore } from './types.js';
 
 export async function listMetrics(store: QueryStore, range?: TimeRange): Promise<MetricSummary[]> {
   const p = new Params();
@@ -176,4 +189,107 @@ function toPoint(r: PointRow, groupBy: readonly string[]): MetricPoint {
     bounds,
     bucketCounts,
   };
+}
+
+interface StoredPointRow extends EnvelopeRow {
+  name: string;
+  description: string | null;
+  unit: string | null;
+  type: string;
+  service: string;
+  attributes: unknown;
+  resource: unknown;
+  scope_name: string | null;
+  start_ns: string;
+  time_ns: string;
+  temporality: unknown;
+  is_monotonic: boolean | null;
+  value: unknown;
+  count: unknown;
+  sum: unknown;
+  min: unknown;
+  max: unknown;
+  bounds: string | null;
+  bucket_counts: string | null;
+  exp_scale: unknown;
+  exp_zero_count: unknown;
+  exp_pos_offset: unknown;
+  exp_pos_counts: string | null;
+  exp_neg_offset: unknown;
+  exp_neg_counts: string | null;
+  quantiles: string | null;
+  flags: unknown;
+}
+
+export interface MetricPointsSpec {
+  name: string;
+  range: TimeRange;
+  service?: string;
+  attrs: AttrFilter[];
+  limit: number;
+}
+
+const numbers = (text: string | null): number[] => jsonArray(text).map(num);
+
+/** The stored data points of one metric, newest first, with everything OTLP sent for them. */
+export async function listMetricPoints(
+  store: QueryStore,
+  spec: MetricPointsSpec,
+): Promise<MetricPointRecord[]> {
+  const p = new Params();
+  const where = [
+    `name = ${p.add(spec.name)}`,
+    `time_ns >= ${p.ns(spec.range.startNs)}`,
+    `time_ns < ${p.ns(spec.range.endNs)}`,
+  ];
+  if (spec.service !== undefined) where.push(`service = ${p.add(spec.service)}`);
+  for (const a of spec.attrs) where.push(attrCondition(p, a));
+  const rows = await store.query<StoredPointRow>(
+    `SELECT name, description, unit, type, service, CAST(attributes AS VARCHAR) AS attributes,
+       CAST(resource AS VARCHAR) AS resource, scope_name, ${ENVELOPE_COLUMNS},
+       CAST(start_ns AS VARCHAR) AS start_ns, CAST(time_ns AS VARCHAR) AS time_ns, temporality, is_monotonic,
+       value, CAST(count AS DOUBLE) AS count, sum, min, max,
+       CAST(to_json(bounds) AS VARCHAR) AS bounds, CAST(to_json(bucket_counts) AS VARCHAR) AS bucket_counts,
+       exp_scale, CAST(exp_zero_count AS DOUBLE) AS exp_zero_count, exp_pos_offset,
+       CAST(to_json(exp_pos_counts) AS VARCHAR) AS exp_pos_counts, exp_neg_offset,
+       CAST(to_json(exp_neg_counts) AS VARCHAR) AS exp_neg_counts, CAST(quantiles AS VARCHAR) AS quantiles, flags
+     FROM metric_points WHERE ${where.join(' AND ')}
+     ORDER BY time_ns DESC LIMIT ${p.add(spec.limit)}`,
+    p.values,
+  );
+  return rows.map((r) => ({
+    name: r.name,
+    description: str(r.description),
+    unit: str(r.unit),
+    type: r.type,
+    service: r.service,
+    attributes: jsonObject(r.attributes),
+    resource: jsonObject(r.resource),
+    scopeName: str(r.scope_name),
+    ...toEnvelope(r),
+    startTimeUnixNano: r.start_ns,
+    timeUnixNano: r.time_ns,
+    timeMs: nsToMs(r.time_ns),
+    temporality: num(r.temporality),
+    isMonotonic: r.is_monotonic,
+    value: numOrNull(r.value),
+    count: numOrNull(r.count),
+    sum: numOrNull(r.sum),
+    min: numOrNull(r.min),
+    max: numOrNull(r.max),
+    bounds: r.bounds === null ? null : numbers(r.bounds),
+    bucketCounts: r.bucket_counts === null ? null : numbers(r.bucket_counts),
+    exponential:
+      r.exp_scale === null
+        ? null
+        : {
+            scale: num(r.exp_scale),
+            zeroCount: num(r.exp_zero_count),
+            positive: { offset: num(r.exp_pos_offset), bucketCounts: numbers(r.exp_pos_counts) },
+            negative: { offset: num(r.exp_neg_offset), bucketCounts: numbers(r.exp_neg_counts) },
+          },
+    quantiles:
+      r.quantiles === null ? null : (jsonArray(r.quantiles) as MetricPointRecord['quantiles'] & object),
+    flags: num(r.flags),
+  }));
 }

@@ -78,6 +78,15 @@ export const MetricQuery = Type.Object({
 });
 export type MetricQuery = Static<typeof MetricQuery>;
 
+export const MetricPointsQuery = Type.Object({
+  name: Name,
+  attr: Attr,
+  service: Type.Optional(Name),
+  ...Range,
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+});
+export type MetricPointsQuery = Static<typeof MetricPointsQuery>;
+
 export const RedQuery = Type.Object({ ...Range, stepMs: Type.Optional(StepMs) });
 export type RedQuery = Static<typeof RedQuery>;
 
@@ -156,7 +165,13 @@ const GO_UNITS: Record<string, number> = {
   h: 3600e9,
 };
 
-/** A Go duration string ("1.2s", "100ms", "1m30s", "250µs") to nanoseconds, as Jaeger's query service parses them. */
+/** Go durations are int64 nanoseconds (about 292 years): they stay below 2^63. */
+const DURATION_LIMIT_NS = 2 ** 63;
+
+/**
+ * A Go duration string ("1.2s", "100ms", "1m30s", "250µs") to nanoseconds, as Jaeger's query service parses
+ * them; undefined when it is not one, or is longer than Go's time.Duration holds (Go: "invalid duration").
+ */
 export function parseGoDuration(raw: string): bigint | undefined {
   const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
   if (raw === '0') return 0n;
@@ -167,5 +182,6 @@ export function parseGoDuration(raw: string): bigint | undefined {
     consumed = re.lastIndex;
   }
   if (consumed === 0 || consumed !== raw.length) return undefined;
+  if (!(total < DURATION_LIMIT_NS)) return undefined;
   return BigInt(Math.round(total));
 }

@@ -37,6 +37,9 @@ async function get<T>(url: string): Promise<{ status: number; body: T; type: str
 const hour = `start=${T0}&end=${T0 + HOUR}`;
 const ids = (traces: TraceSummary[]) => traces.map((t) => t.traceId);
 
+/** The envelope fields of a row stored without them (the fixture's rows). */
+const NO_ENVELOPE = { scopeVersion: '', scopeAttributes: {}, scopeSchemaUrl: '', resourceSchemaUrl: '' };
+
 describe('GET /api/services and operations', () => {
   it('lists every service with its span count and last span start', async () => {
     const { status, body } = await get<{ services: unknown[] }>('/api/services');
@@ -229,8 +232,29 @@ describe('GET /api/traces/:traceId', () => {
         'deployment.environment.name': 'test',
       },
       scopeName: 'glassbox-payment',
-      events: [{ name: 'charge', timeUnixNano: `${T0 + 10 * MIN + 30}000000`, attributes: { amount: 1234 } }],
-      links: [{ traceId: TRACE.B, spanId: SPAN('B', 1), traceState: '', attributes: {} }],
+      ...NO_ENVELOPE,
+      events: [
+        {
+          name: 'charge',
+          timeUnixNano: `${T0 + 10 * MIN + 30}000000`,
+          attributes: { amount: 1234 },
+          droppedAttributesCount: 0,
+        },
+      ],
+      links: [
+        {
+          traceId: TRACE.B,
+          spanId: SPAN('B', 1),
+          traceState: '',
+          attributes: {},
+          droppedAttributesCount: 0,
+          flags: 0,
+        },
+      ],
+      flags: 0,
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
     });
     expect(body.spans[0]?.parentSpanId).toBe('');
   });
@@ -288,6 +312,9 @@ describe('GET /api/logs', () => {
       },
       scopeName: 'pino',
       eventName: 'payment.retry',
+      ...NO_ENVELOPE,
+      flags: 0,
+      droppedAttributesCount: 0,
     });
   });
 

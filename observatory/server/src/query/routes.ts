@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { dependencyGraph } from './dependencies.js';
 import { LatencyTracker } from './latency.js';
 import { type LogFilter, searchLogs } from './logs.js';
-import { listMetrics, parseGroupBy, queryMetric } from './metrics.js';
+import { listMetricPoints, listMetrics, parseGroupBy, queryMetric } from './metrics.js';
 import {
   LogsQuery,
+  MetricPointsQuery,
   MetricQuery,
   parseAttrs,
   parseSeverity,
@@ -182,6 +183,23 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
       const q = request.query;
       const range = q.start === undefined && q.end === undefined ? undefined : resolveRange(q, now());
       return { metrics: await listMetrics(store, range) };
+    },
+  );
+
+  app.get<{ Querystring: MetricPointsQuery }>(
+    '/metrics/points',
+    { schema: { querystring: MetricPointsQuery } },
+    async (request) => {
+      const q = request.query;
+      return {
+        points: await listMetricPoints(store, {
+          name: q.name,
+          range: resolveRange(q, now()),
+          service: q.service,
+          attrs: parseAttrs(q.attr),
+          limit: q.limit,
+        }),
+      };
     },
   );
 

@@ -3,6 +3,7 @@
  * returns a numbered placeholder (`$1`, `$2`, …) and keeps the value; attribute keys become JSON-pointer
  * parameters, never SQL text.
  */
+import type { EnvelopeFields } from './types.js';
 
 export type SqlValue = string | number | boolean | bigint;
 
@@ -108,4 +109,24 @@ export function msToNs(ms: number): bigint {
 export function nsToMs(ns: string | bigint): number {
   const big = typeof ns === 'bigint' ? ns : BigInt(ns || '0');
   return Number(big / MS_NS) + Number(big % MS_NS) / 1e6;
+}
+
+/** The envelope columns every table has (store/schema.ts), as `toEnvelope` reads them. */
+export const ENVELOPE_COLUMNS =
+  'scope_version, CAST(scope_attributes AS VARCHAR) AS scope_attributes, scope_schema_url, resource_schema_url';
+
+export interface EnvelopeRow {
+  scope_version: string | null;
+  scope_attributes: unknown;
+  scope_schema_url: string | null;
+  resource_schema_url: string | null;
+}
+
+export function toEnvelope(row: EnvelopeRow): EnvelopeFields {
+  return {
+    scopeVersion: str(row.scope_version),
+    scopeAttributes: jsonObject(row.scope_attributes),
+    scopeSchemaUrl: str(row.scope_schema_url),
+    resourceSchemaUrl: str(row.resource_schema_url),
+  };
 }

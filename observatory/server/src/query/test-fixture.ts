@@ -3,7 +3,7 @@
  * every expected number in the tests is computed by hand (see the comments next to each row).
  */
 import { TelemetryStore } from '../store/telemetry-store.js';
-import type { LogRow, MetricPointRow, SpanRow } from '../store/types.js';
+import { EMPTY_ENVELOPE, type LogRow, type MetricPointRow, type SpanRow } from '../store/types.js';
 
 /** 2023-11-14T22:13:20Z; the fixture's hour is [T0, T0 + 1 h). */
 export const T0 = 1_700_000_000_000;
@@ -73,6 +73,11 @@ export function spanRow(s: SpanSpec): SpanRow {
       })),
     ),
     links: JSON.stringify((s.links ?? []).map((l) => ({ ...l, traceState: '', attributes: {} }))),
+    ...EMPTY_ENVELOPE,
+    flags: 0,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
   };
 }
 
@@ -333,6 +338,9 @@ export function logRow(l: {
     resource: JSON.stringify(resourceOf(l.service)),
     scopeName: 'pino',
     eventName: l.event ?? '',
+    ...EMPTY_ENVELOPE,
+    flags: 0,
+    droppedAttributesCount: 0,
   };
 }
 
@@ -419,6 +427,8 @@ export function pointRow(p: PointSpec): MetricPointRow {
     expNegOffset: null,
     expNegCounts: null,
     quantiles: null,
+    ...EMPTY_ENVELOPE,
+    flags: 0,
   };
 }
 

@@ -3,6 +3,8 @@ import type { TimeRange } from './params.js';
 import {
   type AttrFilter,
   attrCondition,
+  ENVELOPE_COLUMNS,
+  type EnvelopeRow,
   jsonArray,
   jsonObject,
   msToNs,
@@ -10,6 +12,7 @@ import {
   num,
   Params,
   str,
+  toEnvelope,
 } from './sql.js';
 import type {
   OperationSummary,
@@ -45,9 +48,10 @@ export function statusCodeName(code: unknown): StatusCodeName {
 export const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, trace_state, name, kind, service,
   CAST(start_ns AS VARCHAR) AS start_ns, CAST(end_ns AS VARCHAR) AS end_ns, CAST(duration_ns AS VARCHAR) AS duration_ns,
   status_code, status_message, CAST(attributes AS VARCHAR) AS attributes, CAST(resource AS VARCHAR) AS resource,
-  scope_name, CAST(events AS VARCHAR) AS events, CAST(links AS VARCHAR) AS links`;
+  scope_name, CAST(events AS VARCHAR) AS events, CAST(links AS VARCHAR) AS links, ${ENVELOPE_COLUMNS},
+  flags, dropped_attributes_count, dropped_events_count, dropped_links_count`;
 
-export interface SpanRow {
+export interface SpanRow extends EnvelopeRow {
   trace_id: string;
   span_id: string;
   parent_span_id: string;
@@ -65,6 +69,10 @@ export interface SpanRow {
   scope_name: string | null;
   events: unknown;
   links: unknown;
+  flags: number | null;
+  dropped_attributes_count: number | null;
+  dropped_events_count: number | null;
+  dropped_links_count: number | null;
 }
 
 export function toSpanRecord(row: SpanRow): SpanRecord {
@@ -85,9 +93,29 @@ export function toSpanRecord(row: SpanRow): SpanRecord {
     attributes: jsonObject(row.attributes),
     resource: jsonObject(row.resource),
     scopeName: str(row.scope_name),
-    events: jsonArray(row.events) as SpanEvent[],
-    links: jsonArray(row.links) as SpanLink[],
+    ...toEnvelope(row),
+    events: jsonArray(row.events).map(toSpanEvent),
+    links: jsonArray(row.links).map(toSpanLink),
+    flags: num(row.flags),
+    droppedAttributesCount: num(row.dropped_attributes_count),
+    droppedEventsCount: num(row.dropped_events_count),
+    droppedLinksCount: num(row.dropped_links_count),
   };
+}
+
+/** Events and links are stored without their counts and flags when those are 0 (see ingest/convert.ts). */
+function toSpanEvent(e: unknown): SpanEvent {
+  const event = (e ?? {}) as Partial<SpanEvent>;
+  return { ...event, droppedAttributesCount: event.droppedAttributesCount ?? 0 } as SpanEvent;
+}
+
+function toSpanLink(l: unknown): SpanLink {
+  const link = (l ?? {}) as Partial<SpanLink>;
+  return {
+    ...link,
+    droppedAttributesCount: link.droppedAttributesCount ?? 0,
+    flags: link.flags ?? 0,
+  } as SpanLink;
 }
 
 /**

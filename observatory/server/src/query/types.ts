@@ -38,6 +38,7 @@ export interface SpanEvent {
   name: string;
   timeUnixNano: string;
   attributes: Record<string, unknown>;
+  droppedAttributesCount: number;
 }
 
 export interface SpanLink {
@@ -45,9 +46,23 @@ export interface SpanLink {
   spanId: string;
   traceState?: string;
   attributes: Record<string, unknown>;
+  droppedAttributesCount: number;
+  /** OTLP Link.flags (W3C trace flags in bits 0–7, bits 8–9 the is-remote flags). */
+  flags: number;
 }
 
-export interface SpanRecord {
+/**
+ * The OTLP envelope of a span, log record or metric point beyond its resource attributes and scope
+ * name: scope version and attributes, the schema URLs of the scope and the resource.
+ */
+export interface EnvelopeFields {
+  scopeVersion: string;
+  scopeAttributes: Record<string, unknown>;
+  scopeSchemaUrl: string;
+  resourceSchemaUrl: string;
+}
+
+export interface SpanRecord extends EnvelopeFields {
   traceId: string;
   spanId: string;
   parentSpanId: string;
@@ -66,6 +81,11 @@ export interface SpanRecord {
   scopeName: string;
   events: SpanEvent[];
   links: SpanLink[];
+  /** OTLP Span.flags (W3C trace flags in bits 0–7, bits 8–9 the is-remote flags). */
+  flags: number;
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
 }
 
 export interface TraceDetail {
@@ -73,7 +93,7 @@ export interface TraceDetail {
   spans: SpanRecord[];
 }
 
-export interface LogRecord {
+export interface LogRecord extends EnvelopeFields {
   timeUnixNano: string;
   timeMs: number;
   observedTimeUnixNano: string;
@@ -88,6 +108,9 @@ export interface LogRecord {
   scopeName: string;
   /** OTLP LogRecord.event_name ('' when the record is not an event). */
   eventName: string;
+  /** OTLP LogRecord.flags (W3C trace flags in bits 0–7). */
+  flags: number;
+  droppedAttributesCount: number;
 }
 
 export interface MetricSummary {
@@ -96,6 +119,40 @@ export interface MetricSummary {
   unit: string;
   description: string;
   services: string[];
+}
+
+/** One stored data point as OTLP sent it (GET /api/metrics/points). */
+export interface MetricPointRecord extends EnvelopeFields {
+  name: string;
+  description: string;
+  unit: string;
+  type: string;
+  service: string;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scopeName: string;
+  startTimeUnixNano: string;
+  timeUnixNano: string;
+  timeMs: number;
+  /** OTLP AggregationTemporality: 0 unspecified (gauge, summary), 1 delta, 2 cumulative. */
+  temporality: number;
+  isMonotonic: boolean | null;
+  value: number | null;
+  count: number | null;
+  sum: number | null;
+  min: number | null;
+  max: number | null;
+  bounds: number[] | null;
+  bucketCounts: number[] | null;
+  exponential: {
+    scale: number;
+    zeroCount: number;
+    positive: { offset: number; bucketCounts: number[] };
+    negative: { offset: number; bucketCounts: number[] };
+  } | null;
+  quantiles: { quantile: number | string; value: number | string }[] | null;
+  /** OTLP DataPointFlags (bit 0: no recorded value). */
+  flags: number;
 }
 
 export interface MetricSeries {

@@ -1,14 +1,16 @@
 export { Retention, type RetentionOptions, type RetentionResult } from './retention.js';
-export { SCHEMA_DDL, TABLES, type TableName } from './schema.js';
+export { applySchema, SCHEMA_VERSION, TABLES, type TableName } from './schema.js';
 export { TelemetryStore } from './telemetry-store.js';
-export type {
-  LogRow,
-  MetricPointRow,
-  MetricType,
-  RowCounts,
-  SpanRow,
-  StoreOptions,
-  WriteMode,
+export {
+  EMPTY_ENVELOPE,
+  type EnvelopeColumns,
+  type LogRow,
+  type MetricPointRow,
+  type MetricType,
+  type RowCounts,
+  type SpanRow,
+  type StoreOptions,
+  type WriteMode,
 } from './types.js';
 export {
   DEFAULT_WRITE_QUEUE_OPTIONS,

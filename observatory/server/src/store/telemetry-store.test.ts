@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from './schema.js';
 import { TelemetryStore } from './telemetry-store.js';
 import type { LogRow, MetricPointRow, SpanRow, WriteMode } from './types.js';
 
@@ -27,6 +28,14 @@ const span = (i: number): SpanRow => ({
   scopeName: 'scope',
   events: JSON.stringify([{ name: 'e', timeUnixNano: '1700000000123456790', attributes: {} }]),
   links: '[]',
+  scopeVersion: '1.2.3',
+  scopeAttributes: '{"scope.k":"v"}',
+  scopeSchemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+  resourceSchemaUrl: 'https://opentelemetry.io/schemas/1.27.0',
+  flags: 0x301,
+  droppedAttributesCount: 4_000_000_000,
+  droppedEventsCount: 5,
+  droppedLinksCount: 6,
 });
 
 const log: LogRow = {
@@ -42,6 +51,12 @@ const log: LogRow = {
   resource: '{"service.name":"payment"}',
   scopeName: 'pino',
   eventName: 'payment.failed',
+  scopeVersion: '9.0.0',
+  scopeAttributes: '{"l":true}',
+  scopeSchemaUrl: 'https://s/scope',
+  resourceSchemaUrl: 'https://s/resource',
+  flags: 1,
+  droppedAttributesCount: 7,
 };
 
 const histogram: MetricPointRow = {
@@ -71,6 +86,11 @@ const histogram: MetricPointRow = {
   expNegOffset: null,
   expNegCounts: null,
   quantiles: null,
+  scopeVersion: '0.1.0',
+  scopeAttributes: '{"m":[1]}',
+  scopeSchemaUrl: 'https://s/metric-scope',
+  resourceSchemaUrl: 'https://s/metric-resource',
+  flags: 1,
 };
 
 const expHistogram: MetricPointRow = {
@@ -117,6 +137,14 @@ describe.each<[string, WriteMode]>([
         status_message: 'boom',
         scope_name: 'scope',
         links: '[]',
+        scope_version: '1.2.3',
+        scope_attributes: '{"scope.k":"v"}',
+        scope_schema_url: 'https://opentelemetry.io/schemas/1.26.0',
+        resource_schema_url: 'https://opentelemetry.io/schemas/1.27.0',
+        flags: 0x301,
+        dropped_attributes_count: 4_000_000_000,
+        dropped_events_count: 5,
+        dropped_links_count: 6,
       });
       expect(JSON.parse(s1.attributes as string)).toEqual({
         'http.route': '/x',
@@ -135,6 +163,13 @@ describe.each<[string, WriteMode]>([
         severity_text: 'ERROR',
         body: 'payment failed',
         trace_id: '',
+        event_name: 'payment.failed',
+        scope_version: '9.0.0',
+        scope_attributes: '{"l":true}',
+        scope_schema_url: 'https://s/scope',
+        resource_schema_url: 'https://s/resource',
+        flags: 1,
+        dropped_attributes_count: 7,
       });
 
       const points = await store.query<Record<string, unknown>>(
@@ -160,6 +195,11 @@ describe.each<[string, WriteMode]>([
         value: null,
         is_monotonic: null,
         temporality: 2,
+        scope_version: '0.1.0',
+        scope_attributes: '{"m":[1]}',
+        scope_schema_url: 'https://s/metric-scope',
+        resource_schema_url: 'https://s/metric-resource',
+        flags: 1,
       });
 
       // Parameters of every supported type.
@@ -215,9 +255,10 @@ describe('TelemetryStore lifecycle', () => {
     const path = join(dir, 'upgrade', 'telemetry.duckdb');
     const fresh = await TelemetryStore.open(path);
     await fresh.close();
-    // Recreate the spans table the way the first release wrote it: no trace_key column.
+    // Recreate the spans table the way the first release wrote it: no trace_key column (and no schema_version).
     const raw = await DuckDBInstance.create(path);
     const conn = await raw.connect();
+    await conn.run('DROP TABLE schema_version');
     await conn.run('DROP TABLE spans');
     await conn.run(`CREATE TABLE spans (trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR,
       trace_state VARCHAR, name VARCHAR, kind UTINYINT, service VARCHAR, start_ns BIGINT, end_ns BIGINT,
@@ -238,6 +279,119 @@ describe('TelemetryStore lifecycle', () => {
     expect(rows[0]).toEqual({ name: 'old', trace_key: 0xffeeddccbbaa9988n });
     expect(rows[1]!.trace_key).toBe(BigInt(`0x${span(0).traceId.slice(0, 16)}`));
     await upgraded.close();
+  });
+
+  it('migrates a store written by the previous schema (no envelope columns, no schema_version)', async () => {
+    const path = join(dir, 'v1', 'telemetry.duckdb');
+    mkdirSync(dirname(path), { recursive: true });
+    // The tables exactly as the release before schema_version created them.
+    const raw = await DuckDBInstance.create(path);
+    const conn = await raw.connect();
+    await conn.run(`CREATE TABLE spans (trace_id VARCHAR, span_id VARCHAR, parent_span_id VARCHAR,
+      trace_state VARCHAR, name VARCHAR, kind UTINYINT, service VARCHAR, start_ns BIGINT, end_ns BIGINT,
+      duration_ns BIGINT, status_code UTINYINT, status_message VARCHAR, attributes JSON, resource JSON,
+      scope_name VARCHAR, events JSON, links JSON, ingested_ns BIGINT, trace_key UBIGINT)`);
+    await conn.run(`CREATE TABLE logs (time_ns BIGINT, observed_ns BIGINT, severity_number UTINYINT,
+      severity_text VARCHAR, body VARCHAR, service VARCHAR, trace_id VARCHAR, span_id VARCHAR, attributes JSON,
+      resource JSON, scope_name VARCHAR, ingested_ns BIGINT, event_name VARCHAR)`);
+    await conn.run(`CREATE TABLE metric_points (name VARCHAR, description VARCHAR, unit VARCHAR, type VARCHAR,
+      service VARCHAR, attributes JSON, resource JSON, scope_name VARCHAR, start_ns BIGINT, time_ns BIGINT,
+      temporality UTINYINT, is_monotonic BOOLEAN, value DOUBLE, count UBIGINT, sum DOUBLE, min DOUBLE, max DOUBLE,
+      bounds DOUBLE[], bucket_counts UBIGINT[], exp_scale INTEGER, exp_zero_count UBIGINT, exp_pos_offset INTEGER,
+      exp_pos_counts UBIGINT[], exp_neg_offset INTEGER, exp_neg_counts UBIGINT[], quantiles JSON, ingested_ns BIGINT)`);
+    await conn.run(
+      `INSERT INTO spans VALUES ('ffeeddccbbaa99887766554433221100', '0102030405060708', '', '', 'old', 1,
+       'svc', 1, 2, 1, 0, '', '{}', '{}', 'old-scope', '[]', '[]', 1, 18441921395520346504)`,
+    );
+    await conn.run(
+      `INSERT INTO logs VALUES (1, 1, 9, 'INFO', 'old log', 'svc', '', '', '{}', '{}', 'pino', 1, '')`,
+    );
+    await conn.run(
+      `INSERT INTO metric_points (name, type, service, ingested_ns, value) VALUES ('old.m', 'gauge', 'svc', 1, 2)`,
+    );
+    conn.closeSync();
+    raw.closeSync();
+
+    for (const writeMode of ['appender', 'insert'] as const) {
+      const store = await TelemetryStore.open(path, { writeMode });
+      const [version] = await store.query<{ version: number }>('SELECT version FROM schema_version');
+      expect(version?.version).toBe(SCHEMA_VERSION);
+      // Old rows read back with the new columns' defaults.
+      const [oldSpan] = await store.query<Record<string, unknown>>("SELECT * FROM spans WHERE name = 'old'");
+      expect(oldSpan).toMatchObject({
+        scope_name: 'old-scope',
+        scope_version: '',
+        scope_attributes: '{}',
+        scope_schema_url: '',
+        resource_schema_url: '',
+        flags: 0,
+        dropped_attributes_count: 0,
+        dropped_events_count: 0,
+        dropped_links_count: 0,
+      });
+      const [oldLog] = await store.query<Record<string, unknown>>(
+        "SELECT * FROM logs WHERE body = 'old log'",
+      );
+      expect(oldLog).toMatchObject({
+        scope_version: '',
+        scope_attributes: '{}',
+        flags: 0,
+        dropped_attributes_count: 0,
+      });
+      const [oldPoint] = await store.query<Record<string, unknown>>(
+        "SELECT * FROM metric_points WHERE name = 'old.m'",
+      );
+      expect(oldPoint).toMatchObject({ scope_version: '', resource_schema_url: '', flags: 0 });
+      // New rows land in the migrated tables with every column in its place.
+      await store.insertSpans([span(writeMode === 'appender' ? 1 : 2)]);
+      await store.insertLogs([log]);
+      await store.insertMetricPoints([histogram]);
+      await store.close();
+    }
+    const store = await TelemetryStore.open(path);
+    try {
+      await store.compact(); // rewrites each table with the DDL's columns: same order as the migrated ones
+      const spans = await store.query<Record<string, unknown>>(
+        "SELECT span_id, scope_version, flags, dropped_links_count FROM spans WHERE name <> 'old' ORDER BY span_id",
+      );
+      expect(spans).toEqual([
+        { span_id: 'eee19b7ec3c1b101', scope_version: '1.2.3', flags: 0x301, dropped_links_count: 6 },
+        { span_id: 'eee19b7ec3c1b102', scope_version: '1.2.3', flags: 0x301, dropped_links_count: 6 },
+      ]);
+      const logs = await store.query<Record<string, unknown>>(
+        "SELECT event_name, scope_schema_url, dropped_attributes_count FROM logs WHERE body <> 'old log'",
+      );
+      expect(logs).toEqual([
+        { event_name: 'payment.failed', scope_schema_url: 'https://s/scope', dropped_attributes_count: 7 },
+        { event_name: 'payment.failed', scope_schema_url: 'https://s/scope', dropped_attributes_count: 7 },
+      ]);
+      const points = await store.query<Record<string, unknown>>(
+        "SELECT resource_schema_url, scope_attributes, flags, bucket_counts FROM metric_points WHERE name <> 'old.m'",
+      );
+      expect(points).toHaveLength(2);
+      expect(points[1]).toEqual({
+        resource_schema_url: 'https://s/metric-resource',
+        scope_attributes: '{"m":[1]}',
+        flags: 1,
+        bucket_counts: [3n, 2n, 1n],
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a store file written by a newer schema version instead of appending wrong rows', async () => {
+    const path = join(dir, 'newer', 'telemetry.duckdb');
+    const fresh = await TelemetryStore.open(path);
+    await fresh.close();
+    const raw = await DuckDBInstance.create(path);
+    const conn = await raw.connect();
+    await conn.run(`UPDATE schema_version SET version = ${SCHEMA_VERSION + 1}`);
+    conn.closeSync();
+    raw.closeSync();
+    await expect(TelemetryStore.open(path)).rejects.toThrow(
+      /schema version \d+, newer than this observatory/,
+    );
   });
 
   it('close() waits for queries in flight', async () => {

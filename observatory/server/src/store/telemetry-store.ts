@@ -10,8 +10,16 @@ import {
   listValue,
   UBIGINT,
 } from '@duckdb/node-api';
-import { createTableAs, SCHEMA_DDL, TABLES, type TableName, traceKeyOf } from './schema.js';
-import type { LogRow, MetricPointRow, RowCounts, SpanRow, StoreOptions, WriteMode } from './types.js';
+import { applySchema, createTableAs, TABLES, type TableName, traceKeyOf } from './schema.js';
+import type {
+  EnvelopeColumns,
+  LogRow,
+  MetricPointRow,
+  RowCounts,
+  SpanRow,
+  StoreOptions,
+  WriteMode,
+} from './types.js';
 
 const DOUBLE_LIST = LIST(DOUBLE);
 const UBIGINT_LIST = LIST(UBIGINT);
@@ -24,8 +32,8 @@ const INSERT_CHUNK_ROWS = 256;
  * form (`[1,2]`) and are cast in SQL, because an empty list has no bindable element type.
  */
 const ROW_PLACEHOLDERS: Record<TableName, string> = {
-  spans: `(${Array.from({ length: 19 }, () => '?').join(',')})`,
-  logs: `(${Array.from({ length: 13 }, () => '?').join(',')})`,
+  spans: `(${Array.from({ length: 27 }, () => '?').join(',')})`,
+  logs: `(${Array.from({ length: 19 }, () => '?').join(',')})`,
   metric_points: `(${[
     ...Array.from({ length: 17 }, () => '?'),
     '?::DOUBLE[]',
@@ -38,6 +46,7 @@ const ROW_PLACEHOLDERS: Record<TableName, string> = {
     '?::UBIGINT[]',
     '?',
     '?',
+    ...Array.from({ length: 5 }, () => '?'),
   ].join(',')})`,
 };
 
@@ -261,7 +270,13 @@ export class TelemetryStore {
     if (options.walAutocheckpoint) config.wal_autocheckpoint = options.walAutocheckpoint;
     const instance = await DuckDBInstance.create(path, config);
     const writer = await instance.connect();
-    for (const ddl of SCHEMA_DDL) await writer.run(ddl);
+    try {
+      await applySchema(writer);
+    } catch (err) {
+      writer.closeSync();
+      instance.closeSync();
+      throw err;
+    }
     const readers: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.readers ?? 2); i++) readers.push(await instance.connect());
     return new TelemetryStore(
@@ -506,6 +521,19 @@ function appendSpan(a: DuckDBAppender, r: SpanRow, ingestedNs: bigint): void {
   a.appendVarchar(r.links);
   a.appendBigInt(ingestedNs);
   a.appendUBigInt(traceKeyOf(r.traceId));
+  appendEnvelope(a, r);
+  a.appendUInteger(r.flags);
+  a.appendUInteger(r.droppedAttributesCount);
+  a.appendUInteger(r.droppedEventsCount);
+  a.appendUInteger(r.droppedLinksCount);
+}
+
+/** The envelope columns, in the order of schema.ts. */
+function appendEnvelope(a: DuckDBAppender, r: EnvelopeColumns): void {
+  a.appendVarchar(r.scopeVersion);
+  a.appendVarchar(r.scopeAttributes);
+  a.appendVarchar(r.scopeSchemaUrl);
+  a.appendVarchar(r.resourceSchemaUrl);
 }
 
 function spanValues(r: SpanRow, ingestedNs: bigint, out: DuckDBValue[]): void {
@@ -529,6 +557,14 @@ function spanValues(r: SpanRow, ingestedNs: bigint, out: DuckDBValue[]): void {
     r.links,
     ingestedNs,
     traceKeyOf(r.traceId),
+    r.scopeVersion,
+    r.scopeAttributes,
+    r.scopeSchemaUrl,
+    r.resourceSchemaUrl,
+    r.flags,
+    r.droppedAttributesCount,
+    r.droppedEventsCount,
+    r.droppedLinksCount,
   );
 }
 
@@ -546,6 +582,9 @@ function appendLog(a: DuckDBAppender, r: LogRow, ingestedNs: bigint): void {
   a.appendVarchar(r.scopeName);
   a.appendBigInt(ingestedNs);
   a.appendVarchar(r.eventName);
+  appendEnvelope(a, r);
+  a.appendUInteger(r.flags);
+  a.appendUInteger(r.droppedAttributesCount);
 }
 
 function logValues(r: LogRow, ingestedNs: bigint, out: DuckDBValue[]): void {
@@ -563,6 +602,12 @@ function logValues(r: LogRow, ingestedNs: bigint, out: DuckDBValue[]): void {
     r.scopeName,
     ingestedNs,
     r.eventName,
+    r.scopeVersion,
+    r.scopeAttributes,
+    r.scopeSchemaUrl,
+    r.resourceSchemaUrl,
+    r.flags,
+    r.droppedAttributesCount,
   );
 }
 
@@ -600,6 +645,8 @@ function appendMetricPoint(a: DuckDBAppender, r: MetricPointRow, ingestedNs: big
   appendNullable(a, r.expNegCounts, appendUBigs);
   appendNullable(a, r.quantiles, (x, v) => x.appendVarchar(v));
   a.appendBigInt(ingestedNs);
+  appendEnvelope(a, r);
+  a.appendUInteger(r.flags);
 }
 
 function metricValues(r: MetricPointRow, ingestedNs: bigint, out: DuckDBValue[]): void {
@@ -631,5 +678,10 @@ function metricValues(r: MetricPointRow, ingestedNs: bigint, out: DuckDBValue[])
     listText(r.expNegCounts),
     r.quantiles,
     ingestedNs,
+    r.scopeVersion,
+    r.scopeAttributes,
+    r.scopeSchemaUrl,
+    r.resourceSchemaUrl,
+    r.flags,
   );
 }

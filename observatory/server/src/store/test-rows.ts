@@ -1,4 +1,4 @@
-import type { LogRow, SpanRow } from './types.js';
+import { EMPTY_ENVELOPE, type LogRow, type SpanRow } from './types.js';
 
 /** Small, valid rows for store-level tests (not used by production code). */
 export function testSpan(i: number, service = 'svc'): SpanRow {
@@ -21,6 +21,11 @@ export function testSpan(i: number, service = 'svc'): SpanRow {
     scopeName: 'test',
     events: '[]',
     links: '[]',
+    ...EMPTY_ENVELOPE,
+    flags: 0,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
   };
 }
 
@@ -38,5 +43,8 @@ export function testLog(i: number, service = 'svc'): LogRow {
     resource: JSON.stringify({ 'service.name': service }),
     scopeName: 'test',
     eventName: '',
+    ...EMPTY_ENVELOPE,
+    flags: 0,
+    droppedAttributesCount: 0,
   };
 }

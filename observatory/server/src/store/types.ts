@@ -3,7 +3,23 @@
  * converter builds each resource's JSON once and reuses the string for every row under it).
  * Nanosecond timestamps are `bigint` (unix nanos exceed 2^53).
  */
-export interface SpanRow {
+/** What every row carries of its OTLP envelope besides the resource JSON and the scope name. */
+export interface EnvelopeColumns {
+  scopeVersion: string;
+  /** JSON object text */
+  scopeAttributes: string;
+  scopeSchemaUrl: string;
+  resourceSchemaUrl: string;
+}
+
+export const EMPTY_ENVELOPE: EnvelopeColumns = {
+  scopeVersion: '',
+  scopeAttributes: '{}',
+  scopeSchemaUrl: '',
+  resourceSchemaUrl: '',
+};
+
+export interface SpanRow extends EnvelopeColumns {
   traceId: string;
   spanId: string;
   parentSpanId: string;
@@ -21,13 +37,18 @@ export interface SpanRow {
   /** JSON object text */
   resource: string;
   scopeName: string;
-  /** JSON array text: [{name, timeUnixNano, attributes}] */
+  /** JSON array text: [{name, timeUnixNano, attributes, droppedAttributesCount}] */
   events: string;
-  /** JSON array text: [{traceId, spanId, traceState, attributes}] */
+  /** JSON array text: [{traceId, spanId, traceState, attributes, droppedAttributesCount, flags}] */
   links: string;
+  /** OTLP Span.flags (uint32): W3C trace flags in bits 0–7, bits 8–9 the remote-parent flags. */
+  flags: number;
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
 }
 
-export interface LogRow {
+export interface LogRow extends EnvelopeColumns {
   timeNs: bigint;
   observedNs: bigint;
   severityNumber: number;
@@ -41,11 +62,14 @@ export interface LogRow {
   scopeName: string;
   /** OTLP LogRecord.event_name ('' when absent); column `event_name`, added to the contract's schema. */
   eventName: string;
+  /** OTLP LogRecord.flags (W3C trace flags in bits 0–7). */
+  flags: number;
+  droppedAttributesCount: number;
 }
 
 export type MetricType = 'gauge' | 'sum' | 'histogram' | 'exp_histogram' | 'summary';
 
-export interface MetricPointRow {
+export interface MetricPointRow extends EnvelopeColumns {
   name: string;
   description: string;
   unit: string;
@@ -73,6 +97,8 @@ export interface MetricPointRow {
   expNegCounts: bigint[] | null;
   /** JSON array text: [{quantile, value}] */
   quantiles: string | null;
+  /** OTLP DataPointFlags (bit 0: no recorded value). */
+  flags: number;
 }
 
 /** How rows reach DuckDB: the appender API, or multi-row parameterised INSERT statements. */

@@ -33,6 +33,38 @@ const span = {
 };
 
 describe('API schemas', () => {
+  it('read the envelope fields of a span, defaulting those an older observatory does not send', () => {
+    const full = traceResponseSchema.parse({
+      traceId: span.traceId,
+      spans: [
+        {
+          ...span,
+          scopeVersion: '0.57.0',
+          flags: 0x301,
+          droppedAttributesCount: 3,
+          droppedEventsCount: 4,
+          droppedLinksCount: 5,
+          events: [{ ...span.events[0], droppedAttributesCount: 6 }],
+        },
+      ],
+    }).spans[0]!;
+    expect(full).toMatchObject({
+      scopeVersion: '0.57.0',
+      flags: 0x301,
+      droppedAttributesCount: 3,
+      droppedEventsCount: 4,
+      droppedLinksCount: 5,
+    });
+    expect(full.events[0]!.droppedAttributesCount).toBe(6);
+    const old = traceResponseSchema.parse({ traceId: span.traceId, spans: [span] }).spans[0]!;
+    expect(old).toMatchObject({
+      scopeVersion: '',
+      flags: 0,
+      droppedAttributesCount: 0,
+      droppedLinksCount: 0,
+    });
+  });
+
   it('parse a trace into typed spans with named kinds and statuses', () => {
     const trace = traceResponseSchema.parse({ traceId: span.traceId, spans: [span] });
     const s = trace.spans[0]!;

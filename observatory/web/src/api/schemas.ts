@@ -70,6 +70,7 @@ export const spanEventSchema = z.object({
   name: z.string(),
   timeUnixNano: unixNano,
   attributes: attributesSchema.default({}),
+  droppedAttributesCount: finite.default(0),
 });
 export type SpanEvent = z.infer<typeof spanEventSchema>;
 
@@ -97,8 +98,14 @@ export const spanSchema = z.object({
   attributes: attributesSchema.default({}),
   resource: attributesSchema.default({}),
   scopeName: z.string().default(''),
+  scopeVersion: z.string().default(''),
   events: z.array(spanEventSchema).default([]),
   links: z.array(spanLinkSchema).default([]),
+  /** OTLP Span.flags: W3C trace flags in bits 0–7 (1 = sampled). */
+  flags: finite.default(0),
+  droppedAttributesCount: finite.default(0),
+  droppedEventsCount: finite.default(0),
+  droppedLinksCount: finite.default(0),
 });
 export type Span = z.infer<typeof spanSchema>;
 

@@ -3,6 +3,7 @@ import {
   formatAgo,
   formatAttributeValue,
   formatBytes,
+  formatDropped,
   formatDurationMs,
   formatNumber,
   formatPercent,
@@ -98,5 +99,13 @@ describe('labels', () => {
     expect(plural(0, 'entry', 'entries')).toBe('0 entries');
     expect(formatAgo(1_000, 13_000)).toBe('12s ago');
     expect(formatAgo(0, 5 * 60_000)).toBe('5m ago');
+  });
+});
+
+describe('formatDropped', () => {
+  it('names only what was dropped', () => {
+    expect(formatDropped({ attributes: 0, events: 0, links: 0 })).toBe('');
+    expect(formatDropped({ attributes: 3, events: 1, links: 0 })).toBe('3 attributes, 1 event');
+    expect(formatDropped({ attributes: 0, links: 2 })).toBe('2 links');
   });
 });

@@ -147,6 +147,15 @@ export function plural(n: number, noun: string, nouns = `${noun}s`): string {
   return `${formatNumber(n)} ${n === 1 ? noun : nouns}`;
 }
 
+/** What an SDK dropped over its limits, e.g. "3 attributes, 1 event" ('' when nothing). */
+export function formatDropped(counts: { attributes: number; events?: number; links?: number }): string {
+  const parts: string[] = [];
+  if (counts.attributes > 0) parts.push(plural(counts.attributes, 'attribute'));
+  if ((counts.events ?? 0) > 0) parts.push(plural(counts.events ?? 0, 'event'));
+  if ((counts.links ?? 0) > 0) parts.push(plural(counts.links ?? 0, 'link'));
+  return parts.join(', ');
+}
+
 export function shortId(id: string, length = 8): string {
   return id.length > length ? id.slice(0, length) : id;
 }

@@ -1,7 +1,13 @@
 import type { ReactNode } from 'react';
 import type { Attributes, LogRecord, Span } from '../api/schemas.js';
 import { Link } from '../components/Link.js';
-import { formatAttributeValue, formatClock, formatDurationMs, severityLevel } from '../lib/format.js';
+import {
+  formatAttributeValue,
+  formatClock,
+  formatDropped,
+  formatDurationMs,
+  severityLevel,
+} from '../lib/format.js';
 import { nanoDiffMs } from '../lib/time.js';
 import { href } from '../lib/url.js';
 
@@ -26,6 +32,11 @@ export function SpanDetails({
 }: SpanDetailsProps) {
   const offsetMs = nanoDiffMs(span.startTimeUnixNano, traceStartUnixNano);
   const isError = span.statusCode === 'error';
+  const dropped = formatDropped({
+    attributes: span.droppedAttributesCount,
+    events: span.droppedEventsCount,
+    links: span.droppedLinksCount,
+  });
   return (
     <aside className="span-details" aria-label="Span details" data-testid="span-details">
       <div className="sd-head" style={{ borderTopColor: color }}>
@@ -69,7 +80,18 @@ export function SpanDetails({
         {span.scopeName ? (
           <>
             <dt>Scope</dt>
-            <dd className="mono small">{span.scopeName}</dd>
+            <dd className="mono small">
+              {span.scopeName}
+              {span.scopeVersion ? <span className="muted"> {span.scopeVersion}</span> : null}
+            </dd>
+          </>
+        ) : null}
+        {dropped ? (
+          <>
+            <dt>Dropped</dt>
+            <dd className="small" title="what the SDK dropped over its limits">
+              {dropped}
+            </dd>
           </>
         ) : null}
       </dl>
