@@ -689,7 +689,13 @@ describe('CORS, readiness and docs', () => {
     expect(doc.paths['/api/v1/me']?.get?.tags).toEqual(['user']);
     expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/v1/'))).toEqual([]);
     // The stand-ins for the other services answer no OpenAPI document: named, not fatal.
-    expect(doc['x-glassbox-unavailable']).toEqual(['catalog', 'inventory', 'notification', 'order', 'payment']);
+    expect(doc['x-glassbox-unavailable']).toEqual([
+      'catalog',
+      'inventory',
+      'notification',
+      'order',
+      'payment',
+    ]);
     // Nothing of the internal network: no address, no port, no error message naming one.
     expect(res.body).not.toMatch(/127\.0\.0\.1|localhost|ECONNREFUSED/);
   });
