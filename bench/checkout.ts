@@ -1,19 +1,22 @@
 /**
  * Checkout throughput and latency through the gateway, telemetry off vs on, measured side by side in one
  * run (alternating rounds, so drift on a shared machine hits every mode alike). Modes:
- *   off    OTEL_SDK_DISABLED=true (no instrumentation at all);
- *   traces the SDK on, traces exported over OTLP/HTTP protobuf, log and metric export off;
- *   on     the full SDK: traces, metrics and logs exported over OTLP/HTTP protobuf.
- * Services log at info (JSON to stdout) in every mode. The OTLP endpoint is a sink on loopback that only
- * counts bytes (the cost of a backend is not measured).
+ *   off        OTEL_SDK_DISABLED=true (no instrumentation at all);
+ *   traces     the SDK on, traces exported over OTLP/HTTP protobuf (100 % kept), log and metric export off;
+ *   on         the full SDK, 100 % of traces kept: traces, metrics and logs exported over OTLP/HTTP protobuf;
+ *   production as `on`, with GLASSBOX_TRACES_POLICY=production (10 % of normal traces, every error and slow one).
+ * Services log at info (JSON to stdout) in every mode. The OTLP endpoint is a sink on loopback that keeps the
+ * request bodies and reads them only after the round (spans, log records and the SQL statements the traces
+ * record per checkout); the cost of a backend is not measured.
  *
  *   node --import tsx bench/checkout.ts [--duration 15] [--connections 8] [--rounds 2]
+ *     [--modes off,on,production]
  *
- * Prints a table and writes bench/results/checkout.json.
- *   [--modes off,traces,on]
+ * Prints a table of the rounds, one of the modes with their ratios to off, and writes
+ * bench/results/checkout.json.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -22,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
 import autocannon from 'autocannon';
 import { startStack } from '../cli/src/stack.js';
+import { logRowsFromProtobuf, traceRowsFromProtobuf } from '../observatory/server/src/ingest/proto-rows.js';
 import { dropDatabasesWithPrefix } from '../test/support/databases.js';
 
 const { values } = parseArgs({
@@ -29,28 +33,61 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '15' },
     connections: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '2' },
-    modes: { type: 'string', default: 'off,traces,on' },
+    modes: { type: 'string', default: 'off,on,production' },
   },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-type Mode = 'off' | 'traces' | 'on';
+type Mode = 'off' | 'traces' | 'on' | 'production';
 const modes = String(values.modes).split(',') as Mode[];
 
-/** An OTLP/HTTP endpoint that accepts everything and counts the bytes (the cost of a backend is not measured). */
-async function startSink(): Promise<{ url: string; bytes: () => number; close: () => Promise<void> }> {
-  let bytes = 0;
+interface Received {
+  bytes: number;
+  spans: number;
+  logRecords: number;
+  /** SQL statements the traces record: each transaction's count (COMMIT included, BEGIN not) + lone pg spans. */
+  statements: number;
+  transactions: number;
+  /** Spans by `service: name`, the most frequent first. */
+  byName: Record<string, number>;
+}
+
+/**
+ * An OTLP/HTTP endpoint that accepts everything and keeps the bodies; `read()` decodes them once the round is
+ * over (decoding while the load runs would take CPU from the services being measured).
+ */
+async function startSink(): Promise<{ url: string; read: () => Received; close: () => Promise<void> }> {
+  const bodies: { path: string; body: Buffer }[] = [];
   const server = createServer((req, res) => {
-    req.on('data', (c: Buffer) => {
-      bytes += c.length;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push({ path: req.url ?? '', body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bytes: () => bytes,
+    read() {
+      const got: Received = { bytes: 0, spans: 0, logRecords: 0, statements: 0, transactions: 0, byName: {} };
+      for (const { path, body } of bodies) {
+        got.bytes += body.length;
+        if (path.endsWith('/v1/traces')) {
+          for (const span of traceRowsFromProtobuf(body).batch.spans) {
+            got.spans++;
+            const key = `${span.service}: ${span.name}`;
+            got.byName[key] = (got.byName[key] ?? 0) + 1;
+            if (span.name === 'db.transaction') {
+              got.transactions++;
+              got.statements += Number(JSON.parse(span.attributes)['glassbox.db.statement_count'] ?? 0);
+            } else if (span.scopeName === '@opentelemetry/instrumentation-pg') got.statements++;
+          }
+        } else if (path.endsWith('/v1/logs')) got.logRecords += logRowsFromProtobuf(body).batch.logs.length;
+      }
+      return got;
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
@@ -71,6 +108,11 @@ interface RoundResult {
   non2xx: number;
   errors: number;
   otlpBytes: number;
+  /** Per checkout, counting warm-up and measured requests (what reached the sink). */
+  spansPerCheckout: number;
+  logRecordsPerCheckout: number;
+  sqlStatementsPerCheckout: number;
+  spanNamesPerCheckout: Record<string, number>;
 }
 
 async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
@@ -80,6 +122,7 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
     off: { OTEL_SDK_DISABLED: 'true' },
     traces: { ...otlp, OTEL_LOGS_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
     on: otlp,
+    production: { ...otlp, GLASSBOX_TRACES_POLICY: 'production' },
   }[telemetry];
   // A PostgreSQL server given by DATABASE_URL, else embedded (as on a laptop); free ports; a fresh state dir.
   const stateDir = await mkdtemp(join(tmpdir(), 'glassbox-bench-'));
@@ -127,8 +170,11 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
           },
         ],
       });
-    await load(3); // warm-up: JIT, pools, caches
+    const warmUp = await load(3); // warm-up: JIT, pools, caches
     const result = await load(duration);
+    await stack.stop(); // flushes what the services still hold
+    const got = sink.read();
+    const checkouts = Math.max(1, warmUp.requests.total + result.requests.total);
     return {
       telemetry,
       round,
@@ -138,7 +184,15 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
       p99Ms: result.latency.p99,
       non2xx: result.non2xx,
       errors: result.errors,
-      otlpBytes: sink.bytes(),
+      otlpBytes: got.bytes,
+      spansPerCheckout: round1(got.spans / checkouts),
+      logRecordsPerCheckout: round1(got.logRecords / checkouts),
+      sqlStatementsPerCheckout: round1(got.statements / checkouts),
+      spanNamesPerCheckout: Object.fromEntries(
+        Object.entries(got.byName)
+          .sort((a, b) => b[1] - a[1])
+          .map(([name, n]) => [name, round1(n / checkouts)]),
+      ),
     };
   } finally {
     await stack.stop();
@@ -146,6 +200,10 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
     if (process.env.DATABASE_URL) await dropDatabasesWithPrefix(process.env.DATABASE_URL, dbPrefix);
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 function mean(xs: number[]): number {
@@ -169,6 +227,9 @@ const summary = modes.map((t) => {
     p99Ms: mean(rs.map((r) => r.p99Ms)),
     non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
     errors: rs.reduce((a, r) => a + r.errors, 0),
+    spansPerCheckout: round1(mean(rs.map((r) => r.spansPerCheckout))),
+    logRecordsPerCheckout: round1(mean(rs.map((r) => r.logRecordsPerCheckout))),
+    sqlStatementsPerCheckout: round1(mean(rs.map((r) => r.sqlStatementsPerCheckout))),
   };
 });
 const off = summary.find((m) => m.telemetry === 'off');
@@ -180,18 +241,27 @@ const ratios = summary
     p50OverOff: m.p50Ms / (off?.p50Ms ?? 1),
     p99OverOff: m.p99Ms / (off?.p99Ms ?? 1),
   }));
+const load = await readFile('/proc/loadavg', 'utf8').catch(() => '');
 
 console.log(
-  `\nCheckout through the gateway (POST /api/v1/orders, tok_ok), ${connections} connections, ${duration}s × ${rounds} rounds`,
+  `\nCheckout through the gateway (POST /api/v1/orders, tok_ok), ${connections} connections, ${duration}s × ${rounds} rounds; load average at the end: ${load.split(' ').slice(0, 3).join(' ')}`,
 );
-console.table(results.map((r) => ({ ...r, rps: Number(r.rps.toFixed(1)) })));
+console.table(results.map(({ spanNamesPerCheckout: _, ...r }) => ({ ...r, rps: Number(r.rps.toFixed(1)) })));
 console.table(
-  summary.map((s) => ({
-    ...s,
-    rps: Number(s.rps.toFixed(1)),
-    p50Ms: Number(s.p50Ms.toFixed(1)),
-    p99Ms: Number(s.p99Ms.toFixed(1)),
-  })),
+  summary.map((s) => {
+    const r = ratios.find((x) => x.telemetry === s.telemetry);
+    return {
+      telemetry: s.telemetry,
+      'checkouts/s': Number(s.rps.toFixed(1)),
+      'p50 ms': Number(s.p50Ms.toFixed(1)),
+      'p99 ms': Number(s.p99Ms.toFixed(1)),
+      'throughput ×off': r ? Number(r.throughputOverOff.toFixed(3)) : 1,
+      'p50 ×off': r ? Number(r.p50OverOff.toFixed(3)) : 1,
+      'spans/checkout': s.spansPerCheckout,
+      'log records/checkout': s.logRecordsPerCheckout,
+      'SQL in traces/checkout': s.sqlStatementsPerCheckout,
+    };
+  }),
 );
 for (const r of ratios) {
   console.log(
@@ -211,6 +281,7 @@ await writeFile(
         cores: cpus().length,
         memoryGiB: Math.round(totalmem() / 2 ** 30),
         node: process.version,
+        loadAverage: load.split(' ').slice(0, 3).map(Number),
       },
       config: { duration, connections, rounds, modes, logLevel: 'info' },
       rounds: results,

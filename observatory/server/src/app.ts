@@ -163,7 +163,17 @@ export async function buildObservatory(
     queueLimit: () => ({ rows: queue.limits.maxRows, bytes: queue.limits.maxBytes }),
     storeFileBytes: () => store.fileBytes(),
   });
-  const pipeline = new IngestPipeline(queue, selfStats, { retryAfterSeconds: config.retryAfterSeconds });
+  const pipeline = new IngestPipeline(queue, selfStats, {
+    retryAfterSeconds: config.retryAfterSeconds,
+    ...(config.tailSampling ? { tailSampling: config.tailSampling } : {}),
+  });
+  // Tail sampling: traces quiet for idleMs are decided on a timer (a quarter of that, at most every second).
+  const tailSampler = pipeline.tailSampler;
+  const tailTimer = tailSampler
+    ? setInterval(() => tailSampler.sweep(), Math.min(1_000, Math.max(5, tailSampler.settings.idleMs / 4)))
+    : undefined;
+  tailTimer?.unref();
+  if (tailSampler) log.info({ tailSampling: tailSampler.settings }, 'tail-based sampling of traces on');
 
   const retention = new Retention(
     store,
@@ -226,6 +236,10 @@ export async function buildObservatory(
       clearInterval(sizeTimer);
       await alerting?.close();
       await Promise.all([app.close(), otlpHttpApp.close(), shutdownGrpc(grpcServer)]);
+      // What the tail sampler still holds is decided now (kept traces are written before the queue closes).
+      if (tailTimer) clearInterval(tailTimer);
+      tailSampler?.flushAll();
+      if (tailSampler) log.info({ tailSampling: tailSampler.stats() }, 'tail sampling at shutdown');
       await retention.stop();
       await queue.close();
       await store.close();
