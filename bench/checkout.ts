@@ -39,7 +39,7 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-type Mode = 'off' | 'traces' | 'on' | 'production';
+type Mode = 'off' | 'sdk' | 'traces' | 'on' | 'production';
 const modes = String(values.modes).split(',') as Mode[];
 
 interface Received {
@@ -108,6 +108,11 @@ interface RoundResult {
   non2xx: number;
   errors: number;
   otlpBytes: number;
+  /**
+   * CPU time (user + system) of the Glassbox Node processes (gateway, services) during the measured load,
+   * per checkout: on a shared machine, less noisy than throughput (PostgreSQL not counted).
+   */
+  nodeCpuMsPerCheckout: number;
   /** Per checkout, counting warm-up and measured requests (what reached the sink). */
   spansPerCheckout: number;
   logRecordsPerCheckout: number;
@@ -122,6 +127,8 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
     off: { OTEL_SDK_DISABLED: 'true' },
     traces: { ...otlp, OTEL_LOGS_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
     on: otlp,
+    // Diagnostics: the SDK and instrumentation on, nothing exported; traces only.
+    sdk: { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
     production: { ...otlp, GLASSBOX_TRACES_POLICY: 'production' },
   }[telemetry];
   // A PostgreSQL server given by DATABASE_URL, else embedded (as on a laptop); free ports; a fresh state dir.
@@ -134,7 +141,12 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
     stateDir,
     dbPrefix,
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-    env: { ...env, RATE_LIMIT_MAX: '1000000' },
+    // BENCH_NODE_OPTIONS reaches the services (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where time goes).
+    env: {
+      ...env,
+      RATE_LIMIT_MAX: '1000000',
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+    },
   });
   try {
     const gw = stack.urls.gateway;
@@ -171,7 +183,10 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
         ],
       });
     const warmUp = await load(3); // warm-up: JIT, pools, caches
+    const pids = stack.supervisor.pids().map((p) => p.pid);
+    const cpuBefore = await cpuTicks(pids);
     const result = await load(duration);
+    const cpuMs = ((await cpuTicks(pids)) - cpuBefore) * (1000 / CLOCK_TICKS);
     await stack.stop(); // flushes what the services still hold
     const got = sink.read();
     const checkouts = Math.max(1, warmUp.requests.total + result.requests.total);
@@ -185,6 +200,7 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
       non2xx: result.non2xx,
       errors: result.errors,
       otlpBytes: got.bytes,
+      nodeCpuMsPerCheckout: round1(cpuMs / Math.max(1, result.requests.total)),
       spansPerCheckout: round1(got.spans / checkouts),
       logRecordsPerCheckout: round1(got.logRecords / checkouts),
       sqlStatementsPerCheckout: round1(got.statements / checkouts),
@@ -200,6 +216,21 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
     if (process.env.DATABASE_URL) await dropDatabasesWithPrefix(process.env.DATABASE_URL, dbPrefix);
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+/** Linux clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat's utime and stime. */
+const CLOCK_TICKS = 100;
+
+/** utime + stime of the processes, in clock ticks (0 for one that is gone). */
+async function cpuTicks(pids: number[]): Promise<number> {
+  let total = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return total;
 }
 
 function round1(n: number): number {
@@ -227,6 +258,7 @@ const summary = modes.map((t) => {
     p99Ms: mean(rs.map((r) => r.p99Ms)),
     non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
     errors: rs.reduce((a, r) => a + r.errors, 0),
+    nodeCpuMsPerCheckout: round1(mean(rs.map((r) => r.nodeCpuMsPerCheckout))),
     spansPerCheckout: round1(mean(rs.map((r) => r.spansPerCheckout))),
     logRecordsPerCheckout: round1(mean(rs.map((r) => r.logRecordsPerCheckout))),
     sqlStatementsPerCheckout: round1(mean(rs.map((r) => r.sqlStatementsPerCheckout))),
@@ -238,6 +270,7 @@ const ratios = summary
   .map((m) => ({
     telemetry: m.telemetry,
     throughputOverOff: m.rps / (off?.rps ?? 1),
+    cpuPerCheckoutOverOff: m.nodeCpuMsPerCheckout / (off?.nodeCpuMsPerCheckout || 1),
     p50OverOff: m.p50Ms / (off?.p50Ms ?? 1),
     p99OverOff: m.p99Ms / (off?.p99Ms ?? 1),
   }));
@@ -257,6 +290,8 @@ console.table(
       'p99 ms': Number(s.p99Ms.toFixed(1)),
       'throughput ×off': r ? Number(r.throughputOverOff.toFixed(3)) : 1,
       'p50 ×off': r ? Number(r.p50OverOff.toFixed(3)) : 1,
+      'Node CPU ms/checkout': s.nodeCpuMsPerCheckout,
+      'CPU ×off': r ? Number(r.cpuPerCheckoutOverOff.toFixed(3)) : 1,
       'spans/checkout': s.spansPerCheckout,
       'log records/checkout': s.logRecordsPerCheckout,
       'SQL in traces/checkout': s.sqlStatementsPerCheckout,
@@ -265,7 +300,7 @@ console.table(
 );
 for (const r of ratios) {
   console.log(
-    `telemetry ${r.telemetry}/off: throughput ×${r.throughputOverOff.toFixed(3)}, p50 ×${r.p50OverOff.toFixed(3)}, p99 ×${r.p99OverOff.toFixed(3)}`,
+    `telemetry ${r.telemetry}/off: throughput ×${r.throughputOverOff.toFixed(3)}, p50 ×${r.p50OverOff.toFixed(3)}, p99 ×${r.p99OverOff.toFixed(3)}, Node CPU per checkout ×${r.cpuPerCheckoutOverOff.toFixed(3)}`,
   );
 }
 
