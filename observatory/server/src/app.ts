@@ -9,6 +9,7 @@ import type { ObservatoryConfig } from './config.js';
 import { bindGrpc, createOtlpGrpcServer, shutdownGrpc } from './ingest/grpc.js';
 import { otlpHttpRoutes } from './ingest/http.js';
 import { IngestPipeline } from './ingest/pipeline.js';
+import { tailSamplingMetricsText } from './ingest/tail-sampler.js';
 import { jaegerRoutes, queryRoutes } from './query/index.js';
 import { selfMetricsText } from './self/prometheus-text.js';
 import { SelfStats } from './self/self-stats.js';
@@ -204,7 +205,9 @@ export async function buildObservatory(
     if (consoleBuilt && (request.headers.accept ?? '').includes('text/html')) {
       return reply.type('text/html').sendFile('index.html');
     }
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(selfMetricsText(selfStats.snapshot()));
+    const text = selfMetricsText(selfStats.snapshot());
+    const tail = pipeline.tailSampler ? tailSamplingMetricsText(pipeline.tailSampler.stats()) : '';
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text + tail);
   });
   await app.register(queryRoutes, { prefix: '/api', store, selfStats });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });

@@ -195,3 +195,23 @@ export class TailSampler {
     this.decided.set(traceId, keep);
   }
 }
+
+/** The sampler's counters as Prometheus text, appended to the observatory's own `/metrics`. */
+export function tailSamplingMetricsText(s: TailSamplerStats): string {
+  const lines = [
+    '# HELP observatory_tail_sampling_traces_total Traces decided by tail sampling, by decision.',
+    '# TYPE observatory_tail_sampling_traces_total counter',
+    ...(['error', 'latency', 'ratio'] as const).map(
+      (reason) => `observatory_tail_sampling_traces_total{decision="kept_${reason}"} ${s.tracesKept[reason]}`,
+    ),
+    `observatory_tail_sampling_traces_total{decision="dropped"} ${s.tracesDropped}`,
+    '# HELP observatory_tail_sampling_spans_total Spans stored or dropped by tail sampling.',
+    '# TYPE observatory_tail_sampling_spans_total counter',
+    `observatory_tail_sampling_spans_total{decision="kept"} ${s.spansKept}`,
+    `observatory_tail_sampling_spans_total{decision="dropped"} ${s.spansDropped}`,
+    '# HELP observatory_tail_sampling_buffered_spans Spans held until their trace is decided.',
+    '# TYPE observatory_tail_sampling_buffered_spans gauge',
+    `observatory_tail_sampling_buffered_spans ${s.bufferedSpans}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

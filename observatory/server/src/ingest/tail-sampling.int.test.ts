@@ -97,6 +97,11 @@ describe('tail-based sampling in the observatory', () => {
       spansDropped: 3,
       bufferedSpans: 0,
     });
+    // The counters are on the observatory's own /metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${t.ports.port}/metrics`)).text();
+    expect(metrics).toContain('observatory_tail_sampling_traces_total{decision="kept_error"} 1');
+    expect(metrics).toContain('observatory_tail_sampling_traces_total{decision="dropped"} 1');
+    expect(metrics).toContain('observatory_tail_sampling_spans_total{decision="dropped"} 3');
     // A span that arrives after its trace was decided follows the decision.
     await send('payment', [span(failed, 4), span(normal, 4)]);
     await waitFor('the late span', async () => ((await storedSpans()).get(failed) === 3 ? true : undefined));
@@ -107,6 +112,9 @@ describe('tail-based sampling in the observatory', () => {
     const plain = await startTestObservatory();
     try {
       expect(plain.obs.pipeline.tailSampler).toBeUndefined();
+      const metrics = await (await fetch(`http://127.0.0.1:${plain.ports.port}/metrics`)).text();
+      expect(metrics).toContain('observatory_otlp_items_received_total');
+      expect(metrics).not.toContain('observatory_tail_sampling');
       const res = await fetch(plain.httpUrl('/v1/traces'), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
