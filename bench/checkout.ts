@@ -2,6 +2,7 @@
  * Checkout throughput and latency through the gateway, telemetry off vs on, measured side by side in one
  * run (alternating rounds, so drift on a shared machine hits every mode alike). Modes:
  *   off        OTEL_SDK_DISABLED=true (no instrumentation at all);
+ *   sdk        diagnostic: the SDK and every instrumentation on, nothing exported (what instrumenting costs);
  *   traces     the SDK on, traces exported over OTLP/HTTP protobuf (100 % kept), log and metric export off;
  *   on         the full SDK, 100 % of traces kept: traces, metrics and logs exported over OTLP/HTTP protobuf;
  *   production as `on`, with GLASSBOX_TRACES_POLICY=production (10 % of normal traces, every error and slow one).
