@@ -1,19 +1,23 @@
 /**
  * Checkout throughput and latency through the gateway, telemetry off vs on, measured side by side in one
  * run (alternating rounds, so drift on a shared machine hits every mode alike). Modes:
- *   off    OTEL_SDK_DISABLED=true (no instrumentation at all);
- *   traces the SDK on, traces exported over OTLP/HTTP protobuf, log and metric export off;
- *   on     the full SDK: traces, metrics and logs exported over OTLP/HTTP protobuf.
- * Services log at info (JSON to stdout) in every mode. The OTLP endpoint is a sink on loopback that only
- * counts bytes (the cost of a backend is not measured).
+ *   off        OTEL_SDK_DISABLED=true (no instrumentation at all);
+ *   sdk        diagnostic: the SDK and every instrumentation on, nothing exported (what instrumenting costs);
+ *   traces     the SDK on, traces exported over OTLP/HTTP protobuf (100 % kept), log and metric export off;
+ *   on         the full SDK, 100 % of traces kept: traces, metrics and logs exported over OTLP/HTTP protobuf;
+ *   production as `on`, with GLASSBOX_TRACES_POLICY=production (10 % of normal traces, every error and slow one).
+ * Services log at info (JSON to stdout) in every mode. The OTLP endpoint is a sink on loopback that keeps the
+ * request bodies and reads them only after the round (spans, log records and the SQL statements the traces
+ * record per checkout); the cost of a backend is not measured.
  *
  *   node --import tsx bench/checkout.ts [--duration 15] [--connections 8] [--rounds 2]
+ *     [--modes off,on,production]
  *
- * Prints a table and writes bench/results/checkout.json.
- *   [--modes off,traces,on]
+ * Prints a table of the rounds, one of the modes with their ratios to off, and writes
+ * bench/results/checkout.json.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -22,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
 import autocannon from 'autocannon';
 import { startStack } from '../cli/src/stack.js';
+import { logRowsFromProtobuf, traceRowsFromProtobuf } from '../observatory/server/src/ingest/proto-rows.js';
 import { dropDatabasesWithPrefix } from '../test/support/databases.js';
 
 const { values } = parseArgs({
@@ -29,28 +34,61 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '15' },
     connections: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '2' },
-    modes: { type: 'string', default: 'off,traces,on' },
+    modes: { type: 'string', default: 'off,on,production' },
   },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-type Mode = 'off' | 'traces' | 'on';
+type Mode = 'off' | 'sdk' | 'traces' | 'on' | 'production';
 const modes = String(values.modes).split(',') as Mode[];
 
-/** An OTLP/HTTP endpoint that accepts everything and counts the bytes (the cost of a backend is not measured). */
-async function startSink(): Promise<{ url: string; bytes: () => number; close: () => Promise<void> }> {
-  let bytes = 0;
+interface Received {
+  bytes: number;
+  spans: number;
+  logRecords: number;
+  /** SQL statements the traces record: each transaction's count (COMMIT included, BEGIN not) + lone pg spans. */
+  statements: number;
+  transactions: number;
+  /** Spans by `service: name`, the most frequent first. */
+  byName: Record<string, number>;
+}
+
+/**
+ * An OTLP/HTTP endpoint that accepts everything and keeps the bodies; `read()` decodes them once the round is
+ * over (decoding while the load runs would take CPU from the services being measured).
+ */
+async function startSink(): Promise<{ url: string; read: () => Received; close: () => Promise<void> }> {
+  const bodies: { path: string; body: Buffer }[] = [];
   const server = createServer((req, res) => {
-    req.on('data', (c: Buffer) => {
-      bytes += c.length;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push({ path: req.url ?? '', body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bytes: () => bytes,
+    read() {
+      const got: Received = { bytes: 0, spans: 0, logRecords: 0, statements: 0, transactions: 0, byName: {} };
+      for (const { path, body } of bodies) {
+        got.bytes += body.length;
+        if (path.endsWith('/v1/traces')) {
+          for (const span of traceRowsFromProtobuf(body).batch.spans) {
+            got.spans++;
+            const key = `${span.service}: ${span.name}`;
+            got.byName[key] = (got.byName[key] ?? 0) + 1;
+            if (span.name === 'db.transaction') {
+              got.transactions++;
+              got.statements += Number(JSON.parse(span.attributes)['glassbox.db.statement_count'] ?? 0);
+            } else if (span.scopeName === '@opentelemetry/instrumentation-pg') got.statements++;
+          }
+        } else if (path.endsWith('/v1/logs')) got.logRecords += logRowsFromProtobuf(body).batch.logs.length;
+      }
+      return got;
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
@@ -71,6 +109,16 @@ interface RoundResult {
   non2xx: number;
   errors: number;
   otlpBytes: number;
+  /**
+   * CPU time (user + system) of the Glassbox Node processes (gateway, services) during the measured load,
+   * per checkout: on a shared machine, less noisy than throughput (PostgreSQL not counted).
+   */
+  nodeCpuMsPerCheckout: number;
+  /** Per checkout, counting warm-up and measured requests (what reached the sink). */
+  spansPerCheckout: number;
+  logRecordsPerCheckout: number;
+  sqlStatementsPerCheckout: number;
+  spanNamesPerCheckout: Record<string, number>;
 }
 
 async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
@@ -80,6 +128,9 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
     off: { OTEL_SDK_DISABLED: 'true' },
     traces: { ...otlp, OTEL_LOGS_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
     on: otlp,
+    // Diagnostics: the SDK and instrumentation on, nothing exported; traces only.
+    sdk: { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
+    production: { ...otlp, GLASSBOX_TRACES_POLICY: 'production' },
   }[telemetry];
   // A PostgreSQL server given by DATABASE_URL, else embedded (as on a laptop); free ports; a fresh state dir.
   const stateDir = await mkdtemp(join(tmpdir(), 'glassbox-bench-'));
@@ -91,7 +142,12 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
     stateDir,
     dbPrefix,
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-    env: { ...env, RATE_LIMIT_MAX: '1000000' },
+    // BENCH_NODE_OPTIONS reaches the services (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where time goes).
+    env: {
+      ...env,
+      RATE_LIMIT_MAX: '1000000',
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+    },
   });
   try {
     const gw = stack.urls.gateway;
@@ -127,8 +183,14 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
           },
         ],
       });
-    await load(3); // warm-up: JIT, pools, caches
+    const warmUp = await load(3); // warm-up: JIT, pools, caches
+    const pids = stack.supervisor.pids().map((p) => p.pid);
+    const cpuBefore = await cpuTicks(pids);
     const result = await load(duration);
+    const cpuMs = ((await cpuTicks(pids)) - cpuBefore) * (1000 / CLOCK_TICKS);
+    await stack.stop(); // flushes what the services still hold
+    const got = sink.read();
+    const checkouts = Math.max(1, warmUp.requests.total + result.requests.total);
     return {
       telemetry,
       round,
@@ -138,7 +200,16 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
       p99Ms: result.latency.p99,
       non2xx: result.non2xx,
       errors: result.errors,
-      otlpBytes: sink.bytes(),
+      otlpBytes: got.bytes,
+      nodeCpuMsPerCheckout: round1(cpuMs / Math.max(1, result.requests.total)),
+      spansPerCheckout: round1(got.spans / checkouts),
+      logRecordsPerCheckout: round1(got.logRecords / checkouts),
+      sqlStatementsPerCheckout: round1(got.statements / checkouts),
+      spanNamesPerCheckout: Object.fromEntries(
+        Object.entries(got.byName)
+          .sort((a, b) => b[1] - a[1])
+          .map(([name, n]) => [name, round1(n / checkouts)]),
+      ),
     };
   } finally {
     await stack.stop();
@@ -146,6 +217,25 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
     if (process.env.DATABASE_URL) await dropDatabasesWithPrefix(process.env.DATABASE_URL, dbPrefix);
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+/** Linux clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat's utime and stime. */
+const CLOCK_TICKS = 100;
+
+/** utime + stime of the processes, in clock ticks (0 for one that is gone). */
+async function cpuTicks(pids: number[]): Promise<number> {
+  let total = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return total;
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 function mean(xs: number[]): number {
@@ -169,6 +259,10 @@ const summary = modes.map((t) => {
     p99Ms: mean(rs.map((r) => r.p99Ms)),
     non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
     errors: rs.reduce((a, r) => a + r.errors, 0),
+    nodeCpuMsPerCheckout: round1(mean(rs.map((r) => r.nodeCpuMsPerCheckout))),
+    spansPerCheckout: round1(mean(rs.map((r) => r.spansPerCheckout))),
+    logRecordsPerCheckout: round1(mean(rs.map((r) => r.logRecordsPerCheckout))),
+    sqlStatementsPerCheckout: round1(mean(rs.map((r) => r.sqlStatementsPerCheckout))),
   };
 });
 const off = summary.find((m) => m.telemetry === 'off');
@@ -177,25 +271,37 @@ const ratios = summary
   .map((m) => ({
     telemetry: m.telemetry,
     throughputOverOff: m.rps / (off?.rps ?? 1),
+    cpuPerCheckoutOverOff: m.nodeCpuMsPerCheckout / (off?.nodeCpuMsPerCheckout || 1),
     p50OverOff: m.p50Ms / (off?.p50Ms ?? 1),
     p99OverOff: m.p99Ms / (off?.p99Ms ?? 1),
   }));
+const load = await readFile('/proc/loadavg', 'utf8').catch(() => '');
 
 console.log(
-  `\nCheckout through the gateway (POST /api/v1/orders, tok_ok), ${connections} connections, ${duration}s × ${rounds} rounds`,
+  `\nCheckout through the gateway (POST /api/v1/orders, tok_ok), ${connections} connections, ${duration}s × ${rounds} rounds; load average at the end: ${load.split(' ').slice(0, 3).join(' ')}`,
 );
-console.table(results.map((r) => ({ ...r, rps: Number(r.rps.toFixed(1)) })));
+console.table(results.map(({ spanNamesPerCheckout: _, ...r }) => ({ ...r, rps: Number(r.rps.toFixed(1)) })));
 console.table(
-  summary.map((s) => ({
-    ...s,
-    rps: Number(s.rps.toFixed(1)),
-    p50Ms: Number(s.p50Ms.toFixed(1)),
-    p99Ms: Number(s.p99Ms.toFixed(1)),
-  })),
+  summary.map((s) => {
+    const r = ratios.find((x) => x.telemetry === s.telemetry);
+    return {
+      telemetry: s.telemetry,
+      'checkouts/s': Number(s.rps.toFixed(1)),
+      'p50 ms': Number(s.p50Ms.toFixed(1)),
+      'p99 ms': Number(s.p99Ms.toFixed(1)),
+      'throughput ×off': r ? Number(r.throughputOverOff.toFixed(3)) : 1,
+      'p50 ×off': r ? Number(r.p50OverOff.toFixed(3)) : 1,
+      'Node CPU ms/checkout': s.nodeCpuMsPerCheckout,
+      'CPU ×off': r ? Number(r.cpuPerCheckoutOverOff.toFixed(3)) : 1,
+      'spans/checkout': s.spansPerCheckout,
+      'log records/checkout': s.logRecordsPerCheckout,
+      'SQL in traces/checkout': s.sqlStatementsPerCheckout,
+    };
+  }),
 );
 for (const r of ratios) {
   console.log(
-    `telemetry ${r.telemetry}/off: throughput ×${r.throughputOverOff.toFixed(3)}, p50 ×${r.p50OverOff.toFixed(3)}, p99 ×${r.p99OverOff.toFixed(3)}`,
+    `telemetry ${r.telemetry}/off: throughput ×${r.throughputOverOff.toFixed(3)}, p50 ×${r.p50OverOff.toFixed(3)}, p99 ×${r.p99OverOff.toFixed(3)}, Node CPU per checkout ×${r.cpuPerCheckoutOverOff.toFixed(3)}`,
   );
 }
 
@@ -211,6 +317,7 @@ await writeFile(
         cores: cpus().length,
         memoryGiB: Math.round(totalmem() / 2 ** 30),
         node: process.version,
+        loadAverage: load.split(' ').slice(0, 3).map(Number),
       },
       config: { duration, connections, rounds, modes, logLevel: 'info' },
       rounds: results,

@@ -9,6 +9,7 @@ import type { ObservatoryConfig } from './config.js';
 import { bindGrpc, createOtlpGrpcServer, shutdownGrpc } from './ingest/grpc.js';
 import { otlpHttpRoutes } from './ingest/http.js';
 import { IngestPipeline } from './ingest/pipeline.js';
+import { tailSamplingMetricsText } from './ingest/tail-sampler.js';
 import { jaegerRoutes, queryRoutes } from './query/index.js';
 import { selfMetricsText } from './self/prometheus-text.js';
 import { SelfStats } from './self/self-stats.js';
@@ -163,7 +164,17 @@ export async function buildObservatory(
     queueLimit: () => ({ rows: queue.limits.maxRows, bytes: queue.limits.maxBytes }),
     storeFileBytes: () => store.fileBytes(),
   });
-  const pipeline = new IngestPipeline(queue, selfStats, { retryAfterSeconds: config.retryAfterSeconds });
+  const pipeline = new IngestPipeline(queue, selfStats, {
+    retryAfterSeconds: config.retryAfterSeconds,
+    ...(config.tailSampling ? { tailSampling: config.tailSampling } : {}),
+  });
+  // Tail sampling: traces quiet for idleMs are decided on a timer (a quarter of that, at most every second).
+  const tailSampler = pipeline.tailSampler;
+  const tailTimer = tailSampler
+    ? setInterval(() => tailSampler.sweep(), Math.min(1_000, Math.max(5, tailSampler.settings.idleMs / 4)))
+    : undefined;
+  tailTimer?.unref();
+  if (tailSampler) log.info({ tailSampling: tailSampler.settings }, 'tail-based sampling of traces on');
 
   const retention = new Retention(
     store,
@@ -194,7 +205,9 @@ export async function buildObservatory(
     if (consoleBuilt && (request.headers.accept ?? '').includes('text/html')) {
       return reply.type('text/html').sendFile('index.html');
     }
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(selfMetricsText(selfStats.snapshot()));
+    const text = selfMetricsText(selfStats.snapshot());
+    const tail = pipeline.tailSampler ? tailSamplingMetricsText(pipeline.tailSampler.stats()) : '';
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text + tail);
   });
   await app.register(queryRoutes, { prefix: '/api', store, selfStats });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
@@ -226,6 +239,10 @@ export async function buildObservatory(
       clearInterval(sizeTimer);
       await alerting?.close();
       await Promise.all([app.close(), otlpHttpApp.close(), shutdownGrpc(grpcServer)]);
+      // What the tail sampler still holds is decided now (kept traces are written before the queue closes).
+      if (tailTimer) clearInterval(tailTimer);
+      tailSampler?.flushAll();
+      if (tailSampler) log.info({ tailSampling: tailSampler.stats() }, 'tail sampling at shutdown');
       await retention.stop();
       await queue.close();
       await store.close();

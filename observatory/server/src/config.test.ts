@@ -17,6 +17,28 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads tail sampling: off by default, its defaults when on, each setting, bad values named', () => {
+    expect(loadConfig({}).tailSampling).toBeUndefined();
+    expect(loadConfig({ OBSERVATORY_TAIL_SAMPLING: 'true' }).tailSampling).toEqual({
+      idleMs: 5000,
+      latencyMs: 1000,
+      keepRatio: 0.1,
+      maxSpans: 200_000,
+    });
+    expect(
+      loadConfig({
+        OBSERVATORY_TAIL_SAMPLING: 'on',
+        OBSERVATORY_TAIL_SAMPLING_IDLE_MS: '2000',
+        OBSERVATORY_TAIL_SAMPLING_LATENCY_MS: '300',
+        OBSERVATORY_TAIL_SAMPLING_RATIO: '0.05',
+        OBSERVATORY_TAIL_SAMPLING_MAX_SPANS: '5000',
+      }).tailSampling,
+    ).toEqual({ idleMs: 2000, latencyMs: 300, keepRatio: 0.05, maxSpans: 5000 });
+    expect(() =>
+      loadConfig({ OBSERVATORY_TAIL_SAMPLING: 'true', OBSERVATORY_TAIL_SAMPLING_RATIO: '10%' }),
+    ).toThrow(/OBSERVATORY_TAIL_SAMPLING_RATIO: expected a ratio/);
+  });
+
   it('reads every variable, with byte sizes in units', () => {
     const c = loadConfig({
       OBSERVATORY_HOST: '0.0.0.0',

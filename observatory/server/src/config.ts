@@ -6,6 +6,7 @@ import {
   MIN_SCALED_INTERVAL_MS,
   parseTimeScale,
 } from '@glassbox/contracts/slo-policy';
+import { DEFAULT_TAIL_SAMPLING, type TailSamplingSettings } from './ingest/tail-sampler.js';
 
 export interface ObservatoryConfig {
   /** Interface the three listeners bind to. */
@@ -55,6 +56,8 @@ export interface ObservatoryConfig {
   externalUrl: string | undefined;
   /** Runbook pages the alerts link to, served at `/docs/runbooks/<page>.md`. */
   runbooksDir: string;
+  /** Tail-based sampling of traces (ingest/tail-sampler.ts); undefined = every span stored. */
+  tailSampling: TailSamplingSettings | undefined;
 }
 
 export class ConfigError extends Error {
@@ -106,6 +109,7 @@ export const DEFAULT_CONFIG: ObservatoryConfig = {
   alertHistory: 1000,
   externalUrl: undefined,
   runbooksDir: DEFAULT_RUNBOOKS_DIR,
+  tailSampling: undefined,
 };
 
 /**
@@ -155,6 +159,10 @@ type Env = Record<string, string | undefined>;
  *   `CONTROL_URL` (the supervisor's control API), `OBSERVATORY_ALERT_HISTORY` (1000 transitions kept),
  *   `OBSERVATORY_EXTERNAL_URL` (the console's URL in notifications), `OBSERVATORY_RUNBOOKS_DIR`
  *   (<repo>/docs/runbooks, served at /docs/runbooks/<page>.md for the alerts' runbook links)
+ * - `OBSERVATORY_TAIL_SAMPLING` (false) — tail-based sampling of traces: keep every trace with an error or
+ *   lasting `OBSERVATORY_TAIL_SAMPLING_LATENCY_MS` (1000), and `OBSERVATORY_TAIL_SAMPLING_RATIO` (0.1) of the
+ *   rest, decided once a trace has had no new span for `OBSERVATORY_TAIL_SAMPLING_IDLE_MS` (5000); at most
+ *   `OBSERVATORY_TAIL_SAMPLING_MAX_SPANS` (200000) spans held
  *
  * Byte sizes accept plain bytes or KB/MB/GB (powers of 1000) and KiB/MiB/GiB (powers of 1024).
  */
@@ -210,6 +218,24 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     problems.push(`${name}: expected true or false, got ${JSON.stringify(raw)}`);
     return fallback;
   };
+
+  const fraction = (name: string, fallback: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0 || n > 1) {
+      problems.push(`${name}: expected a ratio from 0 to 1 (e.g. 0.1), got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return n;
+  };
+  const t = DEFAULT_TAIL_SAMPLING;
+  const tailSampling = (): TailSamplingSettings => ({
+    idleMs: int('OBSERVATORY_TAIL_SAMPLING_IDLE_MS', t.idleMs, 10),
+    latencyMs: int('OBSERVATORY_TAIL_SAMPLING_LATENCY_MS', t.latencyMs, 0),
+    keepRatio: fraction('OBSERVATORY_TAIL_SAMPLING_RATIO', t.keepRatio),
+    maxSpans: int('OBSERVATORY_TAIL_SAMPLING_MAX_SPANS', t.maxSpans, 1),
+  });
 
   const d = DEFAULT_CONFIG;
   const port = (name: string, fallback: number) => int(name, fallback, 0, 65535);
@@ -325,6 +351,7 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
       read('OBSERVATORY_RUNBOOKS_DIR') !== undefined
         ? resolve(read('OBSERVATORY_RUNBOOKS_DIR')!)
         : d.runbooksDir,
+    tailSampling: bool('OBSERVATORY_TAIL_SAMPLING', false) ? tailSampling() : undefined,
   };
   if (config.maxDecompressedBytes < config.maxBodyBytes) {
     problems.push(

@@ -104,6 +104,9 @@ function nonFinitePath(value: unknown, at: string, depth: number): string | unde
   return undefined;
 }
 
+/** Route templates resolved by a handler (the gateway's), for the request's log line. */
+const routeTemplates = new WeakMap<FastifyRequest['raw'], string>();
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
@@ -121,10 +124,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    logController: new LogController({
-      requestIdLogLabel: 'request_id',
-      disableRequestLogging: (req) => PROBES.has((req.url ?? '').split('?')[0] ?? ''),
-    }),
+    // Fastify's two lines per request ("incoming request", "request completed") are replaced by one, written
+    // when the response is sent (the onResponse hook below).
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     return503OnClosing: true,
     // Requests the router cannot even match (an undecodable URL, an over-long path parameter) are answered
     // by the same problem handler as everything else.
@@ -163,6 +165,20 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     span.setAttribute('glassbox.request_id', request.id);
     const sc = span.spanContext();
     reply.header('traceresponse', `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`);
+  });
+
+  // One log line per request: method, route template, status and duration; the trace id comes with every
+  // record (the pino instrumentation). Probes are not logged.
+  app.addHook('onResponse', async (request, reply) => {
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    if (PROBES.has(path)) return;
+    const route = routeTemplates.get(request.raw) ?? request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    const durationMs = Math.round(reply.elapsedTime * 10) / 10;
+    const line = { method: request.method, route, status, duration_ms: durationMs };
+    const msg = `${request.method} ${route} ${status} ${durationMs} ms`;
+    if (status >= 500) request.log.error(line, msg);
+    else request.log.info(line, msg);
   });
 
   // PostgreSQL refuses U+0000 in text: a NUL anywhere in what a route reads is a 400 here, not a 500 later.
@@ -255,9 +271,10 @@ export async function createOperationalApp(options: {
  * Names the active HTTP server span after its route template (`POST /api/v1/orders/:id`) and gives the HTTP
  * metrics their `http.route`. The kit does it with the Fastify route; a route that matches many paths (the
  * gateway's `/api/v1/*`) calls it again with the template it resolved. Never a raw path: ids would make every
- * request a series of its own.
+ * request a series of its own. Given the request, its log line names the template too.
  */
-export function nameServerSpan(method: string, route: string): void {
+export function nameServerSpan(method: string, route: string, request?: FastifyRequest): void {
+  if (request) routeTemplates.set(request.raw, route);
   const span = trace.getSpan(context.active());
   if (!span) return;
   span.setAttribute('http.route', route);

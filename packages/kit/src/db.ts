@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
+import { dbTargetOf, startTransactionTrace } from './db-trace.js';
 import type { Logger } from './logger.js';
 
 // Loaded with require() so the OpenTelemetry pg instrumentation patches it (see telemetry/index.ts).
@@ -49,6 +50,11 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
   });
   // An idle client can error (server restart); without a listener that would crash the process.
   pool.on('error', () => {});
+  const target = dbTargetOf(connectionString, {
+    ...(options.database ? { database: options.database } : {}),
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.port ? { port: options.port } : {}),
+  });
   let closed: Promise<void> | undefined;
   return {
     pool,
@@ -56,10 +62,19 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
     async tx(fn) {
       const client = await pool.connect();
       const committed: (() => void)[] = [];
+      // One span for the whole transaction (db-trace.ts): no span for BEGIN/COMMIT, statements as events.
+      const traced = startTransactionTrace(target);
+      const transaction: Transaction = {
+        async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
+          return (await traced.statement(text, () => client.query<R>(text, values))).rows;
+        },
+        afterCommit: (f) => committed.push(f),
+      };
       try {
-        await client.query('BEGIN');
-        const result = await fn({ ...queryable(client), afterCommit: (f) => committed.push(f) });
-        await client.query('COMMIT');
+        await traced.quiet(() => client.query('BEGIN'));
+        const result = await traced.within(() => fn(transaction));
+        await traced.statement('COMMIT', () => client.query('COMMIT'));
+        traced.end('commit');
         for (const f of committed) {
           try {
             f();
@@ -69,7 +84,8 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
         }
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
+        await traced.quiet(() => client.query('ROLLBACK')).catch(() => {});
+        traced.end('rollback', error);
         throw error;
       } finally {
         client.release();

@@ -32,8 +32,13 @@ export const REDACT_PATHS = [
   '*.payment.token',
 ];
 
-export function createLogger(service: string, level = 'info', options: LoggerOptions = {}): Logger {
-  return pino({
+export function createLogger(
+  service: string,
+  level = 'info',
+  options: LoggerOptions = {},
+  destination?: import('pino').DestinationStream,
+): Logger {
+  const settings: LoggerOptions = {
     level,
     base: { service, pid: process.pid },
     messageKey: 'msg',
@@ -41,5 +46,6 @@ export function createLogger(service: string, level = 'info', options: LoggerOpt
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     ...options,
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }

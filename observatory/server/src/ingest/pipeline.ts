@@ -1,9 +1,18 @@
 import type { SelfStats, Signal } from '../self/self-stats.js';
+import type { SpanRow } from '../store/types.js';
 import type { WriteQueue } from '../store/write-queue.js';
-import { type Converted, convertLogs, convertMetrics, convertTraces, OtlpInvalidError } from './convert.js';
+import {
+  type Converted,
+  convertLogs,
+  convertMetrics,
+  convertTraces,
+  OtlpInvalidError,
+  spanRowBytes,
+} from './convert.js';
 import { decodeLogsJson, decodeMetricsJson, decodeTraceJson } from './otlp-json.js';
 import { decodeMetricsRequest, type PartialSuccess, type SignalPath } from './proto.js';
 import { logRowsFromProtobuf, traceRowsFromProtobuf } from './proto-rows.js';
+import { TailSampler, type TailSamplingSettings } from './tail-sampler.js';
 
 export type Encoding = 'protobuf' | 'json';
 
@@ -32,6 +41,8 @@ const ITEM_NAME: Record<SignalPath, string> = {
 export interface PipelineOptions {
   /** The Retry-After / RetryInfo delay suggested to throttled clients. */
   retryAfterSeconds: number;
+  /** Tail-based sampling of traces (tail-sampler.ts); every span is stored when absent. */
+  tailSampling?: TailSamplingSettings;
 }
 
 /**
@@ -66,11 +77,25 @@ function decodeAndConvert(signal: SignalPath, encoding: Encoding, body: Buffer):
  * Synchronous: a request is fully validated before any of it is queued.
  */
 export class IngestPipeline {
+  /** Holds spans per trace until the trace is complete, when tail sampling is on; `sweep()` decides. */
+  readonly tailSampler: TailSampler | undefined;
+
   constructor(
     private readonly queue: WriteQueue,
     private readonly stats: SelfStats,
     private readonly opts: PipelineOptions,
-  ) {}
+  ) {
+    this.tailSampler = opts.tailSampling
+      ? new TailSampler(opts.tailSampling, (spans) => this.enqueueKept(spans))
+      : undefined;
+  }
+
+  /** The spans of a trace the tail sampler kept, into the write queue (false when it is full: retried). */
+  private enqueueKept(spans: SpanRow[]): boolean {
+    let approxBytes = 0;
+    for (const span of spans) approxBytes += spanRowBytes(span);
+    return this.queue.tryEnqueue({ spans, logs: [], metricPoints: [], approxBytes });
+  }
 
   /** Cheap pre-check before reading/decoding a body: is the queue already full? */
   overloaded(signal: SignalPath): IngestOutcome | null {
@@ -122,7 +147,15 @@ export class IngestPipeline {
         message: `request holds ${rows} ${ITEM_NAME[signal]} (~${batch.approxBytes} bytes), more than the write queue takes at once (${limits.maxRows} rows, ${limits.maxBytes} bytes); send smaller batches`,
       };
     }
-    if (!this.queue.tryEnqueue(batch)) {
+    if (this.tailSampler && batch.spans.length > 0) {
+      // Accepted now, stored (or not) when the trace is complete. Back-pressure still applies: a full queue
+      // refuses the request before its spans are buffered.
+      if (!this.queue.hasRoomFor(1, 0)) {
+        this.stats.recordThrottled(s, items);
+        return this.overloadedOutcome();
+      }
+      this.tailSampler.add(batch.spans);
+    } else if (!this.queue.tryEnqueue(batch)) {
       this.stats.recordThrottled(s, items);
       return this.overloadedOutcome();
     }

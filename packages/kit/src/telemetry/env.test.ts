@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readTelemetryEnv } from './env.js';
+import { readTelemetryEnv, SPAN_BATCH_DEFAULTS } from './env.js';
 
 describe('readTelemetryEnv', () => {
   it('exports nothing without an endpoint, and every signal with one', () => {
@@ -61,8 +61,55 @@ describe('readTelemetryEnv', () => {
     expect(env.logBatch).toEqual({ exportTimeoutMillis: 1000 });
     expect(env.metricIntervalMillis).toBe(5000);
     const bad = readTelemetryEnv({ OTEL_BSP_SCHEDULE_DELAY: 'soon' });
-    expect(bad.spanBatch).toEqual({});
+    expect(bad.spanBatch).toEqual(SPAN_BATCH_DEFAULTS);
     expect(bad.warnings.join()).toContain('OTEL_BSP_SCHEDULE_DELAY');
+  });
+
+  it('batches spans larger than the SDK does unless OTEL_BSP_* say otherwise', () => {
+    expect(readTelemetryEnv({}).spanBatch).toEqual({
+      scheduledDelayMillis: 2000,
+      maxQueueSize: 16384,
+      maxExportBatchSize: 2048,
+    });
+    expect(readTelemetryEnv({ OTEL_BSP_MAX_QUEUE_SIZE: '1000' }).spanBatch).toMatchObject({
+      maxQueueSize: 1000,
+      maxExportBatchSize: 1000,
+    });
+  });
+
+  it('reads the traces policy: full by default, production with its ratio and slow threshold', () => {
+    expect(readTelemetryEnv({}).tracesPolicy).toEqual({ kind: 'full' });
+    expect(readTelemetryEnv({ GLASSBOX_TRACES_POLICY: 'production' }).tracesPolicy).toEqual({
+      kind: 'production',
+      ratio: 0.1,
+      slowMs: 1000,
+    });
+    const tuned = readTelemetryEnv({
+      GLASSBOX_TRACES_POLICY: 'Production',
+      GLASSBOX_TRACES_KEEP_RATIO: '0.25',
+      GLASSBOX_TRACES_SLOW_MS: '300',
+      OTEL_TRACES_SAMPLER: 'always_on',
+    });
+    expect(tuned.tracesPolicy).toEqual({ kind: 'production', ratio: 0.25, slowMs: 300 });
+    expect(tuned.warnings.join()).toContain('OTEL_TRACES_SAMPLER, which is ignored');
+    const bad = readTelemetryEnv({
+      GLASSBOX_TRACES_POLICY: 'production',
+      GLASSBOX_TRACES_KEEP_RATIO: '10%',
+      GLASSBOX_TRACES_SLOW_MS: '-1',
+    });
+    expect(bad.tracesPolicy).toEqual({ kind: 'production', ratio: 0.1, slowMs: 1000 });
+    expect(bad.warnings.join()).toMatch(/GLASSBOX_TRACES_KEEP_RATIO.*GLASSBOX_TRACES_SLOW_MS/);
+    const unknown = readTelemetryEnv({ GLASSBOX_TRACES_POLICY: 'some' });
+    expect(unknown.tracesPolicy).toEqual({ kind: 'full' });
+    expect(unknown.warnings.join()).toContain('GLASSBOX_TRACES_POLICY');
+  });
+
+  it('reads the slow-statement threshold of traced transactions', () => {
+    expect(readTelemetryEnv({}).dbSlowStatementMs).toBe(100);
+    expect(readTelemetryEnv({ GLASSBOX_DB_SLOW_STATEMENT_MS: '25' }).dbSlowStatementMs).toBe(25);
+    const bad = readTelemetryEnv({ GLASSBOX_DB_SLOW_STATEMENT_MS: 'fast' });
+    expect(bad.dbSlowStatementMs).toBe(100);
+    expect(bad.warnings.join()).toContain('GLASSBOX_DB_SLOW_STATEMENT_MS');
   });
 });
 

@@ -20,8 +20,29 @@ export interface BatchSettings {
   exportTimeoutMillis?: number;
 }
 
+/**
+ * Which traces are kept (`GLASSBOX_TRACES_POLICY`): `full` follows OTEL_TRACES_SAMPLER (every trace by
+ * default); `production` keeps `ratio` of normal traces (`GLASSBOX_TRACES_KEEP_RATIO`, 0.1) and every trace
+ * with an error or a span of at least `slowMs` (`GLASSBOX_TRACES_SLOW_MS`, 1000) — see production-policy.ts.
+ */
+export type TracesPolicy = { kind: 'full' } | { kind: 'production'; ratio: number; slowMs: number };
+
+/**
+ * The batch span processor's settings unless OTEL_BSP_* say otherwise: larger batches than the SDK's
+ * (512 every 5 s, queue 2048) so that a busy service makes fewer, larger exports, and a queue that holds a
+ * few seconds of a checkout burst instead of dropping spans.
+ */
+export const SPAN_BATCH_DEFAULTS: Required<Omit<BatchSettings, 'exportTimeoutMillis'>> = {
+  scheduledDelayMillis: 2_000,
+  maxQueueSize: 16_384,
+  maxExportBatchSize: 2_048,
+};
+
 export interface TelemetryEnv {
   sampler: SamplerSetting;
+  tracesPolicy: TracesPolicy;
+  /** A statement inside a transaction this slow gets a span of its own (`GLASSBOX_DB_SLOW_STATEMENT_MS`). */
+  dbSlowStatementMs: number;
   exportTraces: boolean;
   exportMetrics: boolean;
   exportLogs: boolean;
@@ -58,15 +79,17 @@ export function readTelemetryEnv(env: NodeJS.ProcessEnv): TelemetryEnv {
     warnings.push(`${name}=${JSON.stringify(raw)} is not an integer ≥ ${min}; using the default`);
     return undefined;
   };
-  const batch = (prefix: 'OTEL_BSP' | 'OTEL_BLRP'): BatchSettings => {
-    const settings: BatchSettings = {};
+  const batch = (prefix: 'OTEL_BSP' | 'OTEL_BLRP', defaults: BatchSettings = {}): BatchSettings => {
+    const settings: BatchSettings = { ...defaults };
     const delay = int(`${prefix}_SCHEDULE_DELAY`, 0);
     const queue = int(`${prefix}_MAX_QUEUE_SIZE`, 1);
     const size = int(`${prefix}_MAX_EXPORT_BATCH_SIZE`, 1);
     const timeout = int(`${prefix}_EXPORT_TIMEOUT`, 0);
     if (delay !== undefined) settings.scheduledDelayMillis = delay;
     if (queue !== undefined) settings.maxQueueSize = queue;
-    if (size !== undefined) settings.maxExportBatchSize = queue !== undefined ? Math.min(size, queue) : size;
+    if (size !== undefined) settings.maxExportBatchSize = size;
+    if (settings.maxExportBatchSize !== undefined && settings.maxQueueSize !== undefined)
+      settings.maxExportBatchSize = Math.min(settings.maxExportBatchSize, settings.maxQueueSize);
     if (timeout !== undefined) settings.exportTimeoutMillis = timeout;
     return settings;
   };
@@ -85,11 +108,13 @@ export function readTelemetryEnv(env: NodeJS.ProcessEnv): TelemetryEnv {
   };
   return {
     sampler: readSampler(env, warnings),
+    tracesPolicy: readPolicy(env, warnings),
+    dbSlowStatementMs: int('GLASSBOX_DB_SLOW_STATEMENT_MS', 0) ?? 100,
     exportTraces: exporterOn('OTEL_TRACES_EXPORTER', 'TRACES'),
     exportMetrics: exporterOn('OTEL_METRICS_EXPORTER', 'METRICS'),
     exportLogs: exporterOn('OTEL_LOGS_EXPORTER', 'LOGS'),
     protocol: { TRACES: protocolOf('TRACES'), METRICS: protocolOf('METRICS'), LOGS: protocolOf('LOGS') },
-    spanBatch: batch('OTEL_BSP'),
+    spanBatch: batch('OTEL_BSP', SPAN_BATCH_DEFAULTS),
     logBatch: batch('OTEL_BLRP'),
     metricIntervalMillis: int('OTEL_METRIC_EXPORT_INTERVAL', 100) ?? 15_000,
     warnings,
@@ -115,4 +140,35 @@ function readSampler(env: NodeJS.ProcessEnv, warnings: string[]): SamplerSetting
     else warnings.push(`OTEL_TRACES_SAMPLER_ARG=${JSON.stringify(raw)} is not a ratio in [0, 1]; using 1`);
   }
   return { kind: name, ratio };
+}
+
+function readPolicy(env: NodeJS.ProcessEnv, warnings: string[]): TracesPolicy {
+  const name = (env.GLASSBOX_TRACES_POLICY ?? '').trim().toLowerCase() || 'full';
+  if (name === 'full') return { kind: 'full' };
+  if (name !== 'production') {
+    warnings.push(`GLASSBOX_TRACES_POLICY=${JSON.stringify(name)} is not full or production; using full`);
+    return { kind: 'full' };
+  }
+  let ratio = 0.1;
+  const rawRatio = env.GLASSBOX_TRACES_KEEP_RATIO;
+  if (rawRatio !== undefined && rawRatio !== '') {
+    const n = Number(rawRatio);
+    if (Number.isFinite(n) && n >= 0 && n <= 1) ratio = n;
+    else
+      warnings.push(
+        `GLASSBOX_TRACES_KEEP_RATIO=${JSON.stringify(rawRatio)} is not a ratio in [0, 1]; using 0.1`,
+      );
+  }
+  let slowMs = 1_000;
+  const rawSlow = env.GLASSBOX_TRACES_SLOW_MS;
+  if (rawSlow !== undefined && rawSlow !== '') {
+    const n = Number(rawSlow);
+    if (Number.isInteger(n) && n >= 0) slowMs = n;
+    else
+      warnings.push(`GLASSBOX_TRACES_SLOW_MS=${JSON.stringify(rawSlow)} is not an integer ≥ 0; using 1000`);
+  }
+  if (env.OTEL_TRACES_SAMPLER) {
+    warnings.push('GLASSBOX_TRACES_POLICY=production replaces OTEL_TRACES_SAMPLER, which is ignored');
+  }
+  return { kind: 'production', ratio, slowMs };
 }

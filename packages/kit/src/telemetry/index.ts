@@ -49,8 +49,10 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { setSlowStatementThreshold } from '../db-trace.js';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
+import { KeepErrorsAndSlowProcessor, productionSampler } from './production-policy.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -165,19 +167,24 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     'deployment.environment.name': env.DEPLOYMENT_ENVIRONMENT ?? 'local',
   });
 
-  // Traces
+  // Traces: every one kept (the standard sampler variables), or the production policy (production-policy.ts).
+  setSlowStatementThreshold(settings.dbSlowStatementMs);
+  const policy = settings.tracesPolicy;
   const spanProcessors: SpanProcessor[] = [];
   if (settings.exportTraces) {
+    const batch = new BatchSpanProcessor({
+      exporter: await traceExporter(settings.protocol.TRACES),
+      ...settings.spanBatch,
+    });
     spanProcessors.push(
-      new BatchSpanProcessor({
-        exporter: await traceExporter(settings.protocol.TRACES),
-        ...settings.spanBatch,
-      }),
+      policy.kind === 'production'
+        ? new KeepErrorsAndSlowProcessor({ next: batch, slowMs: policy.slowMs })
+        : batch,
     );
   }
   const tracerProvider = new TracerProvider({
     resource,
-    sampler: samplerFor(settings.sampler),
+    sampler: policy.kind === 'production' ? productionSampler(policy.ratio) : samplerFor(settings.sampler),
     spanProcessors,
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

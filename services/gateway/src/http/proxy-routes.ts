@@ -63,7 +63,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
     const route = matchRoute(splitUrl(request.url).path);
     request.gatewayRoute = route ?? null;
     // Spans and metrics by the owning service's route template, not by the catch-all `/api/v1/*`.
-    if (route) nameServerSpan(request.method, route.template);
+    if (route) nameServerSpan(request.method, route.template, request);
     if (!route || route.public) return;
     try {
       const token = bearerToken(request.headers.authorization);

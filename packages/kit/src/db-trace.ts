@@ -1,0 +1,165 @@
+/**
+ * A database transaction as one span. The pg instrumentation would make a span for BEGIN, for every statement
+ * and for COMMIT (a checkout made dozens); inside `Db.tx` the kit makes one `db.transaction` span instead,
+ * with the database semantic-convention attributes, each statement as a span event (operation, query text,
+ * duration) and a child span only for a statement slower than the threshold
+ * (`GLASSBOX_DB_SLOW_STATEMENT_MS`, see telemetry/env.ts). The statements still run through the pg
+ * instrumentation, with tracing suppressed: no span, but `db.client.operation.duration` (which alerts and
+ * runbooks read) keeps counting every statement. A statement outside a transaction keeps its pg span.
+ *
+ * Like the pg instrumentation (`requireParentSpan`), a transaction outside any trace (a relay's poll, pool
+ * housekeeping) makes no span at all.
+ */
+import {
+  type Attributes,
+  type Context,
+  context,
+  type HrTime,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { hrTime, hrTimeDuration, hrTimeToMilliseconds, suppressTracing } from '@opentelemetry/core';
+
+/** Where a pool connects: the attributes every database span carries. */
+export interface DbTarget {
+  database?: string;
+  host?: string;
+  port?: number;
+}
+
+let slowStatementMs = 100;
+
+/** Statements at least this slow get a child span of their own (set from the environment at startup). */
+export function setSlowStatementThreshold(ms: number): void {
+  slowStatementMs = ms;
+}
+
+export function slowStatementThreshold(): number {
+  return slowStatementMs;
+}
+
+/** The target of a pool from its connection string and options. */
+export function dbTargetOf(connectionString: string | undefined, options: DbTarget = {}): DbTarget {
+  const target: DbTarget = { ...options };
+  if (!connectionString) return target;
+  try {
+    const url = new URL(connectionString);
+    target.database ??= decodeURIComponent(url.pathname.replace(/^\//, '')) || undefined;
+    target.host ??= url.hostname || undefined;
+    target.port ??= url.port ? Number(url.port) : 5432;
+  } catch {
+    // not a URL (a libpq keyword string): the attributes we know are enough
+  }
+  return target;
+}
+
+export function targetAttributes(target: DbTarget): Attributes {
+  const attributes: Attributes = { 'db.system.name': 'postgresql' };
+  if (target.database) attributes['db.namespace'] = target.database;
+  if (target.host) attributes['server.address'] = target.host;
+  if (target.port) attributes['server.port'] = target.port;
+  return attributes;
+}
+
+/** The SQL keyword a statement starts with (`SELECT`, `UPDATE`, `WITH` …), as `db.operation.name`. */
+export function operationName(text: string): string {
+  const match = /^\s*([A-Za-z]+)/.exec(text);
+  return match?.[1]?.toUpperCase() ?? 'UNKNOWN';
+}
+
+export interface TransactionTrace {
+  /** Runs the transaction's body with its span active (spans it makes are the transaction's children). */
+  within<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs one statement of the transaction: no span of its own unless slow; an event on the transaction span. */
+  statement<T>(text: string, run: () => Promise<T>): Promise<T>;
+  /** Runs BEGIN / ROLLBACK: no span, no event. */
+  quiet<T>(run: () => Promise<T>): Promise<T>;
+  /** Ends the span: committed, or rolled back because of `error`. */
+  end(outcome: 'commit' | 'rollback', error?: unknown): void;
+}
+
+const UNTRACED: TransactionTrace = {
+  within: (fn) => fn(),
+  statement: (_text, run) => run(),
+  quiet: (run) => run(),
+  end: () => {},
+};
+
+/** SQLSTATE of a PostgreSQL error (a failed statement), if it is one. */
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** Starts the span of a transaction if a trace is active; otherwise a no-op. */
+export function startTransactionTrace(target: DbTarget): TransactionTrace {
+  const parent = context.active();
+  if (!trace.getSpan(parent)?.isRecording()) return UNTRACED;
+  const tracer = trace.getTracer('@glassbox/kit/db');
+  const base = targetAttributes(target);
+  const span: Span = tracer.startSpan(
+    'db.transaction',
+    { kind: SpanKind.CLIENT, attributes: { ...base, 'db.operation.name': 'TRANSACTION' } },
+    parent,
+  );
+  const active: Context = trace.setSpan(parent, span);
+  // Statements run with tracing suppressed: the pg instrumentation still measures them, but makes no span.
+  const silent: Context = suppressTracing(active);
+  let statements = 0;
+  let failedState: string | undefined;
+
+  const record = (text: string, start: HrTime, error: unknown) => {
+    const end = hrTime();
+    const ms = hrTimeToMilliseconds(hrTimeDuration(start, end));
+    const operation = operationName(text);
+    const attributes: Attributes = {
+      'db.operation.name': operation,
+      'db.query.text': text,
+      'glassbox.db.duration_ms': Math.round(ms * 1000) / 1000,
+    };
+    const state = error === undefined ? undefined : (sqlState(error) ?? 'error');
+    if (state) attributes['error.type'] = state;
+    span.addEvent('db.statement', attributes, start);
+    if (ms >= slowStatementMs) {
+      const child = tracer.startSpan(
+        `${operation}${target.database ? ` ${target.database}` : ''}`,
+        { kind: SpanKind.CLIENT, startTime: start, attributes: { ...base, ...attributes } },
+        active,
+      );
+      if (state) child.setStatus({ code: SpanStatusCode.ERROR, message: state });
+      child.end(end);
+    }
+    return state;
+  };
+
+  return {
+    within: (fn) => context.with(active, fn),
+    async statement(text, run) {
+      statements++;
+      const start = hrTime();
+      try {
+        const result = await context.with(silent, run);
+        record(text, start, undefined);
+        return result;
+      } catch (error) {
+        failedState ??= record(text, start, error);
+        throw error;
+      }
+    },
+    quiet: (run) => context.with(silent, run),
+    end(outcome, error) {
+      span.setAttribute('glassbox.db.statement_count', statements);
+      span.setAttribute('glassbox.db.transaction.outcome', outcome);
+      // A rollback because a statement failed is a database error; one the code chose (a business rule said
+      // no) is not.
+      const state = failedState ?? (error === undefined ? undefined : sqlState(error));
+      if (outcome === 'rollback' && state) {
+        span.setAttribute('error.type', state);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `rolled back: SQLSTATE ${state}` });
+      }
+      span.end();
+    },
+  };
+}
