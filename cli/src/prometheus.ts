@@ -255,7 +255,10 @@ export async function startMonitoring(o: MonitoringOptions): Promise<Monitoring>
   }
 }
 
-/** Every process of a stack Prometheus scrapes: each service, the observatory and the supervisor. */
+/**
+ * Every process of a stack Prometheus scrapes: each service, the observatory and the supervisor. The gateway
+ * serves /metrics on its operational port (`gatewayOps`), never on its public one.
+ */
 export function scrapeTargets(stack: {
   readonly services: readonly string[];
   readonly ports: Readonly<Record<string, number>>;
@@ -263,7 +266,12 @@ export function scrapeTargets(stack: {
 }): ScrapeTarget[] {
   const at = (port: number | undefined) => `127.0.0.1:${port ?? 0}`;
   return [
-    ...stack.services.map((s) => ({ job: s, target: at(stack.ports[s]) })),
+    ...stack.services.map((s) => ({
+      job: s,
+      target: at(
+        s === 'gateway' && stack.ports.gatewayOps !== undefined ? stack.ports.gatewayOps : stack.ports[s],
+      ),
+    })),
     ...(stack.observatory ? [{ job: 'observatory', target: at(stack.ports.observatory) }] : []),
     { job: 'supervisor', target: at(stack.ports.control) },
   ];
