@@ -28,6 +28,11 @@ const OBSERVATORY = 'observatory';
 const MONITORING_NAMESPACE = 'monitoring';
 /** Where the ingress controller runs; its pods are the only outside traffic the gateway takes. */
 const INGRESS_NAMESPACE = 'ingress-nginx';
+const IMAGE_REF = {
+  name: IMAGE_NAME,
+  newName: IMAGE_DEFAULT.split(':')[0],
+  newTag: IMAGE_DEFAULT.split(':')[1],
+};
 const PROMETHEUS_URL = `http://prometheus-operated.${MONITORING_NAMESPACE}.svc:9090`;
 
 /**
@@ -531,8 +536,20 @@ function analysisTemplate(): object {
   };
 }
 
-function rollout(service: DeployedService, all: readonly DeployedService[], replicas: number): object {
+function rollout(
+  service: DeployedService,
+  all: readonly DeployedService[],
+  replicas: number,
+  changes: { resources: object; spread: object[] | undefined },
+): object {
   const slos = CANARIES[service.name] ?? [];
+  const template = podTemplate(service, all);
+  const [container, ...others] = template.spec.containers;
+  const spec = {
+    ...template.spec,
+    containers: [{ ...container!, resources: changes.resources }, ...others],
+    ...(changes.spread ? { topologySpreadConstraints: changes.spread } : {}),
+  };
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Rollout',
@@ -541,7 +558,7 @@ function rollout(service: DeployedService, all: readonly DeployedService[], repl
       replicas,
       revisionHistoryLimit: 3,
       selector: { matchLabels: selector(service.name) },
-      template: podTemplate(service, all),
+      template: { ...template, spec },
       strategy: {
         canary: {
           // Runs from the first step to the end; a failed measurement aborts the rollout (back to stable).
@@ -596,32 +613,28 @@ function overlayFiles(overlay: Overlay, services: readonly DeployedService[]): G
     const [, n, unit] = /^(\d+)(m|Mi)$/.exec(quantity) ?? [];
     return `${Math.max(1, Math.round(Number(n) * s.resourceFactor))}${unit}`;
   };
-  const patches: object[] = services.map((svc) => {
+  /** What the overlay changes in a service's pod: its resources, and in prod the spread over zones and nodes. */
+  const podChanges = (svc: DeployedService) => {
     const size = sizing(svc.name);
-    const container: Record<string, unknown> = {
-      name: svc.name,
-      resources: {
-        requests: { cpu: scale(size.cpuRequest), memory: scale(size.memoryRequest) },
-        limits: { memory: scale(size.memoryLimit) },
-      },
+    const resources = {
+      requests: { cpu: scale(size.cpuRequest), memory: scale(size.memoryRequest) },
+      limits: { memory: scale(size.memoryLimit) },
     };
-    const spec: Record<string, unknown> = { containers: [container] };
-    if (overlay === 'prod') {
-      spec.topologySpreadConstraints = [
-        {
-          maxSkew: 1,
-          topologyKey: 'topology.kubernetes.io/zone',
-          whenUnsatisfiable: 'ScheduleAnyway',
-          labelSelector: { matchLabels: selector(svc.name) },
-        },
-        {
-          maxSkew: 1,
-          topologyKey: 'kubernetes.io/hostname',
-          whenUnsatisfiable: 'ScheduleAnyway',
-          labelSelector: { matchLabels: selector(svc.name) },
-        },
-      ];
-    }
+    const spread =
+      overlay === 'prod'
+        ? ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((topologyKey) => ({
+            maxSkew: 1,
+            topologyKey,
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: selector(svc.name) },
+          }))
+        : undefined;
+    return { resources, spread };
+  };
+  const patches: object[] = services.map((svc) => {
+    const { resources, spread } = podChanges(svc);
+    const spec: Record<string, unknown> = { containers: [{ name: svc.name, resources }] };
+    if (spread) spec.topologySpreadConstraints = spread;
     return {
       patch: stringify({
         apiVersion: 'apps/v1',
@@ -677,6 +690,10 @@ function overlayFiles(overlay: Overlay, services: readonly DeployedService[]): G
         namespace: `glassbox-${overlay}`,
         labels: [{ pairs: { 'glassbox.dev/overlay': overlay }, includeSelectors: false }],
         resources: ['../../base', ...(canaries.length > 0 ? ['rollouts.yaml'] : [])],
+        // The image each overlay runs (pin a tag or digest here); kustomizeconfig.yaml teaches the transformer
+        // where a Rollout keeps its image.
+        images: [IMAGE_REF],
+        ...(canaries.length > 0 ? { configurations: ['kustomizeconfig.yaml'] } : {}),
         replicas: services
           .filter((x) => !canaries.includes(x))
           .map((x) => ({ name: x.name, count: s.replicas })),
@@ -698,8 +715,24 @@ function overlayFiles(overlay: Overlay, services: readonly DeployedService[]): G
   ];
   if (canaries.length > 0) {
     files.push({
+      path: `${dir}/kustomizeconfig.yaml`,
+      text:
+        HEADER +
+        stringify({
+          images: [
+            { path: 'spec/template/spec/containers/image', kind: 'Rollout' },
+            { path: 'spec/template/spec/initContainers/image', kind: 'Rollout' },
+          ],
+        }),
+    });
+    files.push({
       path: `${dir}/rollouts.yaml`,
-      text: HEADER + yamlDocs([analysisTemplate(), ...canaries.map((c) => rollout(c, services, s.replicas))]),
+      text:
+        HEADER +
+        yamlDocs([
+          analysisTemplate(),
+          ...canaries.map((c) => rollout(c, services, s.replicas, podChanges(c))),
+        ]),
     });
   }
   return files;
