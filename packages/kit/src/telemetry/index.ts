@@ -51,6 +51,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
+import { recordV8Runtime } from './v8-runtime.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -201,6 +202,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const meterProvider = new MeterProvider({ resource, readers, views: METRIC_VIEWS });
   metrics.setGlobalMeterProvider(meterProvider);
   const eventLoop = recordEventLoopDelay(meterProvider.getMeter('glassbox.runtime'));
+  const v8Runtime = recordV8Runtime(meterProvider.getMeter('glassbox.runtime'));
 
   // Logs: pino records reach OTLP through the pino instrumentation when a log exporter is configured.
   let loggerProvider: LoggerProvider | undefined;
@@ -253,6 +255,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     },
     shutdown() {
       eventLoop.stop();
+      v8Runtime.stop();
       stopped ??= Promise.allSettled([
         tracerProvider.shutdown(),
         meterProvider.shutdown(),
