@@ -27,8 +27,8 @@ export interface VariableSpec {
   /** A Prometheus `label_values(<metric>, <label>)` query. */
   readonly metric: string;
   readonly labelName: string;
-  /** The value the dashboard opens with (it must be among the resolved values). */
-  readonly current: string;
+  /** The value the dashboard opens with (it must be among the resolved values); else Grafana takes the first. */
+  readonly current?: string;
 }
 
 export interface DashboardSpec {
@@ -50,6 +50,8 @@ const errorRatio = (by: string, selector = '') => {
 };
 const quantile = (q: number, by: string, metric: string, selector = '') =>
   `histogram_quantile(${q}, sum by (${[by, 'le'].filter(Boolean).join(', ')}) (${rate(metric, selector)}))`;
+
+const TENANT_COUNT = 'glassbox_gateway_tenant_request_duration_count';
 
 const SERVICE_VARIABLE: VariableSpec = {
   name: 'service',
@@ -293,6 +295,36 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         queries: [{ expr: 'max by (job) (nodejs_eventloop_delay_p99)', legend: '{{job}}' }],
       },
       {
+        title: 'V8 heap used',
+        unit: 'bytes',
+        queries: [{ expr: 'sum by (job) (v8js_memory_heap_used)', legend: '{{job}}' }],
+      },
+      {
+        title: 'V8 heap used against its limit',
+        unit: 'percentunit',
+        queries: [
+          {
+            expr: 'sum by (job) (v8js_memory_heap_used) / sum by (job) (v8js_memory_heap_limit)',
+            legend: '{{job}}',
+          },
+        ],
+      },
+      {
+        title: 'GC pause p99 (major and minor)',
+        unit: 's',
+        queries: [
+          {
+            expr: quantile(0.99, 'job, v8js_gc_type', 'v8js_gc_duration_bucket'),
+            legend: '{{job}} {{v8js_gc_type}}',
+          },
+        ],
+      },
+      {
+        title: 'Time in GC per second',
+        unit: 's',
+        queries: [{ expr: `sum by (job) (${rate('v8js_gc_duration_sum')})`, legend: '{{job}}' }],
+      },
+      {
         title: 'Database pool in use',
         queries: [
           {
@@ -343,6 +375,59 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
           {
             expr: `sum by (glassbox_worker_name) (${rate('glassbox_worker_runs_total')}) * 60`,
             legend: '{{glassbox_worker_name}}',
+          },
+        ],
+      },
+    ],
+  },
+  {
+    uid: 'glassbox-tenants',
+    title: 'Glassbox / Tenants',
+    file: 'tenants.json',
+    description: 'Traffic, errors and latency per tenant, as the gateway sees the verified requests.',
+    variables: [
+      {
+        name: 'tenant',
+        label: 'Tenant',
+        metric: 'glassbox_gateway_tenant_request_duration_count',
+        labelName: 'glassbox_tenant_id',
+      },
+    ],
+    panels: [
+      {
+        title: 'Requests per second by tenant',
+        unit: 'reqps',
+        queries: [
+          { expr: `sum by (glassbox_tenant_id) (${rate(TENANT_COUNT)})`, legend: '{{glassbox_tenant_id}}' },
+        ],
+      },
+      {
+        title: 'Error ratio (5xx) by tenant',
+        unit: 'percentunit',
+        queries: [
+          {
+            expr: `(sum by (glassbox_tenant_id) (${rate(TENANT_COUNT, 'http_response_status_class="5xx"')}) or sum by (glassbox_tenant_id) (${rate(TENANT_COUNT)}) * 0) / sum by (glassbox_tenant_id) (${rate(TENANT_COUNT)})`,
+            legend: '{{glassbox_tenant_id}}',
+          },
+        ],
+      },
+      {
+        title: 'Latency p95 by tenant',
+        unit: 's',
+        queries: [
+          {
+            expr: quantile(0.95, 'glassbox_tenant_id', 'glassbox_gateway_tenant_request_duration_bucket'),
+            legend: '{{glassbox_tenant_id}}',
+          },
+        ],
+      },
+      {
+        title: 'Tenant $tenant: requests by service and status class',
+        unit: 'reqps',
+        queries: [
+          {
+            expr: `sum by (glassbox_upstream, http_response_status_class) (${rate(TENANT_COUNT, 'glassbox_tenant_id="$tenant"')})`,
+            legend: '{{glassbox_upstream}} {{http_response_status_class}}',
           },
         ],
       },
@@ -447,7 +532,7 @@ export function dashboardJson(spec: DashboardSpec) {
           refId: 'PrometheusVariableQueryEditor-VariableQuery',
         },
         definition: `label_values(${v.metric}, ${v.labelName})`,
-        current: { text: v.current, value: v.current },
+        ...(v.current ? { current: { text: v.current, value: v.current } } : {}),
         refresh: 2,
         sort: 1,
         includeAll: false,
