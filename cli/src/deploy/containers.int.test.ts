@@ -160,7 +160,39 @@ describe.skipIf(skip)(`the Glassbox containers under podman${skip ? ` (${reason}
       '{{index .Labels "org.opencontainers.image.title"}}',
     ]);
     expect(labels.stdout.trim()).toBe('glassbox');
+    // The image's HEALTHCHECK, run as the runtime runs it.
+    for (const s of SERVICE_MANIFEST) {
+      const health = run(podman!, ['healthcheck', 'run', containerName(s.name)]);
+      expect(health.status, `${s.name} health check: ${health.stdout}${health.stderr}`).toBe(0);
+    }
   });
+
+  it('runs the observatory from the same image: read-only root, its store on a volume, healthy', async () => {
+    const [consolePort, otlpHttp, otlpGrpc] = await freePorts(3);
+    const name = containerName('observatory');
+    const volume = `${name}-data`;
+    const args = ['run', '-d', '--name', name, '--network', 'host', '--read-only', '--tmpfs', '/tmp'];
+    args.push(
+      '-v',
+      `${volume}:/var/lib/glassbox`,
+      '-e',
+      'HOST=127.0.0.1',
+      '-e',
+      `OBSERVATORY_PORT=${consolePort}`,
+    );
+    args.push('-e', `OTLP_HTTP_PORT=${otlpHttp}`, '-e', `OTLP_GRPC_PORT=${otlpGrpc}`, IMAGE, 'observatory');
+    const result = run(podman!, args);
+    expect(result.status, result.stderr).toBe(0);
+    try {
+      expect(await ready(`http://127.0.0.1:${consolePort}/api/services`, 60_000)).toBe(true);
+      expect((await fetch(`http://127.0.0.1:${consolePort}/`)).status).toBe(200);
+      const health = run(podman!, ['healthcheck', 'run', name]);
+      expect(health.status, health.stdout + health.stderr).toBe(0);
+    } finally {
+      run(podman!, ['rm', '-f', '-t', '5', name]);
+      run(podman!, ['volume', 'rm', '-f', volume]);
+    }
+  }, 90_000);
 
   it('serves a checkout through the gateway container that reaches CONFIRMED', async () => {
     const report: LoadReport = await runLoadTest({
