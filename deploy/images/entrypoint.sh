@@ -3,17 +3,19 @@
 # PID 1 so SIGTERM from the runtime reaches it directly (graceful drain in the kit's runService).
 set -eu
 name="${1:-${GLASSBOX_PROCESS:-}}"
+services="$(ls /app/dist/services | tr '\n' ' ' | sed 's/ $//')"
 if [ -z "$name" ]; then
-  echo "usage: <image> <service>|observatory   (services: $(ls /app/dist/services | tr '\n' ' '))" >&2
+  echo "usage: <image> <service>|observatory   (services: $services)" >&2
   exit 64
 fi
 shift || true
 case "$name" in
+  *[!a-z0-9-]*) bundle=/nonexistent ;; # only a plain name: no path into another folder
   observatory) bundle=/app/dist/observatory/main.js ;;
   *) bundle="/app/dist/services/$name/main.js" ;;
 esac
 if [ ! -f "$bundle" ]; then
-  echo "glassbox: no process named '$name' (services: $(ls /app/dist/services | tr '\n' ' '), observatory)" >&2
+  echo "glassbox: no process named '$name' (services: $services; or observatory)" >&2
   exit 64
 fi
 export GLASSBOX_PROCESS="$name"

@@ -167,6 +167,13 @@ describe.skipIf(skip)(`the Glassbox containers under podman${skip ? ` (${reason}
     }
   });
 
+  it('refuses an unknown process name, listing the ones it runs (exit 64)', () => {
+    const result = run(podman!, ['run', '--rm', '--network', 'none', IMAGE, 'no-such-service']);
+    expect(result.status).toBe(64);
+    expect(result.stderr).toContain("no process named 'no-such-service'");
+    for (const s of SERVICE_MANIFEST) expect(result.stderr).toContain(s.name);
+  });
+
   it('runs the observatory from the same image: read-only root, its store on a volume, healthy', async () => {
     const [consolePort, otlpHttp, otlpGrpc] = await freePorts(3);
     const name = containerName('observatory');
