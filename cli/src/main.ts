@@ -1,5 +1,6 @@
 import { UsageError } from './args.js';
 import { BUILD_USAGE, runBuild } from './commands/build.js';
+import { DEPLOY_USAGE, runDeploy } from './commands/deploy.js';
 import { LOAD_USAGE, runLoad } from './commands/load.js';
 import { runServices, SERVICES_USAGE } from './commands/services.js';
 import { runSlo, SLO_USAGE } from './commands/slo.js';
@@ -15,6 +16,7 @@ Commands:
   service   start | stop | restart one supervised process: glassbox service restart catalog
   services  the service manifest: ports, databases, public routes, dependencies (Markdown)
   slo       build | check: compile slo/*.yaml into Prometheus rules (deploy/prometheus/rules)
+  deploy    build | check: render deploy/compose, deploy/k8s and the Grafana dashboards from the manifest
   build     bundle the processes into dist/ and build the console (every command does this when needed)
 
 Run \`glassbox <command> --help\` for a command's options.
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   service: { run: runStatus, usage: STATUS_USAGE },
   slo: { run: runSlo, usage: SLO_USAGE },
   build: { run: runBuild, usage: BUILD_USAGE },
+  deploy: { run: runDeploy, usage: DEPLOY_USAGE },
   services: { run: runServices, usage: SERVICES_USAGE },
 };
 

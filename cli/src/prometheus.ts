@@ -268,7 +268,9 @@ export function scrapeTargets(stack: {
   return [
     ...stack.services.map((s) => ({
       job: s,
-      target: at(s === 'gateway' ? stack.ports.gatewayOps : stack.ports[s]),
+      target: at(
+        s === 'gateway' && stack.ports.gatewayOps !== undefined ? stack.ports.gatewayOps : stack.ports[s],
+      ),
     })),
     ...(stack.observatory ? [{ job: 'observatory', target: at(stack.ports.observatory) }] : []),
     { job: 'supervisor', target: at(stack.ports.control) },

@@ -236,6 +236,20 @@ describe('auth, user and gateway as processes', () => {
     );
     expect(text).toMatch(/http_server_request_duration\w*_bucket\{[^}]*http_route="\/api\/v1\/me"/);
     expect(text).not.toContain('http_route="/api/v1/*"');
+    // Per tenant (the Tenants dashboard): the verified token's tenant, the upstream and the status class.
+    const tenantId = (
+      JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { tid: string }
+    ).tid;
+    const perTenant = text
+      .split('\n')
+      .filter((l) => l.startsWith('glassbox_gateway_tenant_request_duration_count{'));
+    expect(perTenant.join('\n')).toContain(`glassbox_tenant_id="${tenantId}"`);
+    expect(
+      perTenant.some(
+        (l) => l.includes('http_response_status_class="2xx"') && l.includes('glassbox_upstream="user"'),
+      ),
+    ).toBe(true);
+    expect(perTenant.some((l) => l.includes('http_response_status_class="4xx"'))).toBe(true);
     expect(text).not.toContain(address);
     // What the process tells about itself: the service's identity, nothing of the host, the process or its paths.
     const info = text.split('\n').find((l) => l.startsWith('target_info{')) ?? '';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { SpanRow } from '../store/types.js';
+import { EMPTY_ENVELOPE, type SpanRow } from '../store/types.js';
 import {
   DEFAULT_TAIL_SAMPLING,
   TailSampler,
@@ -36,6 +36,11 @@ function span(
     scopeName: 's',
     events: '[]',
     links: '[]',
+    ...EMPTY_ENVELOPE,
+    flags: 0,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
   };
 }
 

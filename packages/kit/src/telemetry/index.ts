@@ -53,6 +53,7 @@ import { setSlowStatementThreshold } from '../db-trace.js';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
 import { KeepErrorsAndSlowProcessor, productionSampler } from './production-policy.js';
+import { recordV8Runtime } from './v8-runtime.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -208,6 +209,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const meterProvider = new MeterProvider({ resource, readers, views: METRIC_VIEWS });
   metrics.setGlobalMeterProvider(meterProvider);
   const eventLoop = recordEventLoopDelay(meterProvider.getMeter('glassbox.runtime'));
+  const v8Runtime = recordV8Runtime(meterProvider.getMeter('glassbox.runtime'));
 
   // Logs: pino records reach OTLP through the pino instrumentation when a log exporter is configured.
   let loggerProvider: LoggerProvider | undefined;
@@ -260,6 +262,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     },
     shutdown() {
       eventLoop.stop();
+      v8Runtime.stop();
       stopped ??= Promise.allSettled([
         tracerProvider.shutdown(),
         meterProvider.shutdown(),
