@@ -1,0 +1,73 @@
+import {
+  authPlugin,
+  createServiceApp,
+  type Db,
+  type Logger,
+  type ServiceApp,
+  type verifyAccessToken,
+} from '@glassbox/kit';
+import { createEmbeddedAdmission } from './adapters/embedded-admission.js';
+import { createInventoryClient } from './adapters/inventory-client.js';
+import { PurchaseStore } from './adapters/purchase-store.js';
+import { createRedisAdmission } from './adapters/redis-admission.js';
+import { SaleStore } from './adapters/sale-store.js';
+import { createFlashSales, type FlashSales } from './app/sales.js';
+import type { AdmissionEngine } from './domain/admission.js';
+import { flashSaleRoutes } from './http/routes.js';
+import { createFlashSaleMetrics } from './metrics.js';
+
+export interface FlashSaleAppDeps {
+  db: Db;
+  logger: Logger;
+  internalToken: string;
+  auth: { jwksUrl: string } | { keys: Parameters<typeof verifyAccessToken>[1] };
+  inventoryUrl: string;
+  /** Connected mode when set; embedded mode when empty. */
+  redisUrl: string;
+  replica: string;
+  queueMax: number;
+  /** Connected mode: how long another replica's unacked purchases wait before this one takes them over. */
+  claimIdleMs?: number;
+}
+
+export interface FlashSaleApp {
+  app: ServiceApp;
+  flash: FlashSales;
+  admission: AdmissionEngine;
+}
+
+export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
+  const { db, logger } = deps;
+  const purchases = new PurchaseStore(db);
+  const admission = deps.redisUrl
+    ? createRedisAdmission({
+        url: deps.redisUrl,
+        store: purchases,
+        logger,
+        consumer: deps.replica,
+        ...(deps.claimIdleMs !== undefined ? { claimIdleMs: deps.claimIdleMs } : {}),
+      })
+    : createEmbeddedAdmission(purchases);
+  const metrics = createFlashSaleMetrics(admission.mode);
+  metrics.observeQueueDepth(() => admission.queueDepth());
+  const flash = createFlashSales({
+    sales: new SaleStore(db),
+    purchases,
+    admission,
+    inventory: createInventoryClient({ url: deps.inventoryUrl, internalToken: deps.internalToken }),
+    metrics,
+    queueMax: deps.queueMax,
+  });
+
+  const app = await createServiceApp({
+    name: 'flash-sale',
+    logger,
+    description: 'Flash sales: admission without oversell, purchases that become orders',
+    readiness: { db: () => db.ping() },
+  });
+  await app.register(authPlugin, { ...deps.auth, internalToken: deps.internalToken });
+  await app.register(flashSaleRoutes, { flash });
+  app.addHook('onClose', async () => admission.close());
+  logger.info({ mode: admission.mode }, 'flash-sale admission');
+  return { app, flash, admission };
+}
