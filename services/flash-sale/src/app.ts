@@ -28,6 +28,8 @@ export interface FlashSaleAppDeps {
   queueMax: number;
   /** Connected mode: how long another replica's unacked purchases wait before this one takes them over. */
   claimIdleMs?: number;
+  /** Connected mode: the accepted-purchases stream's key. */
+  stream?: string;
 }
 
 export interface FlashSaleApp {
@@ -46,6 +48,7 @@ export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
         logger,
         consumer: deps.replica,
         ...(deps.claimIdleMs !== undefined ? { claimIdleMs: deps.claimIdleMs } : {}),
+        ...(deps.stream ? { stream: deps.stream } : {}),
       })
     : createEmbeddedAdmission(purchases);
   const metrics = createFlashSaleMetrics(admission.mode);

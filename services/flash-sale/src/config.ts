@@ -18,6 +18,8 @@ export const FlashSaleConfig = Type.Object({
    * admission in process with a PostgreSQL group commit (one replica only).
    */
   REDIS_URL: Type.String({ default: '' }),
+  /** The Redis Stream accepted purchases go through (one per deployment sharing a Redis). */
+  FLASH_SALE_STREAM: Type.String({ minLength: 1, default: 'glassbox:flash-sale:accepted' }),
   /** This replica's consumer name on the accepted-purchases stream (stable across its restarts). */
   FLASH_SALE_REPLICA: Type.String({ minLength: 1, default: hostname() }),
   /** More purchase attempts than this being admitted at once are answered 429 WAITING_ROOM with Retry-After. */

@@ -18,6 +18,7 @@ await runService({
       inventoryUrl: config.INVENTORY_URL,
       redisUrl: config.REDIS_URL,
       replica: config.FLASH_SALE_REPLICA,
+      stream: config.FLASH_SALE_STREAM,
       queueMax: config.ADMISSION_QUEUE_MAX,
     });
     return app;

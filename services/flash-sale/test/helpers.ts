@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createDb, createLogger, type Db, migrate } from '@glassbox/kit';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
+import { Redis } from 'ioredis';
 import { type Harness as InventoryHarness, putStock, startInventory } from '../../inventory/test/helpers.js';
 import { buildApp, type FlashSaleApp } from '../src/app.js';
 
@@ -14,6 +15,8 @@ export interface Harness {
   inventoryUrl: string;
   db: Db;
   tenantId: string;
+  /** Connected mode: this harness's accepted-purchases stream. */
+  stream: string;
   /** Builds a flash-sale app on the shared database (a second call after closing the first is a restart). */
   start(options?: { queueMax?: number; replica?: string }): Promise<FlashSaleApp>;
   adminToken(): Promise<string>;
@@ -32,11 +35,14 @@ export async function startHarness(mode: Mode): Promise<Harness> {
   await migrate(db, new URL('../migrations/', import.meta.url));
   const tenantId = randomUUID();
   const apps: FlashSaleApp[] = [];
+  // Its own stream: other test files (and their databases) share the machine's Redis.
+  const stream = `glassbox:flash-sale:test:${randomUUID()}`;
   return {
     inventory,
     inventoryUrl,
     db,
     tenantId,
+    stream,
     async start(options = {}) {
       const built = await buildApp({
         db,
@@ -48,6 +54,7 @@ export async function startHarness(mode: Mode): Promise<Harness> {
         replica: options.replica ?? `test-${randomUUID()}`,
         queueMax: options.queueMax ?? 10_000,
         claimIdleMs: 200,
+        stream,
       });
       await built.app.ready();
       apps.push(built);
@@ -62,6 +69,17 @@ export async function startHarness(mode: Mode): Promise<Harness> {
     },
     async close() {
       for (const a of apps) await a.app.close().catch(() => {});
+      if (mode === 'redis') {
+        // Leave the shared Redis as found: this harness's stream and its sales' counters.
+        const sales = await db.query<{ id: string }>('SELECT id FROM flash_sales');
+        const redis = new Redis(REDIS_URL);
+        const suffixes = ['stock', 'users', 'keys', 'purchases'];
+        await redis.del(
+          stream,
+          ...sales.flatMap((s) => suffixes.map((k) => `glassbox:flash-sale:{${s.id}}:${k}`)),
+        );
+        await redis.quit();
+      }
       await db.close();
       await database.drop();
       await inventory.close();

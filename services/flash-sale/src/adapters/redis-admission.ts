@@ -6,6 +6,8 @@ import { heldUnits, type NewPurchase, type PurchaseStore } from './purchase-stor
 
 /** The stream every replica appends accepted purchases to; the persister moves them into PostgreSQL. */
 export const ACCEPTED_STREAM = 'glassbox:flash-sale:accepted';
+/** PostgreSQL's foreign_key_violation: a purchase of a sale this database does not have. */
+const FOREIGN_KEY_VIOLATION = '23503';
 const GROUP = 'persister';
 
 /**
@@ -84,6 +86,8 @@ export interface RedisAdmissionOptions {
   claimIdleMs?: number;
   /** Most purchases persisted in one statement. */
   batch?: number;
+  /** The stream's key (default ACCEPTED_STREAM); one per deployment sharing a Redis (tests use their own). */
+  stream?: string;
 }
 
 export interface RedisAdmission extends AdmissionEngine {
@@ -120,6 +124,7 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
   redis.defineCommand('flashLoad', { numberOfKeys: 3, lua: LOAD });
   redis.defineCommand('flashRelease', { numberOfKeys: 2, lua: RELEASE });
   const batch = options.batch ?? 500;
+  const STREAM = options.stream ?? ACCEPTED_STREAM;
   const claimIdleMs = options.claimIdleMs ?? 30_000;
   let stopping = false;
   let loop: Promise<void> | undefined;
@@ -127,7 +132,7 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
 
   async function ensureGroup(): Promise<void> {
     try {
-      await redis.xgroup('CREATE', ACCEPTED_STREAM, GROUP, '0', 'MKSTREAM');
+      await redis.xgroup('CREATE', STREAM, GROUP, '0', 'MKSTREAM');
     } catch (error) {
       if (!String(error).includes('BUSYGROUP')) throw error;
     }
@@ -152,8 +157,25 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
       const at = fields.indexOf('purchase');
       return at >= 0 && fields[at + 1] ? [deserialize(fields[at + 1] as string)] : [];
     });
-    await store.insertMany(purchases);
-    await redis.xack(ACCEPTED_STREAM, GROUP, ...entries.map(([id]) => id));
+    try {
+      await store.insertMany(purchases);
+    } catch (error) {
+      if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+      // One purchase names a sale this database does not have: write the others one by one, log and drop it
+      // (it can never be written; retrying it forever would stall every sale behind it).
+      for (const p of purchases) {
+        try {
+          await store.insertMany([p]);
+        } catch (single) {
+          if ((single as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw single;
+          logger.error(
+            { purchase_id: p.id, sale_id: p.saleId },
+            'accepted purchase of an unknown sale dropped',
+          );
+        }
+      }
+    }
+    await redis.xack(STREAM, GROUP, ...entries.map(([id]) => id));
     const cleanup = redis.pipeline();
     for (const p of purchases) cleanup.hdel(keys(p.saleId).purchases, p.id);
     await cleanup.exec();
@@ -170,12 +192,12 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
       'COUNT',
       batch,
       'STREAMS',
-      ACCEPTED_STREAM,
+      STREAM,
       '0',
     )) as [string, Entry[]][] | null;
     let done = await persist(own?.[0]?.[1] ?? []);
     const claimed = (await reader.xautoclaim(
-      ACCEPTED_STREAM,
+      STREAM,
       GROUP,
       options.consumer,
       claimIdleMs,
@@ -194,19 +216,12 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
           'BLOCK',
           1000,
           'STREAMS',
-          ACCEPTED_STREAM,
+          STREAM,
           '>',
         )
-      : reader.xreadgroup(
-          'GROUP',
-          GROUP,
-          options.consumer,
-          'COUNT',
-          batch,
-          'STREAMS',
-          ACCEPTED_STREAM,
-          '>',
-        ))) as [string, Entry[]][] | null;
+      : reader.xreadgroup('GROUP', GROUP, options.consumer, 'COUNT', batch, 'STREAMS', STREAM, '>'))) as
+      | [string, Entry[]][]
+      | null;
     done += await persist(fresh?.[0]?.[1] ?? []);
     return done;
   }
@@ -215,7 +230,7 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
     while (!stopping) {
       try {
         await round(true);
-        const info = (await redis.xpending(ACCEPTED_STREAM, GROUP)) as [number, ...unknown[]];
+        const info = (await redis.xpending(STREAM, GROUP)) as [number, ...unknown[]];
         backlog = Number(info[0]);
       } catch (error) {
         if (stopping) return;
@@ -250,7 +265,7 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
           k.users,
           k.keys,
           k.purchases,
-          ACCEPTED_STREAM,
+          STREAM,
           attempt.userId,
           attemptKey(attempt.userId, attempt.idempotencyKey),
           attempt.quantity,

@@ -31,7 +31,11 @@ const PurchaseParams = Type.Object({
 const NewSaleBody = Type.Object(
   {
     productId: Type.String({ format: 'uuid' }),
-    quantity: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+    quantity: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description: 'at most what one inventory reservation holds',
+    }),
     priceCents: Type.Integer({ minimum: 0, maximum: 100_000_000_000 }),
     startsAt: Type.String({ format: 'date-time' }),
     endsAt: Type.String({ format: 'date-time' }),
