@@ -3,9 +3,10 @@
  * PostgreSQL group commit). Every guarantee of issue 10 §2 is checked against both.
  */
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlashSaleApp } from '../src/app.js';
-import { type Harness, type Mode, startHarness } from './helpers.js';
+import { type Harness, type Mode, REDIS_URL, startHarness } from './helpers.js';
 
 const HOUR = 3_600_000;
 
@@ -97,6 +98,15 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
         [h.tenantId, sale?.reservation_id],
       );
       expect(reservation?.expires_at.getTime()).toBeGreaterThan(endsAt.getTime());
+      if (mode === 'redis') {
+        // The sale's counters stay in Redis through the sale, and leave it a day after.
+        const redis = new Redis(REDIS_URL);
+        const before = Date.now();
+        const ttl = await redis.pttl(`glassbox:flash-sale:{${saleId}}:stock`);
+        await redis.quit();
+        expect(ttl).toBeGreaterThan(endsAt.getTime() - Date.now() + 86_000_000);
+        expect(ttl).toBeLessThanOrEqual(endsAt.getTime() - before + 86_400_000);
+      }
     });
 
     it('a sale larger than the stock is refused 409 OUT_OF_STOCK and holds nothing', async () => {

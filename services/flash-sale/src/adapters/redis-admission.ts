@@ -46,12 +46,15 @@ redis.call('XADD', KEYS[5], '*', 'purchase', ARGV[6])
 return {'ACCEPTED', ARGV[5]}
 `;
 
-/** Load a sale's counters if absent: ARGV[1] remaining, then user/units pairs count, pairs, then key/value pairs. */
+/**
+ * Load a sale's counters if absent: ARGV[1] when they expire (ms since epoch), ARGV[2] remaining, ARGV[3] how
+ * many user/units pairs follow, the pairs, then key/value pairs of the Idempotency-Keys.
+ */
 const LOAD = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
-local users = tonumber(ARGV[2])
-local i = 3
+redis.call('SET', KEYS[1], ARGV[2])
+local users = tonumber(ARGV[3])
+local i = 4
 for _ = 1, users do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   i = i + 2
@@ -60,6 +63,7 @@ while i <= #ARGV do
   redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
+for k = 1, 3 do redis.call('PEXPIREAT', KEYS[k], ARGV[1]) end
 return 1
 `;
 
@@ -143,7 +147,9 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
     const rows = await store.ofSale(sale);
     const { sold, perUser } = heldUnits(rows);
     const k = keys(sale.id);
-    const args: (string | number)[] = [sale.quantity - sold, perUser.size];
+    // A day after the sale the counters leave Redis (a late read loads them again from PostgreSQL).
+    const expireAt = Math.max(sale.endsAt.getTime(), Date.now()) + 86_400_000;
+    const args: (string | number)[] = [expireAt, sale.quantity - sold, perUser.size];
     for (const [user, units] of perUser) args.push(user, units);
     for (const r of rows) args.push(attemptKey(r.userId, r.idempotencyKey), `${r.id}:${r.quantity}`);
     await redis.flashLoad(k.stock, k.users, k.keys, ...args);

@@ -12,6 +12,8 @@ export interface SaleTerms {
   tenantId: string;
   quantity: number;
   perUserLimit: number;
+  /** After it (and a grace day) connected mode lets the sale's counters expire from Redis. */
+  endsAt: Date;
 }
 
 export interface PaymentInput {
