@@ -6,8 +6,10 @@ import {
   type ServiceApp,
   type verifyAccessToken,
 } from '@glassbox/kit';
+import { type Bus, createOutbox } from '@glassbox/kit/bus';
 import { createEmbeddedAdmission } from './adapters/embedded-admission.js';
 import { createInventoryClient } from './adapters/inventory-client.js';
+import { createPurchasePersistence } from './adapters/purchase-persistence.js';
 import { PurchaseStore } from './adapters/purchase-store.js';
 import { createRedisAdmission } from './adapters/redis-admission.js';
 import { SaleStore } from './adapters/sale-store.js';
@@ -19,6 +21,8 @@ import { createFlashSaleMetrics } from './metrics.js';
 export interface FlashSaleAppDeps {
   db: Db;
   logger: Logger;
+  /** Accepted purchases are announced on it (`flash.purchase.accepted`, through the outbox). */
+  bus: Bus;
   internalToken: string;
   auth: { jwksUrl: string } | { keys: Parameters<typeof verifyAccessToken>[1] };
   inventoryUrl: string;
@@ -30,6 +34,10 @@ export interface FlashSaleAppDeps {
   claimIdleMs?: number;
   /** Connected mode: the accepted-purchases stream's key. */
   stream?: string;
+  /** How long a buyer has to pay once accepted (the event's `payBy`). Default 15 min. */
+  paymentDeadlineMs?: number;
+  /** The outbox relay's backstop interval. Default 1 s. */
+  outboxIntervalMs?: number;
 }
 
 export interface FlashSaleApp {
@@ -41,20 +49,36 @@ export interface FlashSaleApp {
 export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
   const { db, logger } = deps;
   const purchases = new PurchaseStore(db);
+  const sales = new SaleStore(db);
+  const outbox = createOutbox({
+    db,
+    bus: deps.bus,
+    source: 'flash-sale',
+    logger,
+    ...(deps.outboxIntervalMs !== undefined ? { intervalMs: deps.outboxIntervalMs } : {}),
+  });
+  const persist = createPurchasePersistence({
+    db,
+    purchases,
+    sales,
+    outbox,
+    paymentDeadlineMs: deps.paymentDeadlineMs ?? 15 * 60_000,
+  });
   const admission = deps.redisUrl
     ? createRedisAdmission({
         url: deps.redisUrl,
         store: purchases,
+        persist,
         logger,
         consumer: deps.replica,
         ...(deps.claimIdleMs !== undefined ? { claimIdleMs: deps.claimIdleMs } : {}),
         ...(deps.stream ? { stream: deps.stream } : {}),
       })
-    : createEmbeddedAdmission(purchases);
+    : createEmbeddedAdmission(purchases, { persist });
   const metrics = createFlashSaleMetrics(admission.mode);
   metrics.observeQueueDepth(() => admission.queueDepth());
   const flash = createFlashSales({
-    sales: new SaleStore(db),
+    sales,
     purchases,
     admission,
     inventory: createInventoryClient({ url: deps.inventoryUrl, internalToken: deps.internalToken }),
@@ -67,10 +91,16 @@ export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
     logger,
     description: 'Flash sales: admission without oversell, purchases that become orders',
     readiness: { db: () => db.ping() },
+    // Purchases are admitted while the bus is down: their events wait in the outbox.
+    degradedWhenFailing: { bus: () => outbox.check() },
   });
   await app.register(authPlugin, { ...deps.auth, internalToken: deps.internalToken });
   await app.register(flashSaleRoutes, { flash });
-  app.addHook('onClose', async () => admission.close());
+  app.addHook('onReady', async () => outbox.start());
+  app.addHook('onClose', async () => {
+    await admission.close();
+    await outbox.stop();
+  });
   logger.info({ mode: admission.mode }, 'flash-sale admission');
   return { app, flash, admission };
 }

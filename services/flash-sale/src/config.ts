@@ -1,10 +1,12 @@
 import { hostname } from 'node:os';
 import { defaultServiceUrl, SERVICE_PORTS } from '@glassbox/contracts';
 import { BaseConfig } from '@glassbox/kit';
+import { BusConfig } from '@glassbox/kit/bus';
 import { type Static, Type } from 'typebox';
 
 export const FlashSaleConfig = Type.Object({
   ...BaseConfig.properties,
+  ...BusConfig,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS['flash-sale'] }),
   DATABASE_URL: Type.String({
     minLength: 1,
@@ -22,6 +24,10 @@ export const FlashSaleConfig = Type.Object({
   FLASH_SALE_STREAM: Type.String({ minLength: 1, default: 'glassbox:flash-sale:accepted' }),
   /** This replica's consumer name on the accepted-purchases stream (stable across its restarts). */
   FLASH_SALE_REPLICA: Type.String({ minLength: 1, default: hostname() }),
+  /** How long an accepted buyer has to pay (the `payBy` of `flash.purchase.accepted`). */
+  PAYMENT_DEADLINE_MS: Type.Integer({ minimum: 1_000, default: 900_000 }),
+  /** The outbox relay's backstop interval (it is woken after each commit anyway). */
+  OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1_000 }),
   /** More purchase attempts than this being admitted at once are answered 429 WAITING_ROOM with Retry-After. */
   ADMISSION_QUEUE_MAX: Type.Integer({ minimum: 1, default: 2_000 }),
 });

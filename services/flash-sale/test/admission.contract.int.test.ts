@@ -3,6 +3,9 @@
  * PostgreSQL group commit). Every guarantee of issue 10 §2 is checked against both.
  */
 import { randomUUID } from 'node:crypto';
+import { inActiveTrace } from '@glassbox/kit/testing';
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlashSaleApp } from '../src/app.js';
@@ -203,6 +206,46 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
       expect((await adminView(saleId)).sold).toBe(1);
       // Another user's same key is another purchase.
       expect((await buy(saleId, await h.customerToken(), key)).json().purchaseId).not.toBe([...ids][0]);
+    });
+
+    it('each accepted purchase is announced once, as flash.purchase.accepted in its request trace', async () => {
+      // As the service's telemetry SDK does: W3C trace context is what travels.
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      const saleId = await createSale({ quantity: 3, perUserLimit: 1 });
+      const token = await h.customerToken();
+      const key = randomUUID();
+      const { traceId, purchaseId } = await inActiveTrace(async (id) => ({
+        traceId: id,
+        purchaseId: (await buy(saleId, token, key)).json().purchaseId as string,
+      }));
+      expect((await buy(saleId, token, key)).json().purchaseId).toBe(purchaseId); // a repeat: no second event
+      await buy(saleId, await h.customerToken());
+      await persisted(saleId, 2);
+      const events = await h.db.query<{
+        event: { subject: string; traceparent?: string; data: Record<string, unknown> };
+      }>(
+        `SELECT event FROM outbox WHERE type = 'flash.purchase.accepted' AND event->'data'->>'saleId' = $1`,
+        [saleId],
+      );
+      expect(events).toHaveLength(2);
+      const mine = events.find((e) => e.event.subject === purchaseId)?.event;
+      const [sale] = await h.db.query<{ product_id: string; reservation_id: string }>(
+        'SELECT product_id, reservation_id FROM flash_sales WHERE id = $1',
+        [saleId],
+      );
+      expect(mine?.data).toMatchObject({
+        tenantId: h.tenantId,
+        purchaseId,
+        saleId,
+        productId: sale?.product_id,
+        quantity: 1,
+        unitPriceCents: 999,
+        reservationId: sale?.reservation_id,
+        payment: { method: 'card', token: 'tok_visa' },
+      });
+      const payBy = Date.parse(String(mine?.data.payBy)) - Date.parse(String(mine?.data.acceptedAt));
+      expect(payBy).toBe(15 * 60_000);
+      expect(mine?.traceparent?.split('-')[1]).toBe(traceId);
     });
 
     it('a purchase is read back by its buyer (not by another customer)', async () => {

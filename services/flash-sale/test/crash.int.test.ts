@@ -68,7 +68,6 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
     });
 
     async function start(): Promise<{ child: ChildProcess; url: string }> {
-      const database = (h.db.pool.options as { connectionString: string }).connectionString;
       const spawned = await spawnService({
         name: 'flash-sale',
         cwd: ROOT,
@@ -76,7 +75,8 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
           ...process.env,
           PORT: '0',
           HOST: '127.0.0.1',
-          DATABASE_URL: database,
+          DATABASE_URL: h.databaseUrl,
+          BUS_URL: h.databaseUrl,
           AUTH_URL: issuer.url,
           INVENTORY_URL: h.inventoryUrl,
           INTERNAL_TOKEN,
@@ -166,6 +166,13 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
         expect(ids.has(id), `purchase ${id} accepted before the crash`).toBe(true);
       for (const id of accepted) expect(ids.has(id)).toBe(true);
       expect(rows.length).toBe(QUANTITY);
+      // Each durable purchase is announced exactly once (a persister repeating a batch adds no second event).
+      const events = await h.db.query<{ subject: string }>(
+        `SELECT event->>'subject' AS subject FROM outbox
+          WHERE type = 'flash.purchase.accepted' AND event->'data'->>'saleId' = $1`,
+        [saleId],
+      );
+      expect(events.map((e) => e.subject).sort()).toEqual([...ids].sort());
       const view = await fetch(`${running.url}/api/v1/admin/flash-sales/${saleId}`, {
         headers: { authorization: `Bearer ${admin}` },
       });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createDb, createLogger, type Db, migrate } from '@glassbox/kit';
+import { type Bus, createBus, migrateKitTables } from '@glassbox/kit/bus';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { Redis } from 'ioredis';
 import { type Harness as InventoryHarness, putStock, startInventory } from '../../inventory/test/helpers.js';
@@ -14,6 +15,8 @@ export interface Harness {
   inventory: InventoryHarness;
   inventoryUrl: string;
   db: Db;
+  bus: Bus;
+  databaseUrl: string;
   tenantId: string;
   /** Connected mode: this harness's accepted-purchases stream. */
   stream: string;
@@ -32,7 +35,10 @@ export async function startHarness(mode: Mode): Promise<Harness> {
   const inventoryUrl = await inventory.app.listen({ port: 0, host: '127.0.0.1' });
   const database: TestDatabase = await createTestDatabase('flash_sale');
   const db = createDb(database.url, { max: 20 });
+  await migrateKitTables(db, ['outbox']);
   await migrate(db, new URL('../migrations/', import.meta.url));
+  // The PostgreSQL bus in the test database: accepted purchases are announced on it.
+  const bus: Bus = await createBus({ url: database.url, logger: createLogger('bus', 'silent') });
   const tenantId = randomUUID();
   const apps: FlashSaleApp[] = [];
   // Its own stream: other test files (and their databases) share the machine's Redis.
@@ -41,11 +47,14 @@ export async function startHarness(mode: Mode): Promise<Harness> {
     inventory,
     inventoryUrl,
     db,
+    bus,
+    databaseUrl: database.url,
     tenantId,
     stream,
     async start(options = {}) {
       const built = await buildApp({
         db,
+        bus,
         logger: createLogger('flash-sale', 'silent'),
         internalToken: INTERNAL_TOKEN,
         auth: { keys: inventory.keys.keys },
@@ -80,6 +89,7 @@ export async function startHarness(mode: Mode): Promise<Harness> {
         );
         await redis.quit();
       }
+      await bus.close();
       await db.close();
       await database.drop();
       await inventory.close();

@@ -1,6 +1,7 @@
 import type { Admission, AdmissionEngine, Attempt, SaleCounters, SaleTerms } from '../domain/admission.js';
 import { attemptKey } from '../domain/admission.js';
 import { createGroupCommit } from './group-commit.js';
+import { currentTrace, type PersistPurchases } from './purchase-persistence.js';
 import { heldUnits, type NewPurchase, type PurchaseStore } from './purchase-store.js';
 
 interface Known {
@@ -25,11 +26,11 @@ interface SaleState {
  */
 export function createEmbeddedAdmission(
   store: PurchaseStore,
-  options: { maxBatch?: number } = {},
+  options: { persist: PersistPurchases; maxBatch?: number },
 ): AdmissionEngine {
   const sales = new Map<string, Promise<SaleState>>();
   const commit = createGroupCommit<NewPurchase>({
-    flush: (rows) => store.insertMany(rows),
+    flush: (rows) => options.persist(rows),
     maxBatch: options.maxBatch ?? 1_000,
   });
 
@@ -84,6 +85,7 @@ export function createEmbeddedAdmission(
         quantity: attempt.quantity,
         payment: attempt.payment,
         acceptedAt: attempt.acceptedAt,
+        trace: currentTrace(),
       });
       s.byKey.set(key, { purchaseId: attempt.purchaseId, quantity: attempt.quantity, durable });
       try {

@@ -16,8 +16,10 @@ export interface PurchaseRow {
   acceptedAt: Date;
 }
 
-/** A purchase about to be written: always ACCEPTED. */
-export type NewPurchase = Omit<PurchaseRow, 'status' | 'orderId'>;
+/** A purchase about to be written: always ACCEPTED; `trace` is the W3C context of the request that made it. */
+export type NewPurchase = Omit<PurchaseRow, 'status' | 'orderId'> & {
+  trace?: { traceparent?: string; tracestate?: string };
+};
 
 interface DbPurchase {
   id: string;
@@ -54,17 +56,21 @@ function toRow(r: DbPurchase): PurchaseRow {
 export class PurchaseStore {
   constructor(private readonly db: Db) {}
 
-  /** Writes many accepted purchases in one statement; a purchase already there (same id or key) is kept. */
-  async insertMany(rows: readonly NewPurchase[], q: Queryable = this.db): Promise<void> {
-    if (rows.length === 0) return;
-    await q.query(
+  /**
+   * Writes many accepted purchases in one statement; a purchase already there (same id or key) is kept. The ids
+   * actually written.
+   */
+  async insertMany(rows: readonly NewPurchase[], q: Queryable = this.db): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const written = await q.query<{ id: string }>(
       `INSERT INTO flash_purchases
          (id, tenant_id, sale_id, user_id, idempotency_key, quantity, payment, status, accepted_at)
        SELECT id, tenant_id, sale_id, user_id, key, quantity, payment, 'ACCEPTED', accepted_at
        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::integer[], $7::jsonb[],
                    $8::timestamptz[])
          AS t(id, tenant_id, sale_id, user_id, key, quantity, payment, accepted_at)
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
       [
         rows.map((r) => r.id),
         rows.map((r) => r.tenantId),
@@ -76,6 +82,7 @@ export class PurchaseStore {
         rows.map((r) => r.acceptedAt),
       ],
     );
+    return new Set(written.map((r) => r.id));
   }
 
   async get(tenantId: string, saleId: string, id: string): Promise<PurchaseRow | undefined> {

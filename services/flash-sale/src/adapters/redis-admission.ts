@@ -2,6 +2,7 @@ import type { Logger } from '@glassbox/kit';
 import { Redis } from 'ioredis';
 import type { Admission, AdmissionEngine, Attempt, SaleCounters, SaleTerms } from '../domain/admission.js';
 import { attemptKey } from '../domain/admission.js';
+import { currentTrace, type PersistPurchases } from './purchase-persistence.js';
 import { heldUnits, type NewPurchase, type PurchaseStore } from './purchase-store.js';
 
 /** The stream every replica appends accepted purchases to; the persister moves them into PostgreSQL. */
@@ -83,6 +84,8 @@ interface RedisWithScripts extends Redis {
 export interface RedisAdmissionOptions {
   url: string;
   store: PurchaseStore;
+  /** Writes purchases (and their events) to PostgreSQL. */
+  persist: PersistPurchases;
   logger: Logger;
   /** This replica's name in the persister group: a restarted replica picks up what it read and did not ack. */
   consumer: string;
@@ -164,14 +167,14 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
       return at >= 0 && fields[at + 1] ? [deserialize(fields[at + 1] as string)] : [];
     });
     try {
-      await store.insertMany(purchases);
+      await options.persist(purchases);
     } catch (error) {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
       // One purchase names a sale this database does not have: write the others one by one, log and drop it
       // (it can never be written; retrying it forever would stall every sale behind it).
       for (const p of purchases) {
         try {
-          await store.insertMany([p]);
+          await options.persist([p]);
         } catch (single) {
           if ((single as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw single;
           logger.error(
@@ -264,6 +267,7 @@ export function createRedisAdmission(options: RedisAdmissionOptions): RedisAdmis
         quantity: attempt.quantity,
         payment: attempt.payment,
         acceptedAt: attempt.acceptedAt,
+        trace: currentTrace(),
       };
       const call = () =>
         redis.flashAdmit(
