@@ -13,8 +13,10 @@ import { createPurchasePersistence } from './adapters/purchase-persistence.js';
 import { PurchaseStore } from './adapters/purchase-store.js';
 import { createRedisAdmission } from './adapters/redis-admission.js';
 import { SaleStore } from './adapters/sale-store.js';
+import { createReleaseSweeper, type ReleaseSweeper } from './app/release-sweeper.js';
 import { createFlashSales, type FlashSales } from './app/sales.js';
 import type { AdmissionEngine } from './domain/admission.js';
+import { consumeOrderOutcomes } from './events/order-outcomes.js';
 import { flashSaleRoutes } from './http/routes.js';
 import { createFlashSaleMetrics } from './metrics.js';
 
@@ -38,12 +40,20 @@ export interface FlashSaleAppDeps {
   paymentDeadlineMs?: number;
   /** The outbox relay's backstop interval. Default 1 s. */
   outboxIntervalMs?: number;
+  /** How often unpaid and failed purchases are released; 0 (default) only when `releaser.sweep()` is called. */
+  releaseIntervalMs?: number;
+  /**
+   * Subscribe to order outcomes (default true). Tests that build several apps on one bus in one process let only
+   * one of them consume, as one process per service would.
+   */
+  consumeOrders?: boolean;
 }
 
 export interface FlashSaleApp {
   app: ServiceApp;
   flash: FlashSales;
   admission: AdmissionEngine;
+  releaser: ReleaseSweeper;
 }
 
 export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
@@ -57,13 +67,8 @@ export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
     logger,
     ...(deps.outboxIntervalMs !== undefined ? { intervalMs: deps.outboxIntervalMs } : {}),
   });
-  const persist = createPurchasePersistence({
-    db,
-    purchases,
-    sales,
-    outbox,
-    paymentDeadlineMs: deps.paymentDeadlineMs ?? 15 * 60_000,
-  });
+  const paymentDeadlineMs = deps.paymentDeadlineMs ?? 15 * 60_000;
+  const persist = createPurchasePersistence({ db, purchases, sales, outbox, paymentDeadlineMs });
   const admission = deps.redisUrl
     ? createRedisAdmission({
         url: deps.redisUrl,
@@ -96,11 +101,25 @@ export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
   });
   await app.register(authPlugin, { ...deps.auth, internalToken: deps.internalToken });
   await app.register(flashSaleRoutes, { flash });
-  app.addHook('onReady', async () => outbox.start());
+  if (deps.consumeOrders ?? true) await consumeOrderOutcomes({ bus: deps.bus, db, sales, admission, logger });
+  const releaser = createReleaseSweeper({
+    db,
+    sales,
+    admission,
+    metrics,
+    logger,
+    paymentDeadlineMs,
+    intervalMs: deps.releaseIntervalMs ?? 0,
+  });
+  app.addHook('onReady', async () => {
+    outbox.start();
+    releaser.start();
+  });
   app.addHook('onClose', async () => {
+    await releaser.stop();
     await admission.close();
     await outbox.stop();
   });
   logger.info({ mode: admission.mode }, 'flash-sale admission');
-  return { app, flash, admission };
+  return { app, flash, admission, releaser };
 }

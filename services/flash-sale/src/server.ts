@@ -11,7 +11,7 @@ await runService({
   database: {
     url: config.DATABASE_URL,
     migrations: new URL('../migrations/', import.meta.url),
-    kitTables: ['outbox'],
+    kitTables: ['outbox', 'inbox'],
   },
   build: async ({ logger, db }) => {
     if (!db) throw new Error('flash-sale needs its database');
@@ -28,6 +28,7 @@ await runService({
       stream: config.FLASH_SALE_STREAM,
       paymentDeadlineMs: config.PAYMENT_DEADLINE_MS,
       outboxIntervalMs: config.OUTBOX_INTERVAL_MS,
+      releaseIntervalMs: config.RELEASE_SWEEP_INTERVAL_MS,
       queueMax: config.ADMISSION_QUEUE_MAX,
     });
     app.addHook('onClose', async () => bus.close());

@@ -3,6 +3,7 @@
  * PostgreSQL group commit). Every guarantee of issue 10 §2 is checked against both.
  */
 import { randomUUID } from 'node:crypto';
+import { createEvent } from '@glassbox/kit/bus';
 import { inActiveTrace } from '@glassbox/kit/testing';
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -21,7 +22,7 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
 
     beforeAll(async () => {
       h = await startHarness(mode);
-      fs = await h.start();
+      fs = await h.start({ consumeOrders: true });
       admin = await h.adminToken();
     });
     afterAll(async () => {
@@ -246,6 +247,103 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
       const payBy = Date.parse(String(mine?.data.payBy)) - Date.parse(String(mine?.data.acceptedAt));
       expect(payBy).toBe(15 * 60_000);
       expect(mine?.traceparent?.split('-')[1]).toBe(traceId);
+    });
+
+    async function purchaseStatus(saleId: string, purchaseId: string) {
+      const [row] = await h.db.query<{ status: string; order_id: string | null }>(
+        'SELECT status, order_id FROM flash_purchases WHERE sale_id = $1 AND id = $2',
+        [saleId, purchaseId],
+      );
+      return row;
+    }
+
+    async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+      const deadline = Date.now() + 20_000;
+      let value = await read();
+      while (!done(value) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 25)); // polls the condition
+        value = await read();
+      }
+      return value;
+    }
+
+    it('order.confirmed makes the purchase CONFIRMED; order.failed releases its unit, which sells again', async () => {
+      const saleId = await createSale({ quantity: 2, perUserLimit: 1 });
+      const [a, b] = [await h.customerToken(), await h.customerToken()];
+      const paid = (await buy(saleId, a)).json().purchaseId as string;
+      const failed = (await buy(saleId, b)).json().purchaseId as string;
+      expect((await buy(saleId, await h.customerToken())).json().code).toBe('SOLD_OUT');
+      await persisted(saleId, 2);
+      const now = new Date().toISOString();
+      await h.bus.publish([
+        createEvent(
+          'order.confirmed',
+          {
+            tenantId: h.tenantId,
+            orderId: paid,
+            userId: 'u',
+            totalCents: 999,
+            currency: 'EUR',
+            items: [{ productId: randomUUID(), quantity: 1 }],
+            confirmedAt: now,
+          },
+          { source: 'order', subject: paid },
+        ),
+        createEvent(
+          'order.failed',
+          { tenantId: h.tenantId, orderId: failed, userId: 'u', reason: 'PAYMENT_DECLINED', failedAt: now },
+          { source: 'order', subject: failed },
+        ),
+      ]);
+      expect(
+        await until(
+          () => purchaseStatus(saleId, paid),
+          (r) => r?.status === 'CONFIRMED',
+        ),
+      ).toEqual({
+        status: 'CONFIRMED',
+        order_id: paid,
+      });
+      expect(
+        (
+          await until(
+            () => purchaseStatus(saleId, failed),
+            (r) => r?.status === 'RELEASED',
+          )
+        )?.status,
+      ).toBe('RELEASED');
+      const view = await until(
+        () => adminView(saleId),
+        (v) => v.remaining === 1,
+      );
+      expect(view).toMatchObject({ remaining: 1, sold: 1, oversold: 0 });
+      const again = await buy(saleId, await h.customerToken());
+      expect(again.statusCode).toBe(202);
+      // A confirmed purchase is never released, however late.
+      expect(await fs.admission.release(await fs.flash.sale(h.tenantId, saleId), paid)).toBe(false);
+    });
+
+    it('a purchase not paid by its deadline is RELEASED by the sweeper, once', async () => {
+      const hasty = await h.start({ paymentDeadlineMs: 1 });
+      const saleId = await createSale({ quantity: 1, perUserLimit: 1 }, hasty);
+      const purchaseId = (await buy(saleId, await h.customerToken(), randomUUID(), 1, hasty)).json()
+        .purchaseId;
+      await persisted(saleId, 1, hasty);
+      await until(
+        async () =>
+          (await hasty.releaser.sweep()) > 0 ||
+          (await purchaseStatus(saleId, purchaseId))?.status === 'RELEASED',
+        Boolean,
+      );
+      expect((await purchaseStatus(saleId, purchaseId))?.status).toBe('RELEASED');
+      expect(await hasty.releaser.sweep()).toBe(0);
+      expect((await adminView(saleId, hasty)).remaining).toBe(1);
+      // The default deadline (15 min) keeps a fresh purchase.
+      const patient = await createSale({ quantity: 1, perUserLimit: 1 });
+      const kept = (await buy(patient, await h.customerToken())).json().purchaseId;
+      await persisted(patient, 1);
+      await fs.releaser.sweep();
+      expect((await purchaseStatus(patient, kept))?.status).toBe('ACCEPTED');
     });
 
     it('a purchase is read back by its buyer (not by another customer)', async () => {

@@ -21,7 +21,13 @@ export interface Harness {
   /** Connected mode: this harness's accepted-purchases stream. */
   stream: string;
   /** Builds a flash-sale app on the shared database (a second call after closing the first is a restart). */
-  start(options?: { queueMax?: number; replica?: string }): Promise<FlashSaleApp>;
+  start(options?: {
+    queueMax?: number;
+    replica?: string;
+    paymentDeadlineMs?: number;
+    /** This app consumes order outcomes from the bus (one app per harness should). */
+    consumeOrders?: boolean;
+  }): Promise<FlashSaleApp>;
   adminToken(): Promise<string>;
   customerToken(userId?: string): Promise<string>;
   /** A catalog product with `onHand` units of stock. */
@@ -35,7 +41,7 @@ export async function startHarness(mode: Mode): Promise<Harness> {
   const inventoryUrl = await inventory.app.listen({ port: 0, host: '127.0.0.1' });
   const database: TestDatabase = await createTestDatabase('flash_sale');
   const db = createDb(database.url, { max: 20 });
-  await migrateKitTables(db, ['outbox']);
+  await migrateKitTables(db, ['outbox', 'inbox']);
   await migrate(db, new URL('../migrations/', import.meta.url));
   // The PostgreSQL bus in the test database: accepted purchases are announced on it.
   const bus: Bus = await createBus({ url: database.url, logger: createLogger('bus', 'silent') });
@@ -63,6 +69,8 @@ export async function startHarness(mode: Mode): Promise<Harness> {
         replica: options.replica ?? `test-${randomUUID()}`,
         queueMax: options.queueMax ?? 10_000,
         claimIdleMs: 200,
+        ...(options.paymentDeadlineMs !== undefined ? { paymentDeadlineMs: options.paymentDeadlineMs } : {}),
+        consumeOrders: options.consumeOrders ?? false,
         stream,
       });
       await built.app.ready();
