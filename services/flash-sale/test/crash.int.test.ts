@@ -84,7 +84,8 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
           FLASH_SALE_REPLICA: `crash-${mode}`,
           FLASH_SALE_STREAM: h.stream,
           LOG_LEVEL: 'info', // the listening line is what spawnService waits for
-          OTEL_SDK_DISABLED: 'true',
+          OTEL_SERVICE_NAME: 'flash-sale',
+          OTEL_EXPORTER_OTLP_ENDPOINT: '', // metrics on /metrics, nothing exported
         },
       });
       children.push(spawned.child);
@@ -177,6 +178,18 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
         headers: { authorization: `Bearer ${admin}` },
       });
       expect(await view.json()).toMatchObject({ sold: QUANTITY, remaining: 0, oversold: 0 });
+      // The console's numbers: attempts by outcome, admission latency, queue depth (this process's share).
+      const metrics = await (await fetch(`${running.url}/metrics`)).text();
+      expect(metrics).toMatch(
+        /glassbox_flash_sale_attempts_total\{[^}]*glassbox_outcome="ACCEPTED"[^}]*\} [1-9]/,
+      );
+      expect(metrics).toMatch(
+        /glassbox_flash_sale_attempts_total\{[^}]*glassbox_outcome="SOLD_OUT"[^}]*\} [1-9]/,
+      );
+      expect(metrics).toMatch(/glassbox_flash_sale_admission_duration_bucket\{/);
+      expect(metrics).toMatch(
+        new RegExp(`glassbox_flash_sale_queue_depth\\{[^}]*glassbox_admission_mode="${mode}"`),
+      );
       running.child.kill('SIGTERM');
       await once(running.child, 'exit');
     });
