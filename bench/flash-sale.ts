@@ -10,7 +10,8 @@
  *
  *   node --import tsx bench/flash-sale.ts [--duration 10] [--connections 64] [--users 500] [--admission redis|embedded]
  *
- * Prints a table, writes bench/results/flash-sale.json, and ends with one line
+ * Prints a table, writes bench/results/flash-sale.json (flash-sale-embedded.json with --admission embedded), and
+ * ends with one line
  * `flash-sale: N attempts/s, p99 M ms, telemetry on, oversold 0` (the telemetry-on sold-out case).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -269,7 +270,10 @@ for (const r of ratios) {
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(
-  new URL('./results/flash-sale.json', import.meta.url),
+  new URL(
+    admission === 'redis' ? './results/flash-sale.json' : './results/flash-sale-embedded.json',
+    import.meta.url,
+  ),
   `${JSON.stringify(
     {
       benchmark: 'flash-sale',
