@@ -439,6 +439,28 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
       expect(answers.filter((a) => a.statusCode === 202).length).toBe(20 - waiting.length);
     });
 
+    it.runIf(mode === 'embedded')(
+      'a purchase whose durable write fails is refused 503 and gives its unit back',
+      async () => {
+        const saleId = await createSale({ quantity: 1, perUserLimit: 1 });
+        const token = await h.customerToken();
+        await h.db.query('ALTER TABLE flash_purchases RENAME TO flash_purchases_away');
+        let refused: Awaited<ReturnType<typeof buy>>;
+        try {
+          refused = await buy(saleId, token);
+        } finally {
+          await h.db.query('ALTER TABLE flash_purchases_away RENAME TO flash_purchases');
+        }
+        expect(refused.statusCode).toBe(503);
+        expect(refused.json().code).toBe('UPSTREAM_UNAVAILABLE');
+        expect(refused.headers['retry-after']).toBe('1');
+        expect((await adminView(saleId)).remaining).toBe(1);
+        // The same buyer (allowance given back too) buys the unit once the database is back.
+        expect((await buy(saleId, token)).statusCode).toBe(202);
+        expect((await adminView(saleId)).remaining).toBe(0);
+      },
+    );
+
     it('bad input is a 400 problem naming the field', async () => {
       const saleId = await createSale({ quantity: 1, perUserLimit: 1 });
       const token = await h.customerToken();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appError } from '@glassbox/kit';
+import { appError, isAppError } from '@glassbox/kit';
 import type { SaleInventory } from '../adapters/inventory-client.js';
 import type { PurchaseRow, PurchaseStatus, PurchaseStore } from '../adapters/purchase-store.js';
 import type { Sale, SaleStore } from '../adapters/sale-store.js';
@@ -191,12 +191,18 @@ export function createFlashSales(deps: {
       inFlight += 1;
       const started = performance.now();
       try {
-        const admitted = await admission.admit({
-          sale,
-          ...attempt,
-          purchaseId: randomUUID(),
-          acceptedAt: now,
-        });
+        let admitted: Awaited<ReturnType<typeof admission.admit>>;
+        try {
+          admitted = await admission.admit({ sale, ...attempt, purchaseId: randomUUID(), acceptedAt: now });
+        } catch (error) {
+          if (isAppError(error)) throw error;
+          // Redis or PostgreSQL failed: nothing was accepted (the engines give back what they took).
+          metrics.admission('UNAVAILABLE', (performance.now() - started) / 1000);
+          throw appError('UPSTREAM_UNAVAILABLE', 'admission is unavailable: nothing was bought, try again', {
+            retryAfterSeconds: 1,
+            cause: error instanceof Error ? error.message : String(error),
+          });
+        }
         metrics.admission(admitted.outcome, (performance.now() - started) / 1000);
         switch (admitted.outcome) {
           case 'ACCEPTED':

@@ -226,7 +226,8 @@ export const flashSaleRoutes: FastifyPluginAsyncTypebox<FlashSaleRoutesOptions> 
         reply.header('location', `/api/v1/flash-sales/${request.params.id}/purchases/${purchaseId}`);
         return reply.code(202).send({ purchaseId, status: 'ACCEPTED' as const });
       } catch (error) {
-        if ((error as { code?: string }).code === 'WAITING_ROOM') reply.header('retry-after', '1');
+        const code = (error as { code?: string }).code;
+        if (code === 'WAITING_ROOM' || code === 'UPSTREAM_UNAVAILABLE') reply.header('retry-after', '1');
         throw error;
       }
     },
