@@ -78,7 +78,7 @@ describe('the service manifest', () => {
       // Every address it is configured with names a dependency the manifest lists (none slips in unlisted).
       const names = SERVICE_MANIFEST.map((d) => d.name as string);
       const called = Object.keys(schema.properties)
-        .filter((k) => k.endsWith('_URL') && k !== 'DATABASE_URL' && k !== 'BUS_URL')
+        .filter((k) => k.endsWith('_URL') && k !== 'DATABASE_URL' && k !== 'BUS_URL' && k !== 'REDIS_URL')
         .map((k) => names.find((n) => serviceUrlEnv(n) === k) ?? k);
       expect([...new Set(called)].sort(), `${s.name} calls`).toEqual([...s.dependsOn].sort());
       for (const dep of s.dependsOn) {

@@ -98,6 +98,32 @@ export const PaymentRefunded = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A flash-sale purchase was admitted and is durable. The order service turns it into an order (id =
+ * `purchaseId`) at `unitPriceCents`, against the sale's inventory reservation `reservationId` (no second stock
+ * check), and runs its payment; a purchase not paid by `payBy` gives its units back to the sale. The event
+ * carries the purchase request's trace context, so the order joins the purchase's trace.
+ */
+export const FlashPurchaseAccepted = Type.Object(
+  {
+    tenantId: TenantId,
+    purchaseId: Uuid,
+    saleId: Uuid,
+    userId: Type.String({ minLength: 1 }),
+    productId: Uuid,
+    quantity: Type.Integer({ minimum: 1 }),
+    unitPriceCents: Cents,
+    reservationId: Type.String({ minLength: 1, maxLength: 128 }),
+    payment: Type.Object(
+      { method: Type.Literal('card'), token: Type.String({ minLength: 1, maxLength: 200 }) },
+      { additionalProperties: false },
+    ),
+    acceptedAt: Timestamp,
+    payBy: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
 /** Every event type and the schema of its `data`. */
 export const EventSchemas = {
   'user.registered': UserRegistered,
@@ -106,6 +132,7 @@ export const EventSchemas = {
   'order.cancelled': OrderCancelled,
   'payment.captured': PaymentCaptured,
   'payment.refunded': PaymentRefunded,
+  'flash.purchase.accepted': FlashPurchaseAccepted,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EventSchemas;

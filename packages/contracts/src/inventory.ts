@@ -28,7 +28,7 @@ export interface ReserveRequest {
   reservationId: string;
   orderId: string;
   items: ReservationItemInput[];
-  /** Default 900 (15 min); 1..86400. A RESERVED reservation past it is released by the sweeper. */
+  /** Default 900 (15 min); 1..7776000 (90 days, a flash sale's hold). A RESERVED reservation past it is released by the sweeper. */
   ttlSeconds?: number;
 }
 

@@ -44,7 +44,7 @@ export const SERVICE_MANIFEST = [
     port: 8080,
     database: null,
     routes: [],
-    dependsOn: ['auth', 'user', 'catalog', 'inventory', 'order', 'payment', 'notification'],
+    dependsOn: ['auth', 'user', 'catalog', 'inventory', 'order', 'payment', 'notification', 'flash-sale'],
     stopStage: 0,
     description: 'the only public entry: routing, access-token checks, rate limits, request ids, CORS',
   },
@@ -121,6 +121,19 @@ export const SERVICE_MANIFEST = [
     stopStage: 2,
     description:
       'e-mails for order and payment events (consumed from the bus, simulated sender) and GET /api/v1/me/notifications',
+  },
+  {
+    name: 'flash-sale',
+    port: 8088,
+    database: 'flash_sale',
+    routes: [
+      { prefix: '/api/v1/flash-sales', templates: ['/:id', '/:id/purchases', '/:id/purchases/:purchaseId'] },
+      { prefix: '/api/v1/admin/flash-sales', templates: ['', '/:id'] },
+    ],
+    dependsOn: ['auth', 'inventory'],
+    stopStage: 1,
+    description:
+      'flash sales: atomic admission (Redis Lua or in-process group commit), purchases become orders',
   },
 ] as const satisfies readonly ServiceManifestEntry[];
 

@@ -126,7 +126,12 @@ export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<S
     upstreams,
     verify: createCachingVerifier({ keys: verificationKeys, maxAgeMs: config.TOKEN_CACHE_MAX_AGE_MS }),
     credentialsLimit: { max: config.AUTH_RATE_LIMIT_MAX, timeWindowMs: config.RATE_LIMIT_WINDOW_MS },
-    onRateLimited: (limit) => rateLimited.add(1, { client: 'ip', limit }),
+    saleLimits: {
+      perUser: config.FLASH_SALE_USER_LIMIT_MAX,
+      perAddress: config.FLASH_SALE_ADDRESS_LIMIT_MAX,
+      timeWindowMs: config.FLASH_SALE_LIMIT_WINDOW_MS,
+    },
+    onRateLimited: (limit) => rateLimited.add(1, { client: limit === 'sale_user' ? 'user' : 'ip', limit }),
   });
   // The whole public API, from the services' own documents (its own /openapi.json stays on OPS_PORT).
   publicOpenApiRoute(app, { routes: gatewayRoutes(), urls, version: '1', logger });

@@ -33,6 +33,13 @@ export const GatewayConfig = Type.Object({
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 60_000 }),
   /** POST /api/v1/auth/* (login, register, refresh) per client address per window: each login is a slow hash. */
   AUTH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 120 }),
+  /**
+   * Flash-sale purchase attempts (POST /api/v1/flash-sales/{id}/purchases) per user, and per client address,
+   * per FLASH_SALE_LIMIT_WINDOW_MS: bots hammering the sale are refused 429 with Retry-After at the door.
+   */
+  FLASH_SALE_USER_LIMIT_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  FLASH_SALE_ADDRESS_LIMIT_MAX: Type.Integer({ minimum: 1, default: 300 }),
+  FLASH_SALE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   /** Comma-separated allowed origins, or "*" for any (tokens travel in headers, never cookies). */
   CORS_ORIGINS: Type.String({ default: '*' }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 10_000 }),

@@ -200,11 +200,15 @@ beforeAll(async () => {
     ORDER_URL: stubUrl,
     PAYMENT_URL: stubUrl,
     NOTIFICATION_URL: stubUrl,
+    FLASH_SALE_URL: stubUrl,
     INTERNAL_TOKEN,
     SHUTDOWN_TIMEOUT_MS: 1_000,
     RATE_LIMIT_MAX: 10_000,
     RATE_LIMIT_WINDOW_MS: 60_000,
     AUTH_RATE_LIMIT_MAX: 1_000,
+    FLASH_SALE_USER_LIMIT_MAX: 1_000,
+    FLASH_SALE_ADDRESS_LIMIT_MAX: 1_000,
+    FLASH_SALE_LIMIT_WINDOW_MS: 60_000,
     CORS_ORIGINS: 'https://shop.test',
     UPSTREAM_TIMEOUT_MS: 500,
     CIRCUIT_FAILURE_THRESHOLD: 3,
@@ -635,6 +639,52 @@ describe('rate limiting', () => {
       headers: { authorization: `Bearer ${alice}` },
     });
     expect(ok.statusCode).toBe(200);
+  });
+
+  it('limits flash-sale purchase attempts per user and per address, with Retry-After', async () => {
+    const app = await gateway({ FLASH_SALE_USER_LIMIT_MAX: 2, FLASH_SALE_ADDRESS_LIMIT_MAX: 3 });
+    const admin = await login(app, 'admin@demo.test');
+    const sale = randomUUID();
+    const attempt = (token: string, remoteAddress: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/v1/flash-sales/${sale}/purchases`,
+        remoteAddress,
+        headers: { authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() },
+        payload: { quantity: 1, payment: { method: 'card', token: 't' } },
+      });
+    const forwarded = stub.seen.length;
+    expect((await attempt(alice, '10.0.2.1')).statusCode).not.toBe(429);
+    expect((await attempt(alice, '10.0.2.2')).statusCode).not.toBe(429);
+    // Alice's third attempt, from any address: per user.
+    const perUser = await attempt(alice, '10.0.2.3');
+    expect(perUser.statusCode).toBe(429);
+    expect(perUser.json()).toMatchObject({ code: 'RATE_LIMITED', limit: 'sale_user' });
+    expect(Number(perUser.headers['retry-after'])).toBeGreaterThan(0);
+    // Two users from one address: three attempts pass, the fourth is refused (per address).
+    expect((await attempt(admin, '10.0.2.2')).statusCode).not.toBe(429);
+    expect((await attempt(admin, '10.0.2.2')).statusCode).not.toBe(429);
+    const email = `carol-${randomUUID().slice(0, 8)}@demo.test`;
+    const reg = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { tenant: 'demo', email, password: 'correct horse battery', name: 'Carol' },
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    const carol = await login(app, email, 'correct horse battery');
+    const perAddress = await attempt(carol, '10.0.2.2');
+    expect(perAddress.statusCode).toBe(429);
+    expect(perAddress.json()).toMatchObject({ code: 'RATE_LIMITED', limit: 'sale_address' });
+    expect(Number(perAddress.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await attempt(carol, '10.0.2.4')).statusCode).not.toBe(429);
+    // Refused attempts never reach the sale; reading the sale is not limited by these.
+    expect(stub.seen.length - forwarded).toBe(5);
+    const read = await app.inject({
+      url: `/api/v1/flash-sales/${sale}`,
+      remoteAddress: '10.0.2.1',
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    expect(read.statusCode).not.toBe(429);
   });
 
   it('limits anonymous clients and bad tokens by address', async () => {

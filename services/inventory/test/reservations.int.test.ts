@@ -116,6 +116,30 @@ describe('POST /internal/reservations', () => {
     expect(expiresIn).toBeLessThan(70_000);
   });
 
+  it('holds a flash sale for weeks: ttlSeconds up to 90 days, not beyond', async () => {
+    const tenant = newTenant();
+    const p = newProduct();
+    await putStock(h.db, tenant, p, 2);
+    const thirtyDays = 30 * 86_400;
+    const response = await reserve(tenant, {
+      reservationId: randomUUID(),
+      orderId: 'flash-sale',
+      items: [{ productId: p, quantity: 1 }],
+      ttlSeconds: thirtyDays,
+    });
+    expect(response.statusCode).toBe(201);
+    const expiresIn = Date.parse(response.json().expiresAt) - Date.now();
+    expect(expiresIn).toBeGreaterThan((thirtyDays - 60) * 1000);
+    const tooLong = await reserve(tenant, {
+      reservationId: randomUUID(),
+      orderId: 'flash-sale',
+      items: [{ productId: p, quantity: 1 }],
+      ttlSeconds: 7_776_001,
+    });
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.body).toContain('ttlSeconds');
+  });
+
   it('merges repeated products of one request', async () => {
     const tenant = newTenant();
     const p = newProduct();

@@ -51,8 +51,16 @@ export interface ProxyOptions {
    * limit.
    */
   credentialsLimit: { max: number; timeWindowMs: number };
-  onRateLimited?: (limit: 'credentials') => void;
+  /**
+   * Purchase attempts of a flash sale, per verified user and per client address: a bot with one token, or many
+   * tokens behind one address, is refused at the door with Retry-After before the sale sees it.
+   */
+  saleLimits: { perUser: number; perAddress: number; timeWindowMs: number };
+  onRateLimited?: (limit: 'credentials' | 'sale_user' | 'sale_address') => void;
 }
+
+/** The purchase route of flash sales (the one bots hammer). */
+const SALE_PURCHASES = '/api/v1/flash-sales/:id/purchases';
 
 /**
  * `/api/v1/*`: resolve the owning service, verify the access token unless the route is public, apply the rate
@@ -66,6 +74,26 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
     timeWindow: options.credentialsLimit.timeWindowMs,
     keyGenerator: (request) => `ip:${request.ip}`,
   });
+  const saleLimiters = [
+    {
+      limit: 'sale_user' as const,
+      who: 'this user',
+      check: app.createRateLimit({
+        max: options.saleLimits.perUser,
+        timeWindow: options.saleLimits.timeWindowMs,
+        keyGenerator: (request) => `sale:${clientKey(request)}`,
+      }),
+    },
+    {
+      limit: 'sale_address' as const,
+      who: 'this address',
+      check: app.createRateLimit({
+        max: options.saleLimits.perAddress,
+        timeWindow: options.saleLimits.timeWindowMs,
+        keyGenerator: (request) => `sale:ip:${request.ip}`,
+      }),
+    },
+  ];
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.decorateRequest('gatewayRoute', null);
@@ -125,6 +153,21 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
             'RATE_LIMITED',
             `too many sign-in requests from this address (at most ${limit.max}); retry in ${limit.ttlInSeconds} s`,
           );
+        }
+      }
+
+      if (route.template === SALE_PURCHASES && request.method === 'POST') {
+        for (const { limit, who, check } of saleLimiters) {
+          const verdict = await check(request);
+          if (!verdict.isAllowed && verdict.isExceeded) {
+            options.onRateLimited?.(limit);
+            reply.header('retry-after', String(verdict.ttlInSeconds));
+            throw appError(
+              'RATE_LIMITED',
+              `too many purchase attempts from ${who} (at most ${verdict.max}); retry in ${verdict.ttlInSeconds} s`,
+              { limit },
+            );
+          }
         }
       }
 

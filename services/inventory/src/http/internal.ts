@@ -8,6 +8,9 @@ export interface InternalRoutesOptions {
   stock: Stock;
 }
 
+/** 90 days: a flash sale's reservation holds its quantity until the sale ends, which may be weeks away. */
+const MAX_TTL_SECONDS = 7_776_000;
+
 const ReservationId = Type.String({
   minLength: 1,
   maxLength: 128,
@@ -25,7 +28,7 @@ const ReserveBody = Type.Object(
     reservationId: ReservationId,
     orderId: Type.String({ minLength: 1, maxLength: 128 }),
     items: Type.Array(Item, { minItems: 1, maxItems: 100 }),
-    ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_SECONDS })),
   },
   { additionalProperties: false },
 );
