@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
+import { beforeStatement, exhaustPoolDuringFaults } from './faults/db.js';
 import type { Logger } from './logger.js';
 
 // Loaded with require() so the OpenTelemetry pg instrumentation patches it (see telemetry/index.ts).
@@ -32,6 +33,7 @@ export interface Db extends Queryable {
 function queryable(client: Pool | PoolClient): Queryable {
   return {
     async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
+      await beforeStatement();
       const result = await client.query<R>(text, values);
       return result.rows;
     },
@@ -49,11 +51,13 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
   });
   // An idle client can error (server restart); without a listener that would crash the process.
   pool.on('error', () => {});
+  const stopExhaustion = exhaustPoolDuringFaults(pool, pool.options.max ?? 10);
   let closed: Promise<void> | undefined;
   return {
     pool,
     ...queryable(pool),
     async tx(fn) {
+      await beforeStatement();
       const client = await pool.connect();
       const committed: (() => void)[] = [];
       try {
@@ -76,9 +80,11 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
       }
     },
     async ping() {
+      await beforeStatement();
       await pool.query('SELECT 1');
     },
     close() {
+      stopExhaustion();
       closed ??= pool.end();
       return closed;
     },
