@@ -12,7 +12,7 @@ export const FAULTS_DDL = `CREATE TABLE IF NOT EXISTS faults (
   started_ns BIGINT,
   ends_ns BIGINT,
   ended_ns BIGINT,
-  by VARCHAR,
+  injected_by VARCHAR,
   record JSON
 )`;
 

@@ -33,7 +33,7 @@ const EXPORTS: Record<Static<typeof ExportParams>['table'], (from: bigint, to: b
   metrics: (from, to) =>
     `SELECT * FROM metric_points WHERE time_ns >= ${from} AND time_ns < ${to} ORDER BY time_ns`,
   faults: (from, to) =>
-    `SELECT id, kind, service, route, dependency, params, started_ns, ends_ns, ended_ns, by FROM faults
+    `SELECT id, kind, service, route, dependency, params, started_ns, ends_ns, ended_ns, injected_by FROM faults
      WHERE started_ns < ${to} AND coalesce(ended_ns, ends_ns) >= ${from} ORDER BY started_ns`,
 };
 
