@@ -198,7 +198,7 @@ export async function buildObservatory(
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(selfMetricsText(selfStats.snapshot()));
   });
   await app.register(queryRoutes, { prefix: '/api', store, selfStats });
-  await app.register(faultRoutes, { prefix: '/api', store });
+  await app.register(faultRoutes, { prefix: '/api', store, controlUrl: config.controlUrl });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
   const alerting = alertingFor(config, store, selfStats, log);
   await app.register(alertingRoutes, { alerting, runbooksDir: config.runbooksDir });

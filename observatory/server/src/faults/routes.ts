@@ -43,8 +43,14 @@ const EXPORTS: Record<Static<typeof ExportParams>['table'], (from: bigint, to: b
  *   GET  /api/faults?start&end&service&limit  → { faults: [Fault] } in effect during the range (default: last hour)
  *   GET  /api/faults/export/:table.parquet?start&end  spans | logs | metrics | faults of the range, as Parquet
  *        (DuckDB COPY … (FORMAT parquet)): the labelled dataset `glassbox faults export` writes.
+ *   GET|POST /api/chaos/faults, DELETE /api/chaos/faults[/:id]   the supervisor's /faults, for the console's
+ *        Faults page (relayed to CONTROL_URL; 503 when the observatory runs without a supervisor). A POST must be
+ *        JSON (a cross-site form cannot send it without a preflight the observatory never approves).
  */
-export const faultRoutes: FastifyPluginAsync<{ store: QueryStore }> = async (app, options) => {
+export const faultRoutes: FastifyPluginAsync<{ store: QueryStore; controlUrl?: string }> = async (
+  app,
+  options,
+) => {
   const faults = new FaultStore(options.store);
   app.setErrorHandler(problemErrorHandler);
   app.addHook('preHandler', refuseNonFiniteQuery);
@@ -60,6 +66,47 @@ export const faultRoutes: FastifyPluginAsync<{ store: QueryStore }> = async (app
     }
     await faults.upsert(request.body as Fault);
     return reply.code(204).send();
+  });
+
+  const relay = async (method: string, path: string, body?: unknown) => {
+    if (!options.controlUrl) {
+      const detail = 'no supervisor: the observatory was started without CONTROL_URL';
+      return {
+        status: 503,
+        type: 'application/problem+json',
+        text: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail }),
+      };
+    }
+    const res = await fetch(new URL(path, options.controlUrl), {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    return {
+      status: res.status,
+      type: res.headers.get('content-type') ?? 'application/json',
+      text: await res.text(),
+    };
+  };
+  app.get('/chaos/faults', async (_request, reply) => {
+    const r = await relay('GET', '/faults');
+    return reply.code(r.status).type(r.type).send(r.text);
+  });
+  app.post('/chaos/faults', async (request, reply) => {
+    if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
+      throw new QueryError('BAD_PARAMETER', 'the body must be application/json', [
+        { path: 'headers.content-type', message: 'must be application/json' },
+      ]);
+    }
+    const body = request.body as Record<string, unknown> | null;
+    const r = await relay('POST', '/faults', { by: 'console', ...(body ?? {}) });
+    return reply.code(r.status).type(r.type).send(r.text);
+  });
+  app.delete<{ Params: { id?: string } }>('/chaos/faults/:id?', async (request, reply) => {
+    const id = request.params.id;
+    const r = await relay('DELETE', id ? `/faults/${encodeURIComponent(id)}` : '/faults');
+    return reply.code(r.status).type(r.type).send(r.text);
   });
 
   app.get<{ Querystring: Static<typeof FaultsQuery> }>(

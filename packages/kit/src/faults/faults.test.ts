@@ -65,6 +65,24 @@ describe('fault flags through OpenFeature and flagd (in-process, file)', () => {
     }
   });
 
+  it('loads OpenFeature only once the file targets this service', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gb-faults-'));
+    const file = path.join(dir, 'flags.json');
+    await writeFile(file, JSON.stringify(faultFlagDocument([fault('error', { service: 'other' })])));
+    const flags = await startFaultFlags('unit', logger, file);
+    try {
+      expect(flags?.loaded).toBe(false);
+      expect(activeFaults('error')).toEqual([]);
+      const mine = fault('error');
+      await writeFile(file, JSON.stringify(faultFlagDocument([mine])));
+      await waitFor(() => activeFaults('error').length === 1);
+      expect(flags?.loaded).toBe(true);
+    } finally {
+      await flags?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loads nothing without a flag file', async () => {
     expect(await startFaultFlags('unit', logger, undefined)).toBeUndefined();
   });
@@ -220,10 +238,12 @@ describe('the process seam', () => {
     };
     try {
       setActiveFaults([fault('cpu-burn', { params: { rate: 0.6 } })]);
+      // The machine may be shared: what this process gets is compared with what it takes idle.
       const burning = await cpu();
-      expect(burning).toBeGreaterThan(0.15);
       setActiveFaults([]);
-      expect(await cpu()).toBeLessThan(burning / 2);
+      const idle = await cpu();
+      expect(burning).toBeGreaterThan(0.08);
+      expect(burning).toBeGreaterThan(idle * 3);
     } finally {
       stop();
     }
