@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Fault } from '@glassbox/contracts';
 import { testServerUrl } from '@glassbox/kit/testing';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine } from '../logs.js';
 import { dropDatabases } from '../postgres.js';
@@ -183,6 +184,66 @@ describe('faults in a running stack', () => {
     expect(problem.errors.map((e) => e.path).sort()).toEqual(['ms', 'service']);
     const listed = (await (await fetch(`${stack.urls.control}/faults`)).json()) as { faults: Fault[] };
     expect(listed.faults.filter((f) => f.endedAt === null)).toEqual([]);
+  });
+
+  it('the observatory relays /api/chaos/faults for the console (JSON only), recorded as by console', async () => {
+    const api = `${stack.urls.observatory}/api/chaos/faults`;
+    const form = await fetch(api, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'kind=crash',
+    });
+    expect(form.status).toBe(400);
+    const bad = await fetch(api, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'latency', service: 'catalog', rate: 7 }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toContain('7 is out of range');
+    const ok = await fetch(api, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'latency', service: 'catalog', ms: 5 }),
+    });
+    expect(ok.status).toBe(201);
+    const { fault } = (await ok.json()) as { fault: Fault };
+    expect(fault.by).toBe('console');
+    const cleared = (await (await fetch(`${api}/${fault.id}`, { method: 'DELETE' })).json()) as {
+      cleared: Fault[];
+    };
+    expect(cleared.cleared.map((f) => f.id)).toEqual([fault.id]);
+  });
+
+  it('the console Faults page starts and stops a fault', async () => {
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${stack.urls.observatory}/faults`);
+      await page.getByTestId('fault-kind').selectOption('error');
+      await page.getByTestId('fault-service').selectOption('catalog');
+      await page.getByTestId('fault-param-status').fill('502');
+      await page.getByTestId('fault-inject').click();
+      const row = page.locator('[data-testid="fault-row"][data-kind="error"][data-active="true"]');
+      await row.waitFor({ timeout: 15_000 });
+      const listed = (await (await fetch(`${stack.urls.control}/faults`)).json()) as { faults: Fault[] };
+      const injected = listed.faults.find((f) => f.kind === 'error' && f.endedAt === null);
+      expect(injected).toMatchObject({ service: 'catalog', by: 'console', params: { status: 502 } });
+      await row.getByTestId('fault-stop').click();
+      await page
+        .locator(`[data-testid="fault-row"][data-kind="error"][data-active="false"]`)
+        .first()
+        .waitFor({ timeout: 15_000 });
+      const after = (await (await fetch(`${stack.urls.control}/faults`)).json()) as { faults: Fault[] };
+      expect(after.faults.find((f) => f.id === injected?.id)?.endedAt).not.toBeNull();
+      await page.getByTestId('fault-param-status').fill('404');
+      await page.getByTestId('fault-inject').click();
+      await expect(page.getByTestId('fault-error').textContent()).resolves.toContain('404 is out of range');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('glassbox chaos and faults export work against the stack', async () => {
