@@ -27,6 +27,7 @@ const prefix = `gbchaos_${randomBytes(3).toString('hex')}_`;
 let stack: Stack;
 let stateDir: string;
 const logs: LogLine[] = [];
+let faultyTraceId: string | undefined;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -107,12 +108,12 @@ describe('faults in a running stack', () => {
       return faults.find((f) => f.id === fault.id);
     });
     expect(recorded).toMatchObject({ kind: 'latency', service: 'catalog', by: 'test', params: { ms: 800 } });
-    await until('a span with glassbox.fault.id', async () => {
+    faultyTraceId = await until('a span with glassbox.fault.id', async () => {
       const url = new URL('/api/traces', stack.urls.observatory);
       url.searchParams.set('service', 'catalog');
       url.searchParams.set('attr', `glassbox.fault.id=${fault.id}`);
-      const { traces } = (await (await fetch(url)).json()) as { traces: unknown[] };
-      return traces.length > 0 ? true : undefined;
+      const { traces } = (await (await fetch(url)).json()) as { traces: { traceId: string }[] };
+      return traces[0]?.traceId;
     });
     await clear(fault.id);
     await until('the latency to stop', async () => {
@@ -241,6 +242,10 @@ describe('faults in a running stack', () => {
       await page.getByTestId('fault-param-status').fill('404');
       await page.getByTestId('fault-inject').click();
       await expect(page.getByTestId('fault-error').textContent()).resolves.toContain('404 is out of range');
+      // The latency fault's trace: its catalog span is marked on the waterfall.
+      await page.goto(`${stack.urls.observatory}/traces/${faultyTraceId}`);
+      await page.getByTestId('fault-marker').first().waitFor({ timeout: 15_000 });
+      expect(await page.getByTestId('fault-marker').first().textContent()).toContain('latency');
     } finally {
       await browser.close();
     }
