@@ -234,8 +234,7 @@ describe('faults in a running stack', () => {
       expect(injected).toMatchObject({ service: 'catalog', by: 'console', params: { status: 502 } });
       await row.getByTestId('fault-stop').click();
       await page
-        .locator(`[data-testid="fault-row"][data-kind="error"][data-active="false"]`)
-        .first()
+        .locator(`[data-testid="fault-row"][data-fault-id="${injected?.id}"][data-active="false"]`)
         .waitFor({ timeout: 15_000 });
       const after = (await (await fetch(`${stack.urls.control}/faults`)).json()) as { faults: Fault[] };
       expect(after.faults.find((f) => f.id === injected?.id)?.endedAt).not.toBeNull();
@@ -246,6 +245,10 @@ describe('faults in a running stack', () => {
       await page.goto(`${stack.urls.observatory}/traces/${faultyTraceId}`);
       await page.getByTestId('fault-marker').first().waitFor({ timeout: 15_000 });
       expect(await page.getByTestId('fault-marker').first().textContent()).toContain('latency');
+      // The catalog's charts mark the faults it had (latency, error, crash-loop, this one).
+      await page.goto(`${stack.urls.observatory}/services/catalog`);
+      await page.getByTestId('chart-fault-marker').first().waitFor({ timeout: 15_000 });
+      expect(await page.getByTestId('chart-fault-marker').count()).toBeGreaterThanOrEqual(3);
     } finally {
       await browser.close();
     }

@@ -211,6 +211,7 @@ export function FaultsPage() {
                     <tr
                       key={f.id}
                       data-testid="fault-row"
+                      data-fault-id={f.id}
                       data-kind={f.kind}
                       data-active={f.endedAt === null}
                     >
