@@ -115,6 +115,14 @@ describe('faults in a running stack', () => {
       const { traces } = (await (await fetch(url)).json()) as { traces: { traceId: string }[] };
       return traces[0]?.traceId;
     });
+    // …and in a log record of the catalog (its body names the fault).
+    await until('the fault log record', async () => {
+      const url = new URL('/api/logs', stack.urls.observatory);
+      url.searchParams.set('service', 'catalog');
+      url.searchParams.set('q', fault.id);
+      const { logs: records } = (await (await fetch(url)).json()) as { logs: { body: string }[] };
+      return records.find((r) => r.body.includes('fault latency active'));
+    });
     await clear(fault.id);
     await until('the latency to stop', async () => {
       const t0 = performance.now();
