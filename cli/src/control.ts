@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { FAULT_CATALOGUE } from '@glassbox/contracts';
+import type { FaultManager } from './faults/manager.js';
 import { supervisorMetricsText } from './supervisor/metrics-text.js';
 import { BusyError, IllegalStateError } from './supervisor/process.js';
 import type { Supervisor } from './supervisor/supervisor.js';
@@ -62,12 +64,24 @@ const ACTIONS = new Set(['start', 'stop', 'restart']);
  *   GET  /services                   → { services: [ProcessInfo] }
  *   GET  /services/:name             → { service: ProcessInfo }
  *   POST /services/:name/stop|start|restart[?wait=ready] → { service: ProcessInfo }
+ *   GET  /faults                     → { faults: [Fault], catalogue }   (active first, then ended)
+ *   POST /faults  {kind, service, route?, dependency?, rate?, ms?, jitterMs?, status?, kb?, forMs?, by?}
+ *                                    → 201 { fault }; 400 problem+json naming each bad field, nothing injected
+ *   DELETE /faults                   → { cleared: [Fault] } every active fault
+ *   DELETE /faults/:id               → { cleared: [Fault] }; 404 unknown id
  * 404 unknown service, 409 action illegal in the current state (or another action in progress),
  * 503 while the supervisor shuts down.
  */
 export function startControlServer(
   supervisor: Supervisor,
-  options: { port: number; host?: string; info?: () => ControlInfo; readyTimeoutMs?: number },
+  options: {
+    port: number;
+    host?: string;
+    info?: () => ControlInfo;
+    readyTimeoutMs?: number;
+    /** The stack's faults; without it /faults is a 404. */
+    faults?: FaultManager;
+  },
 ): Promise<ControlServer> {
   const host = options.host ?? '127.0.0.1';
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
@@ -100,6 +114,7 @@ export function startControlServer(
     if (parts.length === 1 && parts[0] === 'healthz') {
       return send(res, 200, { status: supervisor.isShuttingDown ? 'stopping' : 'ok' });
     }
+    if (parts[0] === 'faults' && options.faults) return handleFaults(options.faults, req, res, method, parts);
     if (parts[0] !== 'services') return problem(res, 404, 'Not Found', `no route ${url.pathname}`);
     if (parts.length === 1) {
       if (method !== 'GET')
@@ -141,8 +156,8 @@ export function startControlServer(
   };
 
   const server = http.createServer((req, res) => {
-    // Drain any request body; the API takes none.
-    req.resume();
+    // Drain any request body; only POST /faults reads one.
+    if (!(req.method === 'POST' && (req.url ?? '').split('?')[0] === '/faults')) req.resume();
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) problem(res, 500, 'Internal Server Error', (err as Error).message ?? String(err));
       else res.destroy();
@@ -167,4 +182,71 @@ export function startControlServer(
       });
     });
   });
+}
+
+const MAX_BODY = 16 * 1024;
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(Object.assign(new Error(`the body is larger than ${MAX_BODY} bytes`), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function handleFaults(
+  faults: FaultManager,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  method: string,
+  parts: string[],
+): Promise<void> {
+  if (parts.length === 1) {
+    if (method === 'GET') return send(res, 200, { faults: faults.list(), catalogue: FAULT_CATALOGUE });
+    if (method === 'DELETE') return send(res, 200, { cleared: await faults.clear() });
+    if (method !== 'POST') {
+      return problem(res, 405, 'Method Not Allowed', `${method} /faults is not supported`);
+    }
+    let input: unknown;
+    try {
+      input = JSON.parse(await readBody(req));
+    } catch (err) {
+      const status = (err as { status?: number }).status ?? 400;
+      return problem(
+        res,
+        status,
+        status === 413 ? 'Content Too Large' : 'Bad Request',
+        status === 413 ? (err as Error).message : 'the body is not JSON',
+        { errors: [{ path: 'body', message: 'must be a JSON fault request' }] },
+      );
+    }
+    const { fault, problems } = await faults.inject(input);
+    if (!fault) {
+      return problem(res, 400, 'Bad Request', problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
+        errors: problems.map((p) => ({ path: p.field, message: p.message })),
+      });
+    }
+    return send(res, 201, { fault });
+  }
+  const id = parts[1] ?? '';
+  if (parts.length !== 2)
+    return problem(res, 404, 'Not Found', `no route /faults/${parts.slice(1).join('/')}`);
+  if (method === 'GET') {
+    const fault = faults.get(id);
+    return fault ? send(res, 200, { fault }) : problem(res, 404, 'Not Found', `unknown fault ${id}`);
+  }
+  if (method !== 'DELETE')
+    return problem(res, 405, 'Method Not Allowed', `${method} /faults/${id} is not supported`);
+  if (!faults.get(id)) return problem(res, 404, 'Not Found', `unknown fault ${id}`);
+  return send(res, 200, { cleared: await faults.clear(id) });
 }

@@ -1,6 +1,8 @@
 import { UsageError } from './args.js';
 import { BUILD_USAGE, runBuild } from './commands/build.js';
+import { CHAOS_USAGE, runChaos } from './commands/chaos.js';
 import { DEPLOY_USAGE, runDeploy } from './commands/deploy.js';
+import { FAULTS_USAGE, runFaults } from './commands/faults.js';
 import { LOAD_USAGE, runLoad } from './commands/load.js';
 import { runServices, SERVICES_USAGE } from './commands/services.js';
 import { runSlo, SLO_USAGE } from './commands/slo.js';
@@ -17,6 +19,8 @@ Commands:
   services  the service manifest: ports, databases, public routes, dependencies (Markdown)
   slo       build | check: compile slo/*.yaml into Prometheus rules (deploy/prometheus/rules)
   deploy    build | check: render deploy/compose, deploy/k8s and the Grafana dashboards from the manifest
+  chaos     list | inject KIND --service S … | clear: faults in a running stack (glassbox chaos --help)
+  faults    export --from --to --out DIR: spans, logs, metrics and fault labels as Parquet
   build     bundle the processes into dist/ and build the console (every command does this when needed)
 
 Run \`glassbox <command> --help\` for a command's options.
@@ -30,6 +34,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   slo: { run: runSlo, usage: SLO_USAGE },
   build: { run: runBuild, usage: BUILD_USAGE },
   deploy: { run: runDeploy, usage: DEPLOY_USAGE },
+  chaos: { run: runChaos, usage: CHAOS_USAGE },
+  faults: { run: runFaults, usage: FAULTS_USAGE },
   services: { run: runServices, usage: SERVICES_USAGE },
 };
 

@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FAULTS_FILE_ENV, manifestEntry } from '@glassbox/contracts';
 import { ensureBuilt } from '../build/build.js';
 import { type ControlServer, startControlServer } from './control.js';
+import { FaultManager } from './faults/manager.js';
 import { consoleSink, type LogSink, makeLine, useColour } from './logs.js';
 import { freePorts, portInUse } from './ports.js';
 import {
@@ -145,6 +147,8 @@ export interface Stack {
   readonly control: StackControl;
   readonly controlServer: ControlServer;
   readonly supervisor: Supervisor;
+  /** Injected faults: the flagd flag file every service reads (GLASSBOX_FAULTS_FILE) and their ground truth. */
+  readonly faults: FaultManager;
   /** Resolves when every process answered its readiness probe. */
   readonly ready: Promise<void>;
   /** Stops the services (gateway first), the observatory, the control API, then embedded PostgreSQL. */
@@ -485,6 +489,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // buffers land in the arenas and stay (auth grew by ~50 MB after a few logins).
     baseEnv.MALLOC_MMAP_THRESHOLD_ ??= '131072';
 
+    // Faults: a flagd flag file per stack, empty at start, kept by the supervisor; every service reads it.
+    const faults = new FaultManager({
+      file: path.join(stateDir, `faults-${ports.control}.flagd.json`),
+      services,
+      dependenciesOf: (name) =>
+        isServiceName(name)
+          ? manifestEntry(name).dependsOn.filter((d: string) => (services as string[]).includes(d))
+          : [],
+      observatoryUrl: observatory ? urls.observatory : undefined,
+      log: (level, message, fields) => supervisorLine(sink, level, message, fields),
+    });
+    await faults.init();
+
     const specs: ProcessSpec[] = [];
     if (observatory) {
       await fs.mkdir(path.join(stateDir, 'observatory'), { recursive: true });
@@ -538,6 +555,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         BUS_URL: busUrl,
         SEED_DEMO: 'true',
         DEPLOYMENT_ENVIRONMENT: 'local',
+        [FAULTS_FILE_ENV]: faults.file,
       };
       if (name === 'gateway') Object.assign(env, { OPS_PORT: String(ports.gatewayOps), OPS_HOST: LOCAL });
       if (otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpEndpoint;
@@ -633,6 +651,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     try {
       controlServer = await startControlServer(supervisor, {
         port: ports.control,
+        faults,
         info: () => ({
           mode,
           database: redactUrl(adminUrl),
@@ -648,6 +667,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
+        faults.close();
         await supervisor.shutdown();
         await controlServer.close();
         pgStopping = true;
@@ -710,6 +730,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       control,
       controlServer,
       supervisor,
+      faults,
       ready,
       stop,
       forceKill,

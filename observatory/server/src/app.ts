@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { AlertingService } from './alerting/alerting-service.js';
 import { alertingRoutes } from './alerting/routes.js';
 import type { ObservatoryConfig } from './config.js';
+import { faultRoutes } from './faults/routes.js';
 import { bindGrpc, createOtlpGrpcServer, shutdownGrpc } from './ingest/grpc.js';
 import { otlpHttpRoutes } from './ingest/http.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -210,6 +211,7 @@ export async function buildObservatory(
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text + tail);
   });
   await app.register(queryRoutes, { prefix: '/api', store, selfStats });
+  await app.register(faultRoutes, { prefix: '/api', store, controlUrl: config.controlUrl });
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
   const alerting = alertingFor(config, store, selfStats, log);
   await app.register(alertingRoutes, { alerting, runbooksDir: config.runbooksDir });

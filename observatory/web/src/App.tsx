@@ -7,6 +7,7 @@ import { useLocation } from './lib/router.js';
 import { TimeProvider } from './lib/timeContext.js';
 import { matchPath } from './lib/url.js';
 import { AlertsPage } from './pages/Alerts.js';
+import { FaultsPage } from './pages/Faults.js';
 import { LogsPage } from './pages/Logs.js';
 import { MetricsPage } from './pages/Metrics.js';
 import { OverviewPage } from './pages/Overview.js';
@@ -26,6 +27,7 @@ const routes: { pattern: string; render: (params: Record<string, string>) => Rea
   { pattern: '/metrics', render: () => <MetricsPage /> },
   { pattern: '/slos', render: () => <SlosPage /> },
   { pattern: '/alerts', render: () => <AlertsPage /> },
+  { pattern: '/faults', render: () => <FaultsPage /> },
 ];
 
 function Routes() {

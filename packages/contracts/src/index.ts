@@ -15,6 +15,28 @@ export {
   PaymentRefunded,
   UserRegistered,
 } from './events.js';
+export {
+  FAULT_CATALOGUE,
+  FAULT_DEFAULT_DURATION_MS,
+  FAULT_KINDS,
+  FAULT_MAX_DURATION_MS,
+  FAULTS_FILE_ENV,
+  type Fault,
+  type FaultFlagValue,
+  type FaultKind,
+  type FaultKindSpec,
+  type FaultParamName,
+  type FaultParamSpec,
+  type FaultProblem,
+  type FaultRequest,
+  type FaultScope,
+  type FaultSeam,
+  faultFlagDocument,
+  faultFlagKey,
+  isFaultKind,
+  type ValidatedFault,
+  validateFaultRequest,
+} from './faults.js';
 export type {
   AddressInput,
   AddressView,

@@ -24,6 +24,7 @@ import {
   problemType,
   toProblem,
 } from './errors.js';
+import { registerRequestFaults } from './faults/request.js';
 import type { Logger } from './logger.js';
 import { getTelemetry } from './telemetry/index.js';
 import { escapeControlChars, findNul } from './untrusted-text.js';
@@ -180,6 +181,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     if (status >= 500) request.log.error(line, msg);
     else request.log.info(line, msg);
   });
+  // Injected faults (latency, error, hang, event-loop-block, memory-leak) on every request but the probes.
+  registerRequestFaults(app, PROBES);
 
   // PostgreSQL refuses U+0000 in text: a NUL anywhere in what a route reads is a 400 here, not a 500 later.
   app.addHook('preValidation', async (request) => {

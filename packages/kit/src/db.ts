@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import { dbTargetOf, startTransactionTrace } from './db-trace.js';
+import { beforeStatement, exhaustPoolDuringFaults } from './faults/db.js';
 import type { Logger } from './logger.js';
 
 // Loaded with require() so the OpenTelemetry pg instrumentation patches it (see telemetry/index.ts).
@@ -33,6 +34,7 @@ export interface Db extends Queryable {
 function queryable(client: Pool | PoolClient): Queryable {
   return {
     async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
+      await beforeStatement();
       const result = await client.query<R>(text, values);
       return result.rows;
     },
@@ -55,11 +57,13 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
     ...(options.host ? { host: options.host } : {}),
     ...(options.port ? { port: options.port } : {}),
   });
+  const stopExhaustion = exhaustPoolDuringFaults(pool, pool.options.max ?? 10);
   let closed: Promise<void> | undefined;
   return {
     pool,
     ...queryable(pool),
     async tx(fn) {
+      await beforeStatement();
       const client = await pool.connect();
       const committed: (() => void)[] = [];
       // One span for the whole transaction (db-trace.ts): no span for BEGIN/COMMIT, statements as events.
@@ -92,9 +96,11 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
       }
     },
     async ping() {
+      await beforeStatement();
       await pool.query('SELECT 1');
     },
     close() {
+      stopExhaustion();
       closed ??= pool.end();
       return closed;
     },

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, type ProblemDetails } from './errors.js';
+import { beforeDependencyCall } from './faults/dependency.js';
 
 export interface HttpClientOptions {
   /** Name of the dependency, used in errors and logs (e.g. "inventory"). */
@@ -83,6 +84,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
       try {
+        const injected = await beforeDependencyCall(options.name);
+        if (injected) {
+          const problem = {
+            type: 'about:blank',
+            title: 'Injected fault',
+            status: injected.status,
+            detail: `fault ${injected.faultId} (dependency-error)`,
+            code: 'FAULT_INJECTED',
+          };
+          if (RETRYABLE_STATUS.has(injected.status) && attempt < attempts - 1) {
+            lastError = new UpstreamError(options.name, injected.status, problem);
+            continue;
+          }
+          return { status: injected.status, headers: new Headers(), body: problem as T };
+        }
         const response = await fetch(`${base}${req.path}`, {
           method,
           headers,

@@ -49,6 +49,10 @@ export {
   isAppError,
   type ProblemDetails,
 } from './errors.js';
+export { beforeDependencyCall } from './faults/dependency.js';
+export { type FaultFlags, startFaultFlags } from './faults/flags.js';
+export { leakedBytes } from './faults/request.js';
+export { activeFaults, onFaultsChanged, setActiveFaults } from './faults/state.js';
 export {
   createHttpClient,
   type HttpClient,

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createOperationalApp, type ServiceApp } from './app.js';
 import type { BaseConfig } from './config.js';
 import { createDb, type Db, migrate } from './db.js';
+import { startFaultFlags } from './faults/flags.js';
 import { type KitTable, migrateKitTables } from './kit-tables.js';
 import { createLogger, type Logger } from './logger.js';
 import { getTelemetry } from './telemetry/index.js';
@@ -51,6 +52,9 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     process.exitCode = 1;
   });
 
+  // Fault flags first: a crash-loop must take effect even while the database is still being waited for.
+  const faultFlags = await startFaultFlags(options.name, logger);
+
   let db: Db | undefined;
   if (options.database) {
     db = createDb(options.database.url, {
@@ -65,6 +69,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   }
 
   const app = await options.build({ logger, db });
+  if (faultFlags) app.addHook('onClose', async () => faultFlags.close());
   if (db) {
     const pool = db;
     app.addHook('onClose', async () => pool.close());

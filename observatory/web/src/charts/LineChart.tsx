@@ -19,6 +19,14 @@ export interface ChartSeries {
   points: readonly Point[];
 }
 
+/** A time span drawn behind the lines (an injected fault, from its start to its end). */
+export interface ChartMarker {
+  id: string;
+  startMs: number;
+  endMs: number;
+  label: string;
+}
+
 interface LineChartProps {
   series: readonly ChartSeries[];
   /** Time domain in unix ms. */
@@ -29,6 +37,7 @@ interface LineChartProps {
   onPointClick?: (tMs: number) => void;
   clickHint?: string;
   title?: string;
+  markers?: readonly ChartMarker[];
 }
 
 const margin = { top: 10, right: 14, bottom: 24, left: 58 };
@@ -42,6 +51,7 @@ export function LineChart({
   onPointClick,
   clickHint,
   title,
+  markers = [],
 }: LineChartProps) {
   const [ref, width] = useWidth<HTMLDivElement>();
   const [hoverT, setHoverT] = useState<number | null>(null);
@@ -93,6 +103,19 @@ export function LineChart({
               {formatAxisTime(t, spanMs)}
             </text>
           ))}
+          {markers
+            .filter((m) => m.endMs >= domain[0] && m.startMs <= domain[1])
+            .map((m) => {
+              const x0 = x(Math.max(domain[0], m.startMs));
+              const x1 = x(Math.min(domain[1], m.endMs));
+              return (
+                <g key={m.id} data-testid="chart-fault-marker" data-fault-id={m.id}>
+                  <rect x={x0} width={Math.max(1, x1 - x0)} y={0} height={innerH} className="chart-marker" />
+                  <line x1={x0} x2={x0} y1={0} y2={innerH} className="chart-marker-start" />
+                  <title>{m.label}</title>
+                </g>
+              );
+            })}
           <line x1={0} x2={innerW} y1={innerH} y2={innerH} className="axis" />
           {series.map((s) => (
             <g key={s.id}>

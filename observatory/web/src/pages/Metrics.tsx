@@ -4,6 +4,7 @@ import { type MetricInfo, type MetricSeries, type MetricType, metricFunctions } 
 import { type ChartSeries, LineChart } from '../charts/LineChart.js';
 import { Empty, ErrorState, Loading, QueryView } from '../components/States.js';
 import { chartPalette } from '../lib/colors.js';
+import { useFaultMarkers } from '../lib/faultMarkers.js';
 import { formatWithUnit } from '../lib/format.js';
 import { useSearch } from '../lib/router.js';
 import { useTime } from '../lib/timeContext.js';
@@ -138,6 +139,7 @@ function MetricPanel({
     );
   }, [groupParam]);
   const { window, stepMs } = useTime();
+  const markers = useFaultMarkers([window.startMs, window.endMs]);
   const services = useServices();
   const result = useMetricQuery({ name: metric.name, fn, groupBy, service, stepMs });
   const perSecond = fn === 'rate';
@@ -235,6 +237,7 @@ function MetricPanel({
               <LineChart
                 title={`${fn}(${metric.name})${groupBy.length ? ` by ${groupBy.join(', ')}` : ''} · step ${d.stepMs / 1000}s`}
                 domain={[window.startMs, window.endMs]}
+                markers={markers}
                 series={chartSeries}
                 formatValue={format}
                 height={280}

@@ -4,6 +4,7 @@ import { LineChart } from '../charts/LineChart.js';
 import { Link } from '../components/Link.js';
 import { Empty, ErrorState, Loading, QueryView } from '../components/States.js';
 import { TraceTable } from '../components/TraceTable.js';
+import { useFaultMarkers } from '../lib/faultMarkers.js';
 import { formatDurationMs, formatPercent, formatRatePerSec } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { windowAround } from '../lib/time.js';
@@ -21,6 +22,7 @@ export function ServicePage({ service }: { service: string }) {
   const mine = red.data?.services.find((s) => s.service === service);
   const series: RedPoint[] = mine?.series ?? [];
   const domain: [number, number] = [window.startMs, window.endMs];
+  const markers = useFaultMarkers(domain, service);
 
   const tracesAround = (tMs: number, extra: Record<string, string> = {}) => {
     const w = windowAround(tMs + stepMs / 2, stepMs);
@@ -63,6 +65,7 @@ export function ServicePage({ service }: { service: string }) {
             <LineChart
               title="Requests per second"
               domain={domain}
+              markers={markers}
               formatValue={formatRatePerSec}
               series={[
                 {
@@ -80,6 +83,7 @@ export function ServicePage({ service }: { service: string }) {
             <LineChart
               title="Error ratio"
               domain={domain}
+              markers={markers}
               formatValue={formatPercent}
               series={[
                 {
@@ -97,6 +101,7 @@ export function ServicePage({ service }: { service: string }) {
             <LineChart
               title="Latency p95"
               domain={domain}
+              markers={markers}
               formatValue={formatDurationMs}
               series={[
                 {

@@ -388,6 +388,15 @@ function WaterfallRowView({
         </span>
         {row.collapsed ? <span className="badge">+{row.descendantCount}</span> : null}
         {isError ? <span className="badge badge-error">error</span> : null}
+        {typeof span.attributes['glassbox.fault.id'] === 'string' ? (
+          <span
+            className="badge badge-fault"
+            data-testid="fault-marker"
+            title={`injected fault ${String(span.attributes['glassbox.fault.kind'] ?? '')} ${span.attributes['glassbox.fault.id']}`}
+          >
+            fault {String(span.attributes['glassbox.fault.kind'] ?? '')}
+          </span>
+        ) : null}
         {logCount > 0 ? (
           <span className="badge badge-log" title={`${logCount} log records`}>
             {logCount} log{logCount > 1 ? 's' : ''}

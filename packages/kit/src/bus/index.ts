@@ -9,6 +9,7 @@
  * with `kitTables: ['inbox']`; `fn(event, tx)` writes in the transaction that records the event as processed.
  */
 import { Type } from 'typebox';
+import { withBrokerStall } from '../faults/bus.js';
 import type { Logger } from '../logger.js';
 import type { EventCatalog } from './events.js';
 import type { Bus } from './types.js';
@@ -50,11 +51,11 @@ export async function createBus(options: {
   const scheme = new URL(options.url).protocol;
   if (scheme === 'amqp:' || scheme === 'amqps:') {
     const { createRabbitBus } = await import('./rabbitmq-bus.js');
-    return createRabbitBus(options);
+    return withBrokerStall(await createRabbitBus(options));
   }
   if (scheme === 'postgres:' || scheme === 'postgresql:') {
     const { createPostgresBus } = await import('./postgres-bus.js');
-    return createPostgresBus(options);
+    return withBrokerStall(await createPostgresBus(options));
   }
   throw new Error(`BUS_URL ${scheme}// names no bus: use amqp:// (RabbitMQ) or postgres:// (PostgreSQL)`);
 }

@@ -1,4 +1,4 @@
-import { appError, type Logger } from '@glassbox/kit';
+import { appError, beforeDependencyCall, type Logger } from '@glassbox/kit';
 import { metrics } from '@opentelemetry/api';
 import { Agent, type Dispatcher, request } from 'undici';
 import { CircuitBreaker } from '../domain/circuit-breaker.js';
@@ -94,6 +94,22 @@ export function createUpstreams(options: UpstreamsOptions) {
     // The agent's headersTimeout/bodyTimeout bound the call (UND_ERR_*_TIMEOUT → 504); the signal is the client's.
     const base = options.urls[upstream];
     if (!base) throw Object.assign(new Error(`no URL for ${upstream}`), { code: 'ECONNREFUSED' });
+    // Injected dependency faults (dependency-latency, dependency-error) on this upstream.
+    const injected = await beforeDependencyCall(upstream);
+    if (injected) {
+      const problem = {
+        type: 'about:blank',
+        title: 'Injected fault',
+        status: injected.status,
+        detail: `fault ${injected.faultId} (dependency-error)`,
+        code: 'FAULT_INJECTED',
+      };
+      return {
+        status: injected.status,
+        headers: { 'content-type': 'application/problem+json' },
+        body: Buffer.from(JSON.stringify(problem)),
+      };
+    }
     const res = await request(`${base}${req.url}`, {
       method: req.method,
       headers: req.headers,
