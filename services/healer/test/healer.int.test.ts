@@ -111,8 +111,9 @@ async function post(startsAt: string) {
 }
 
 async function audit() {
-  const res = await healer?.app.inject({ method: 'GET', url: '/api/remediations' });
-  return (res?.json() as { remediations: Array<Record<string, unknown>> }).remediations.reverse();
+  if (!healer) throw new Error('no healer');
+  const res = await healer.app.inject({ method: 'GET', url: '/api/remediations' });
+  return (res.json() as { remediations: Array<Record<string, unknown>> }).remediations.reverse();
 }
 
 async function stopTarget() {
