@@ -1,6 +1,7 @@
 import { createServiceApp, type Db, type Logger, type ServiceApp } from '@glassbox/kit';
 import { alertSource } from './adapters/alert-source.js';
 import { createAuditRepository } from './adapters/audit-repository.js';
+import { gatewayLevers } from './adapters/gateway-levers.js';
 import type { Platform } from './adapters/supervisor-platform.js';
 import type { HealerConfig } from './config.js';
 import type { Runbook } from './domain/runbook.js';
@@ -15,6 +16,7 @@ export interface HealerAppDeps {
     HealerConfig,
     | 'INTERNAL_TOKEN'
     | 'OBSERVATORY_URL'
+    | 'GATEWAY_OPS_URL'
     | 'PROMETHEUS_URL'
     | 'HEALER_DRY_RUN'
     | 'HEALER_APPROVAL'
@@ -45,6 +47,7 @@ export async function buildApp({
     runbooks,
     audit,
     platform,
+    gateway: gatewayLevers(config.GATEWAY_OPS_URL),
     alerts: alertSource({ observatoryUrl: config.OBSERVATORY_URL, prometheusUrl: config.PROMETHEUS_URL }),
     policy: {
       dryRun: config.HEALER_DRY_RUN,

@@ -8,12 +8,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createDb, createLogger, type Db, migrate } from '@glassbox/kit';
+import { createDb, createLogger, createOperationalApp, type Db, loadConfig, migrate } from '@glassbox/kit';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ControlServer, startControlServer } from '../../../cli/src/control.js';
 import { freePorts } from '../../../cli/src/ports.js';
 import { Supervisor } from '../../../cli/src/supervisor/supervisor.js';
+import { buildGateway, type GatewayControls } from '../../gateway/src/app.js';
+import { GatewayConfig } from '../../gateway/src/config.js';
+import { adminRoutes } from '../../gateway/src/http/admin-routes.js';
 import { supervisorPlatform } from '../src/adapters/supervisor-platform.js';
 import { buildApp, type HealerApp } from '../src/app.js';
 import type { HealerConfig } from '../src/config.js';
@@ -30,6 +33,9 @@ let control: ControlServer;
 let alerts: http.Server;
 let alertsUrl: string;
 let healer: HealerApp | undefined;
+let gateway: { close(): Promise<unknown> } | undefined;
+let gatewayOpsUrl = 'http://127.0.0.1:9';
+let controls: GatewayControls | undefined;
 
 const RUNBOOK = parseRunbook(
   'runbooks/target-down.yaml',
@@ -80,6 +86,7 @@ function notification(startsAt: string, status: 'firing' | 'resolved' = 'firing'
 const config = (over: Partial<HealerConfig> = {}) => ({
   INTERNAL_TOKEN: TOKEN,
   OBSERVATORY_URL: alertsUrl,
+  GATEWAY_OPS_URL: gatewayOpsUrl,
   PROMETHEUS_URL: undefined,
   HEALER_DRY_RUN: false,
   HEALER_APPROVAL: 'none' as const,
@@ -89,12 +96,12 @@ const config = (over: Partial<HealerConfig> = {}) => ({
   ...over,
 });
 
-async function startHealer(over: Partial<HealerConfig> = {}): Promise<HealerApp> {
+async function startHealer(over: Partial<HealerConfig> = {}, runbooks = [RUNBOOK]): Promise<HealerApp> {
   healer = await buildApp({
     db,
     logger: createLogger('healer', 'silent'),
     config: config(over),
-    runbooks: [RUNBOOK],
+    runbooks,
     platform: supervisorPlatform(control.url, { readyTimeoutMs: 20_000 }),
   });
   await healer.app.ready();
@@ -171,6 +178,7 @@ beforeEach(async () => {
 
 afterAll(async () => {
   await healer?.app.close();
+  await gateway?.close();
   await control?.close();
   await supervisor?.shutdown();
   await new Promise((r) => alerts?.close(r));
@@ -335,5 +343,85 @@ describe('the healer', () => {
       ['page', 'ghost', 'paged'],
     ]);
     expect(rows[0]?.detail).toContain('the supervisor knows no service ghost');
+  });
+
+  it('pulls the gateway’s levers through its admin endpoints: a circuit held open, load shed', async () => {
+    // The real gateway, its admin endpoints on an operational listener of their own.
+    const gwLogger = createLogger('gateway', 'silent');
+    const built = await buildGateway({ config: loadConfig(GatewayConfig, {}), logger: gwLogger });
+    controls = built.controls;
+    const ops = await createOperationalApp({ name: 'gateway', logger: gwLogger, openapi: () => ({}) });
+    await ops.register(adminRoutes, { controls: () => built.controls });
+    gatewayOpsUrl = await ops.listen({ port: 0, host: '127.0.0.1' });
+    gateway = {
+      close: async () => {
+        await ops.close();
+        await built.app.close();
+      },
+    };
+    const levers = parseRunbook(
+      'runbooks/levers.yaml',
+      `
+name: levers
+description: degrade, then shed
+match: ['alertname="CatalogBurning"']
+actions:
+  - action: open-circuit
+    forSeconds: 120
+    verify: { alertResolved: true, within: 1s }
+  - action: shed-load
+    fraction: 0.25
+    forSeconds: 60
+    verify: { alertResolved: true, within: 1s }
+`,
+    );
+    const { app, healer: engine } = await startHealer({ HEALER_APPROVAL: 'none' }, [levers]);
+    const payload = notification(nextStart());
+    const burning = { alertname: 'CatalogBurning', service: 'catalog', severity: 'page' };
+    const first = { ...(payload.alerts[0] as object), labels: burning, fingerprint: 'aaaaaaaaaaaaaaa1' };
+    await app.inject({
+      method: 'POST',
+      url: '/webhooks/alertmanager/page',
+      payload: { ...payload, alerts: [first] },
+    });
+    await engine.idle();
+    const circuit = controls.upstreams.circuits().find((c) => c.upstream === 'catalog');
+    expect(circuit).toMatchObject({ state: 'open' });
+    expect(circuit?.heldForMs).toBeGreaterThan(100_000);
+    // The alert source shows no such alert: the first lever is verified and the second is not pulled.
+    expect(controls.shedder.status().fraction).toBe(0);
+    expect((await audit()).map((r) => [r.action, r.target, r.status])).toEqual([
+      ['open-circuit', 'catalog', 'succeeded'],
+    ]);
+
+    const shedOnly = parseRunbook(
+      'runbooks/shed.yaml',
+      `
+name: shed
+description: shed
+match: ['alertname="GatewayOverloaded"']
+actions:
+  - action: shed-load
+    fraction: 0.25
+    forSeconds: 60
+    verify: { alertResolved: true, within: 1s }
+`,
+    );
+    await app.close();
+    const second = await startHealer({}, [shedOnly]);
+    const overloaded = { alertname: 'GatewayOverloaded', service: 'gateway', severity: 'page' };
+    const alert = { ...(payload.alerts[0] as object), labels: overloaded, fingerprint: 'aaaaaaaaaaaaaaa2' };
+    await second.app.inject({
+      method: 'POST',
+      url: '/webhooks/alertmanager/page',
+      payload: { ...payload, alerts: [alert] },
+    });
+    await second.healer.idle();
+    expect(controls.shedder.status()).toMatchObject({ fraction: 0.25 });
+    expect((await audit()).at(-1)).toMatchObject({
+      action: 'shed-load',
+      target: 'gateway',
+      status: 'succeeded',
+    });
   });
 });

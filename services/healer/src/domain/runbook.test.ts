@@ -50,7 +50,7 @@ describe('runbook files', () => {
     expect(refusal(GOOD.replace('name: target-down', 'name: Target Down'))).toMatchObject({ field: 'name' });
     expect(refusal(GOOD.replace('action: restart-service', 'action: reboot-host'))).toEqual({
       field: 'actions[0].action',
-      reason: 'unknown action (known: restart-service)',
+      reason: 'unknown action (known: restart-service, open-circuit, shed-load)',
     });
     expect(refusal(GOOD.replace('within: 90s', 'within: soon'))).toEqual({
       field: 'actions[0].verify.within',
@@ -82,6 +82,34 @@ describe('runbook files', () => {
     expect(refusal('name: [')).toMatchObject({
       field: '(file)',
       reason: expect.stringContaining('not valid YAML'),
+    });
+  });
+
+  it('takes the levers’ parameters, with defaults, only where they mean something', () => {
+    const levers = parseRunbook(
+      'l.yaml',
+      GOOD.replace(
+        '- action: restart-service\n    verify: { alertResolved',
+        '- action: open-circuit\n    forSeconds: 60\n    verify: { alertResolved',
+      ).replace(
+        '- action: restart-service\n    verify: { sliRecovered',
+        '- action: shed-load\n    verify: { sliRecovered',
+      ),
+    );
+    expect(levers.actions.map((a) => [a.action, a.forSeconds, a.fraction])).toEqual([
+      ['open-circuit', 60, undefined],
+      ['shed-load', 300, 0.5],
+    ]);
+    expect(
+      refusal(GOOD.replace('- action: restart-service\n', '- action: restart-service\n    fraction: 0.2\n')),
+    ).toEqual({
+      field: 'actions[0].fraction',
+      reason: 'only shed-load takes a fraction',
+    });
+    expect(
+      refusal(GOOD.replace('- action: restart-service\n', '- action: shed-load\n    fraction: 1.5\n')),
+    ).toMatchObject({
+      field: 'actions[0].fraction',
     });
   });
 

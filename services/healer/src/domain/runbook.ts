@@ -15,6 +15,15 @@ import { type Matcher, matches, parseMatcher } from './matchers.js';
 /** What the healer can do. Disruptive actions change what serves traffic; they may require approval. */
 export const ACTIONS = {
   'restart-service': { disruptive: true, description: 'restart (or start) the target service' },
+  'open-circuit': {
+    disruptive: true,
+    description: "hold the gateway's circuit to the target open for forSeconds: GETs get degraded answers",
+  },
+  'shed-load': {
+    disruptive: true,
+    description:
+      'make the gateway refuse a fraction of the API requests for forSeconds (target: the gateway)',
+  },
 } as const;
 export type ActionKind = keyof typeof ACTIONS;
 
@@ -40,6 +49,10 @@ const Verify = Type.Object(
 const Action = Type.Object(
   {
     action: Type.Union(Object.keys(ACTIONS).map((a) => Type.Literal(a))),
+    /** open-circuit, shed-load: how long the lever stays pulled. Default 300. */
+    forSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+    /** shed-load: the share of requests refused. Default 0.5. */
+    fraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     verify: Verify,
   },
   { additionalProperties: false },
@@ -71,6 +84,10 @@ export interface RunbookAction {
   readonly action: ActionKind;
   readonly disruptive: boolean;
   readonly verify: Verification;
+  /** open-circuit and shed-load: for how long. */
+  readonly forSeconds?: number;
+  /** shed-load: the share refused. */
+  readonly fraction?: number;
 }
 
 export interface Runbook {
@@ -171,7 +188,15 @@ export function parseRunbook(file: string, text: string): Runbook {
         }
       : { kind: 'alert-resolved', withinMs };
     const kind = a.action as ActionKind;
-    return { action: kind, disruptive: ACTIONS[kind].disruptive, verify };
+    if (a.fraction !== undefined && kind !== 'shed-load') {
+      throw new RunbookError(file, `actions[${i}].fraction`, 'only shed-load takes a fraction');
+    }
+    if (a.forSeconds !== undefined && kind === 'restart-service') {
+      throw new RunbookError(file, `actions[${i}].forSeconds`, 'restart-service takes no forSeconds');
+    }
+    const timed = kind === 'restart-service' ? {} : { forSeconds: a.forSeconds ?? 300 };
+    const share = kind === 'shed-load' ? { fraction: a.fraction ?? 0.5 } : {};
+    return { action: kind, disruptive: ACTIONS[kind].disruptive, verify, ...timed, ...share };
   });
   return {
     name: spec.name,

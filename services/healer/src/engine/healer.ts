@@ -9,6 +9,7 @@ import type { Logger } from '@glassbox/kit';
 import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AlertSource } from '../adapters/alert-source.js';
 import type { AuditRepository, RemediationRow, StepDecision } from '../adapters/audit-repository.js';
+import type { GatewayLevers } from '../adapters/gateway-levers.js';
 import type { Platform } from '../adapters/supervisor-platform.js';
 import { matchRunbook, type Runbook, type RunbookAction, type Verification } from '../domain/runbook.js';
 import { decide, type SafeguardPolicy } from '../domain/safeguards.js';
@@ -25,6 +26,7 @@ export interface HealerDeps {
   readonly runbooks: readonly Runbook[];
   readonly audit: AuditRepository;
   readonly platform: Platform;
+  readonly gateway: GatewayLevers;
   readonly alerts: AlertSource;
   readonly policy: SafeguardPolicy;
   readonly logger: Logger;
@@ -204,7 +206,7 @@ export class Healer {
       try {
         this.describe(span, incident, step, action.action);
         const { decision, row } = await this.locked(async () => {
-          const recent = await audit.recent(incident.target, incident.id);
+          const recent = await audit.recent(this.targetOf(action, incident), incident.id);
           const decision = decide(
             { disruptive: action.disruptive, approved: approvedRow !== undefined },
             recent,
@@ -225,7 +227,7 @@ export class Healer {
             runbook: incident.runbook.name,
             step,
             action: action.action,
-            target: incident.target,
+            target: this.targetOf(action, incident),
             decision: decision.kind as StepDecision,
             status: executes
               ? 'running'
@@ -257,7 +259,7 @@ export class Healer {
           if (decision.kind === 'cooldown' || decision.kind === 'cap-reached') return 'blocked';
           return 'stop'; // dry-run records only; approval resumes through approve()
         }
-        logger.info(fields, `healer: ${action.action} on ${incident.target}`);
+        logger.info(fields, `healer: ${action.action} on ${this.targetOf(action, incident)}`);
         const started = Date.now();
         let done: string;
         try {
@@ -297,11 +299,23 @@ export class Healer {
   }
 
   private async act(action: RunbookAction, target: string): Promise<string> {
-    if (!target) throw new Error('the alert names no target service');
+    const signal = this.abort.signal;
+    const forSeconds = action.forSeconds ?? 300;
     switch (action.action) {
       case 'restart-service':
-        return this.deps.platform.restartService(target, this.abort.signal);
+        if (!target) throw new Error('the alert names no target service');
+        return this.deps.platform.restartService(target, signal);
+      case 'open-circuit':
+        if (!target) throw new Error('the alert names no target service');
+        return this.deps.gateway.openCircuit(target, forSeconds, signal);
+      case 'shed-load':
+        return this.deps.gateway.shedLoad(action.fraction ?? 0.5, forSeconds, signal);
     }
+  }
+
+  /** What an action acts on (for the cooldown and the audit): shedding acts on the gateway. */
+  private targetOf(action: RunbookAction, incident: Incident): string {
+    return action.action === 'shed-load' ? 'gateway' : incident.target;
   }
 
   /** Polls the source until the alert is gone (or the SLI is within its objective), or the time is up. */
