@@ -147,6 +147,8 @@ describe('startStack with fixture services (connected mode)', () => {
       GLASSBOX_SLO_TIME_SCALE: '60',
       // The observatory's alerts go to the healer's webhook receiver (the manifest's alertWebhookPath).
       OBSERVATORY_ALERT_WEBHOOKS: `${stack.urls.healer}/webhooks/alertmanager/observatory`,
+      // …and its Remediations page reads the healer's audit log.
+      HEALER_URL: stack.urls.healer,
     });
 
     // Only the healer is given the platform's endpoints (control API, observatory, gateway's internal port).

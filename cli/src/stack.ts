@@ -531,6 +531,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           CONTROL_URL: urls.control,
           DEPLOYMENT_ENVIRONMENT: 'local',
           ...(alertWebhooks.length > 0 ? { OBSERVATORY_ALERT_WEBHOOKS: alertWebhooks.join(',') } : {}),
+          ...(services.includes('healer') ? { HEALER_URL: urls.healer } : {}),
         },
         port: ports.observatory,
         readyUrl: `${urls.observatory}/api/services`,

@@ -126,6 +126,13 @@ describe('auto-heal on a real stack at time scale 60', () => {
     const actedAt = Date.parse(healed.startedAt ?? '');
     expect(actedAt).toBeGreaterThanOrEqual(fired.atMs - 1000);
     expect(resolved.atMs).toBeGreaterThanOrEqual(fired.atMs);
+    // The console's Remediations page reads the same audit log through the observatory.
+    const viaObservatory = (await (await fetch(`${stack.urls.observatory}/api/remediations`)).json()) as {
+      remediations: Remediation[];
+      runbooks: Array<{ name: string }>;
+    };
+    expect(viaObservatory.remediations).toEqual(await remediations());
+    expect(viaObservatory.runbooks.map((r) => r.name)).toContain('target-down');
     process.stdout.write(
       `[auto-heal] ${TARGET} stopped → TargetDown firing ${fired.atMs - stoppedAt} ms → healer acted ` +
         `${actedAt - stoppedAt} ms → resolved ${resolved.atMs - stoppedAt} ms (restart + verification ` +
