@@ -4,15 +4,18 @@
  * control API (the supervisor never starts a stopped process by itself) makes TargetDown fire in the
  * observatory; the observatory notifies the healer (webhook v4, wired by the stack from the manifest); the
  * healer runs runbooks/target-down.yaml and starts catalog through the control API; the alert resolves; the
- * audit log holds the step with its verification and duration. The times of each step are printed.
+ * audit log holds the step with its verification and duration. The times of each step are printed. Headless
+ * Chromium then sees the step on the console's Remediations page (saved as docs/console-remediations.png).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testServerUrl } from '@glassbox/kit/testing';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack } from '../../cli/src/stack.js';
+import { REPO_ROOT, startStack } from '../../cli/src/stack.js';
 import { dropDatabasesWithPrefix } from '../support/databases.js';
 
 const dbPrefix = `gbheal_${randomBytes(3).toString('hex')}_`;
@@ -139,4 +142,29 @@ describe('auto-heal on a real stack at time scale 60', () => {
         `${healed.durationMs} ms)\n`,
     );
   }, 240_000);
+
+  it('the console’s Remediations page shows the step, healed', async () => {
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1360, height: 800 } });
+      page.setDefaultTimeout(30_000);
+      await page.goto(`${stack.urls.observatory}/remediations`);
+      const row = page.locator('[data-testid="remediation-row"][data-action="restart-service"]').first();
+      await row.waitFor();
+      expect(await row.getAttribute('data-status')).toBe('succeeded');
+      expect(await row.innerText()).toContain(TARGET);
+      expect(await page.locator('[data-testid="runbooks"]').innerText()).toContain('target-down');
+      const shots = join(REPO_ROOT, 'test-results', 'auto-heal');
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: join(shots, 'console-remediations.png'), fullPage: true });
+      if (process.env.UPDATE_DOCS_SCREENSHOTS === '1') {
+        await page.screenshot({ path: join(REPO_ROOT, 'docs', 'console-remediations.png'), fullPage: true });
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });

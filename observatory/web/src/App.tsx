@@ -10,6 +10,7 @@ import { AlertsPage } from './pages/Alerts.js';
 import { LogsPage } from './pages/Logs.js';
 import { MetricsPage } from './pages/Metrics.js';
 import { OverviewPage } from './pages/Overview.js';
+import { RemediationsPage } from './pages/Remediations.js';
 import { ServiceMapPage } from './pages/ServiceMap.js';
 import { ServicePage } from './pages/ServicePage.js';
 import { SlosPage } from './pages/Slos.js';
@@ -26,6 +27,7 @@ const routes: { pattern: string; render: (params: Record<string, string>) => Rea
   { pattern: '/metrics', render: () => <MetricsPage /> },
   { pattern: '/slos', render: () => <SlosPage /> },
   { pattern: '/alerts', render: () => <AlertsPage /> },
+  { pattern: '/remediations', render: () => <RemediationsPage /> },
 ];
 
 function Routes() {

@@ -13,6 +13,7 @@ const nav = [
   { to: '/metrics', label: 'Metrics', match: (p: string) => p.startsWith('/metrics') },
   { to: '/slos', label: 'SLOs', match: (p: string) => p.startsWith('/slos') },
   { to: '/alerts', label: 'Alerts', match: (p: string) => p.startsWith('/alerts') },
+  { to: '/remediations', label: 'Remediations', match: (p: string) => p.startsWith('/remediations') },
 ];
 
 /** Firing (red) and pending (amber) alerts, on every page; a click opens the Alerts page. */
