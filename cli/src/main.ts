@@ -1,6 +1,7 @@
 import { UsageError } from './args.js';
 import { BUILD_USAGE, runBuild } from './commands/build.js';
 import { LOAD_USAGE, runLoad } from './commands/load.js';
+import { RUNBOOKS_USAGE, runRunbooks } from './commands/runbooks.js';
 import { runServices, SERVICES_USAGE } from './commands/services.js';
 import { runSlo, SLO_USAGE } from './commands/slo.js';
 import { runStart, START_USAGE } from './commands/start.js';
@@ -15,6 +16,7 @@ Commands:
   service   start | stop | restart one supervised process: glassbox service restart catalog
   services  the service manifest: ports, databases, public routes, dependencies (Markdown)
   slo       build | check: compile slo/*.yaml into Prometheus rules (deploy/prometheus/rules)
+  runbooks  check the healer's runbooks (runbooks/*.yaml) and list what each matches and does
   build     bundle the processes into dist/ and build the console (every command does this when needed)
 
 Run \`glassbox <command> --help\` for a command's options.
@@ -26,6 +28,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   status: { run: (argv) => runStatus(['list', ...argv]), usage: STATUS_USAGE },
   service: { run: runStatus, usage: STATUS_USAGE },
   slo: { run: runSlo, usage: SLO_USAGE },
+  runbooks: { run: runRunbooks, usage: RUNBOOKS_USAGE },
   build: { run: runBuild, usage: BUILD_USAGE },
   services: { run: runServices, usage: SERVICES_USAGE },
 };
