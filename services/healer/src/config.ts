@@ -26,6 +26,15 @@ export const HealerConfig = Type.Object({
   HEALER_COOLDOWN_S: Type.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
   /** Actions executed in any hour, at most (paging is not counted). */
   HEALER_MAX_ACTIONS_PER_HOUR: Type.Integer({ minimum: 0, maximum: 10_000, default: 10 }),
+  /** Where services run: under the supervisor (control API) or as Deployments in Kubernetes (cluster mode). */
+  HEALER_PLATFORM: Type.Union([Type.Literal('supervisor'), Type.Literal('kubernetes')], {
+    default: 'supervisor',
+  }),
+  /** Cluster mode: the namespace of the Deployments. */
+  HEALER_KUBERNETES_NAMESPACE: Type.String({
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+    default: 'glassbox',
+  }),
   /** How often a verification reads the alert or the SLI. */
   HEALER_VERIFY_POLL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
 });

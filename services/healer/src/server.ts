@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createLogger, loadConfig, runService } from '@glassbox/kit';
 import { loadRunbooks, runbookSummary } from './adapters/runbook-files.js';
-import { supervisorPlatform } from './adapters/supervisor-platform.js';
+import { type Platform, supervisorPlatform } from './adapters/supervisor-platform.js';
 import { buildApp } from './app.js';
 import { HealerConfig } from './config.js';
 import { RunbookError } from './domain/runbook.js';
@@ -13,6 +13,16 @@ const runbooks = await loadRunbooks(path.resolve(config.HEALER_RUNBOOKS_DIR)).ca
   createLogger('healer', 'fatal').fatal({ file: err.file, field: err.field }, `bad runbook: ${err.message}`);
   process.exit(2);
 });
+
+/** The supervisor's control API, or in cluster mode the Kubernetes API (in-cluster account or kubeconfig). */
+async function platformFor(c: HealerConfig): Promise<Platform> {
+  if (c.HEALER_PLATFORM === 'supervisor') return supervisorPlatform(c.CONTROL_URL);
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { kubernetesPlatform } = await import('./adapters/kubernetes-platform.js');
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return kubernetesPlatform({ kubeConfig, namespace: c.HEALER_KUBERNETES_NAMESPACE });
+}
 
 await runService({
   name: 'healer',
@@ -29,7 +39,7 @@ await runService({
       logger,
       config,
       runbooks,
-      platform: supervisorPlatform(config.CONTROL_URL),
+      platform: await platformFor(config),
     });
     return app;
   },
