@@ -158,6 +158,12 @@ beforeAll(async () => {
   alerts = http.createServer((req, res) => {
     const firing = isUp() ? [] : [{ labels: targetLabels, annotations: {}, state: 'firing', value: '0e+00' }];
     res.writeHead(200, { 'content-type': 'application/json' });
+    if (req.url?.startsWith('/api/slos')) {
+      // The SLI of the target's availability: within its objective exactly while it runs.
+      const sli = { '5m': isUp() ? 1 : 0.5 };
+      res.end(JSON.stringify({ slos: [{ id: 'inventory-availability', objective: 0.999, sli }] }));
+      return;
+    }
     res.end(
       JSON.stringify({ status: 'success', data: { alerts: req.url?.endsWith('/alerts') ? firing : [] } }),
     );
@@ -423,5 +429,29 @@ actions:
       target: 'gateway',
       status: 'succeeded',
     });
+  });
+
+  it('verifies by the SLI when the runbook says so', async () => {
+    const bySli = parseRunbook(
+      'runbooks/sli.yaml',
+      `
+name: by-sli
+description: restart, healed when the SLI is back
+match: ['alertname="TargetDown"']
+actions:
+  - action: restart-service
+    verify: { sliRecovered: { slo: inventory-availability, window: 5m }, within: 20s }
+`,
+    );
+    const { healer: engine } = await startHealer({}, [bySli]);
+    await stopTarget();
+    await post(nextStart());
+    await engine.idle();
+    expect(isUp()).toBe(true);
+    const rows = await audit();
+    expect(rows).toMatchObject([
+      { action: 'restart-service', status: 'succeeded', verification: 'recovered' },
+    ]);
+    expect(rows[0]?.detail).toContain('the SLI recovered');
   });
 });
