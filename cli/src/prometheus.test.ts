@@ -20,11 +20,12 @@ describe('connected mode: Prometheus and Alertmanager beside the stack', () => {
   it('scrapes every service, the observatory and the supervisor as their own jobs', () => {
     const targets = scrapeTargets({
       services: ['gateway', 'order'],
-      ports: { gateway: 22400, order: 22405, observatory: 22410, control: 22420 },
+      ports: { gateway: 22400, order: 22405, observatory: 22410, control: 22420, gatewayOps: 22425 },
       observatory: true,
     });
     expect(targets).toEqual([
-      { job: 'gateway', target: '127.0.0.1:22400' },
+      // the gateway's /metrics is on its internal listener, not its public port
+      { job: 'gateway', target: '127.0.0.1:22425' },
       { job: 'order', target: '127.0.0.1:22405' },
       { job: 'observatory', target: '127.0.0.1:22410' },
       { job: 'supervisor', target: '127.0.0.1:22420' },
