@@ -123,6 +123,8 @@ const EXTERNAL_PACKAGES = [
   '@grpc/proto-loader',
   'protobufjs',
   'playwright-core',
+  // The healer's cluster-mode client: large, loaded only in cluster mode, with optional native add-ons (ws).
+  '@kubernetes/client-node',
 ];
 
 /** Spelled in parts: this file is bundled into the CLI too, and must not rewrite its own search string. */

@@ -4,6 +4,7 @@ import { CHAOS_USAGE, runChaos } from './commands/chaos.js';
 import { DEPLOY_USAGE, runDeploy } from './commands/deploy.js';
 import { FAULTS_USAGE, runFaults } from './commands/faults.js';
 import { LOAD_USAGE, runLoad } from './commands/load.js';
+import { RUNBOOKS_USAGE, runRunbooks } from './commands/runbooks.js';
 import { runServices, SERVICES_USAGE } from './commands/services.js';
 import { runSlo, SLO_USAGE } from './commands/slo.js';
 import { runStart, START_USAGE } from './commands/start.js';
@@ -21,6 +22,7 @@ Commands:
   deploy    build | check: render deploy/compose, deploy/k8s and the Grafana dashboards from the manifest
   chaos     list | inject KIND --service S … | clear: faults in a running stack (glassbox chaos --help)
   faults    export --from --to --out DIR: spans, logs, metrics and fault labels as Parquet
+  runbooks  check the healer's runbooks (runbooks/*.yaml) and list what each matches and does
   build     bundle the processes into dist/ and build the console (every command does this when needed)
 
 Run \`glassbox <command> --help\` for a command's options.
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   status: { run: (argv) => runStatus(['list', ...argv]), usage: STATUS_USAGE },
   service: { run: runStatus, usage: STATUS_USAGE },
   slo: { run: runSlo, usage: SLO_USAGE },
+  runbooks: { run: runRunbooks, usage: RUNBOOKS_USAGE },
   build: { run: runBuild, usage: BUILD_USAGE },
   deploy: { run: runDeploy, usage: DEPLOY_USAGE },
   chaos: { run: runChaos, usage: CHAOS_USAGE },

@@ -8,7 +8,9 @@ import {
   CONTROL_PORT,
   gatewayRoutes,
   OBSERVATORY_PORTS,
+  PLATFORM_URL_ENV,
   SERVICE_MANIFEST,
+  type ServiceManifestEntry,
   serviceUrlEnv,
 } from '@glassbox/contracts';
 import { loadConfig } from '@glassbox/kit';
@@ -79,6 +81,8 @@ describe('the service manifest', () => {
       const names = SERVICE_MANIFEST.map((d) => d.name as string);
       const called = Object.keys(schema.properties)
         .filter((k) => k.endsWith('_URL') && k !== 'DATABASE_URL' && k !== 'BUS_URL' && k !== 'REDIS_URL')
+        // The platform's endpoints it is given (the healer's control API, …) and an external Prometheus.
+        .filter((k) => !platformEnv(s).includes(k) && k !== 'PROMETHEUS_URL')
         .map((k) => names.find((n) => serviceUrlEnv(n) === k) ?? k);
       expect([...new Set(called)].sort(), `${s.name} calls`).toEqual([...s.dependsOn].sort());
       for (const dep of s.dependsOn) {
@@ -102,3 +106,7 @@ describe('the service manifest', () => {
     expect(page, 'run `npm run glassbox -- services --write-docs`').toBe(withManifestTable(page));
   });
 });
+
+function platformEnv(entry: ServiceManifestEntry): string[] {
+  return (entry.platform ?? []).map((p) => PLATFORM_URL_ENV[p]);
+}

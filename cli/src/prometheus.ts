@@ -265,13 +265,11 @@ export function scrapeTargets(stack: {
   readonly observatory: boolean;
 }): ScrapeTarget[] {
   const at = (port: number | undefined) => `127.0.0.1:${port ?? 0}`;
+  // The gateway serves /metrics on its internal listener only (its own port is public).
+  const metricsPort = (s: string) =>
+    s === 'gateway' ? (stack.ports.gatewayOps ?? stack.ports[s]) : stack.ports[s];
   return [
-    ...stack.services.map((s) => ({
-      job: s,
-      target: at(
-        s === 'gateway' && stack.ports.gatewayOps !== undefined ? stack.ports.gatewayOps : stack.ports[s],
-      ),
-    })),
+    ...stack.services.map((s) => ({ job: s, target: at(metricsPort(s)) })),
     ...(stack.observatory ? [{ job: 'observatory', target: at(stack.ports.observatory) }] : []),
     { job: 'supervisor', target: at(stack.ports.control) },
   ];

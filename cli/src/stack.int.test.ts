@@ -146,7 +146,24 @@ describe('startStack with fixture services (connected mode)', () => {
       OTLP_GRPC_PORT: String(stack.ports.otlpGrpc),
       OBSERVATORY_DATA_DIR: path.join(stateDir, 'observatory'),
       GLASSBOX_SLO_TIME_SCALE: '60',
+      // The observatory's alerts go to the healer's webhook receiver (the manifest's alertWebhookPath).
+      OBSERVATORY_ALERT_WEBHOOKS: `${stack.urls.healer}/webhooks/alertmanager/observatory`,
+      // …and its Remediations page reads the healer's audit log.
+      HEALER_URL: stack.urls.healer,
     });
+
+    // Only the healer is given the platform's endpoints (control API, observatory, gateway's internal port).
+    const healer = (await json<{ env: Record<string, string> }>(`${stack.urls.healer}/env`)).body.env;
+    expect(healer).toMatchObject({
+      CONTROL_URL: stack.urls.control,
+      OBSERVATORY_URL: stack.urls.observatory,
+      GATEWAY_OPS_URL: stack.urls.gatewayOps,
+    });
+    expect(new URL(healer.DATABASE_URL ?? '').pathname).toBe(`/${prefix}healer`);
+    for (const other of [env, gateway, payment]) {
+      expect(other.CONTROL_URL).toBeUndefined();
+      expect(other.GATEWAY_OPS_URL).toBeUndefined();
+    }
   });
 
   it('created each service database, reachable through its DATABASE_URL, and the bus database', async () => {
@@ -311,14 +328,15 @@ describe('startStack with fixture services (connected mode)', () => {
     expect(fs.existsSync(path.join(stateDir, `supervisor-${stack.ports.control}.json`))).toBe(true);
   });
 
-  it('stops the gateway first, then order, then the rest, the observatory last; no child survives', async () => {
+  it('stops the gateway and the healer first, then order, then the rest, the observatory last; no child survives', async () => {
     const exitsBefore = events.length;
     await stack.stop();
     const exits = events.slice(exitsBefore).filter((e) => e.type === 'exit');
     expect(exits.every((e) => e.type === 'exit' && e.expected)).toBe(true);
     const order = exits.map((e) => e.name);
-    expect(order[0]).toBe('gateway');
-    expect(order[1]).toBe('order');
+    // The gateway and the healer first (no new work, nothing "healed" while the stack stops), then order.
+    expect(new Set(order.slice(0, 2))).toEqual(new Set(['gateway', 'healer']));
+    expect(order[2]).toBe('order');
     expect(order.at(-1)).toBe('observatory');
     expect(new Set(order)).toEqual(new Set(['observatory', ...SERVICE_NAMES]));
     for (const pid of seenPids) expect(groupAlive(pid)).toBe(false);

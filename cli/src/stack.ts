@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAULTS_FILE_ENV, manifestEntry } from '@glassbox/contracts';
+import { FAULTS_FILE_ENV, manifestEntry, PLATFORM_URL_ENV, type PlatformEndpoint } from '@glassbox/contracts';
 import { ensureBuilt } from '../build/build.js';
 import { type ControlServer, startControlServer } from './control.js';
 import { FaultManager } from './faults/manager.js';
@@ -501,6 +501,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       log: (level, message, fields) => supervisorLine(sink, level, message, fields),
     });
     await faults.init();
+    // Services that receive alerts (the healer) get the observatory's notifications, beside any given ones.
+    const alertWebhooks = [
+      ...(extraEnv.OBSERVATORY_ALERT_WEBHOOKS ?? process.env.OBSERVATORY_ALERT_WEBHOOKS ?? '')
+        .split(',')
+        .map((w) => w.trim())
+        .filter(Boolean),
+      ...services.flatMap((name) => {
+        const path = manifestEntry(name).alertWebhookPath;
+        return path ? [`${urls[name]}${path}`] : [];
+      }),
+    ];
+    const platformUrls: Record<PlatformEndpoint, string | undefined> = {
+      control: urls.control,
+      observatory: observatory ? urls.observatory : undefined,
+      gatewayOps: services.includes('gateway') ? urls.gatewayOps : undefined,
+    };
 
     const specs: ProcessSpec[] = [];
     if (observatory) {
@@ -529,6 +545,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           OBSERVATORY_DATA_DIR: path.join(stateDir, 'observatory'),
           CONTROL_URL: urls.control,
           DEPLOYMENT_ENVIRONMENT: 'local',
+          ...(alertWebhooks.length > 0 ? { OBSERVATORY_ALERT_WEBHOOKS: alertWebhooks.join(',') } : {}),
+          ...(services.includes('healer') ? { HEALER_URL: urls.healer } : {}),
         },
         port: ports.observatory,
         readyUrl: `${urls.observatory}/api/services`,
@@ -558,6 +576,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         [FAULTS_FILE_ENV]: faults.file,
       };
       if (name === 'gateway') Object.assign(env, { OPS_PORT: String(ports.gatewayOps), OPS_HOST: LOCAL });
+      for (const endpoint of manifestEntry(name).platform ?? []) {
+        const url = platformUrls[endpoint];
+        if (url) env[PLATFORM_URL_ENV[endpoint]] = url;
+      }
       if (otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpEndpoint;
       const dbUrl = databases[name];
       if (dbUrl) env.DATABASE_URL = dbUrl;

@@ -24,6 +24,7 @@ import { parseTokenMix } from '../../cli/src/args.js';
 import { runLoadTest } from '../../cli/src/load/generator.js';
 import { freePorts } from '../../cli/src/ports.js';
 import { type Monitoring, scrapeTargets, startMonitoring } from '../../cli/src/prometheus.js';
+import { SERVICE_NAMES } from '../../cli/src/services.js';
 import { REPO_ROOT, startStack } from '../../cli/src/stack.js';
 import { dropDatabasesWithPrefix } from '../support/databases.js';
 
@@ -115,6 +116,9 @@ beforeAll(async () => {
   );
 
   stack = await startStack({
+    // Without the healer: this test watches the alert of a stopped service burn; the healer would start it
+    // again within seconds (test/e2e/auto-heal.e2e.test.ts is that loop).
+    services: SERVICE_NAMES.filter((s) => s !== 'healer'),
     observatory: true,
     logs: process.env.E2E_LOGS ? 'inherit' : 'silent',
     ports: 'auto',

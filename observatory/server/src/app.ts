@@ -12,6 +12,7 @@ import { otlpHttpRoutes } from './ingest/http.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { tailSamplingMetricsText } from './ingest/tail-sampler.js';
 import { jaegerRoutes, queryRoutes } from './query/index.js';
+import { remediationRoutes } from './remediations/routes.js';
 import { selfMetricsText } from './self/prometheus-text.js';
 import { SelfStats } from './self/self-stats.js';
 import { Retention } from './store/retention.js';
@@ -215,6 +216,7 @@ export async function buildObservatory(
   await app.register(jaegerRoutes, { prefix: '/jaeger/api', store, selfStats });
   const alerting = alertingFor(config, store, selfStats, log);
   await app.register(alertingRoutes, { alerting, runbooksDir: config.runbooksDir });
+  await app.register(remediationRoutes, { healerUrl: config.healerUrl });
   consoleBuilt = registerConsole(app, config.webDist);
 
   const grpcServer = createOtlpGrpcServer({

@@ -117,6 +117,7 @@ describe('loadConfig', () => {
       OBSERVATORY_ALERT_WEBHOOKS: 'http://127.0.0.1:8089/hook, https://example.test/x',
       ALERTMANAGER_URL: 'http://127.0.0.1:9093/',
       CONTROL_URL: 'http://127.0.0.1:7070',
+      HEALER_URL: 'http://127.0.0.1:8089',
       OBSERVATORY_RULES_DIR: '/tmp/rules',
       OBSERVATORY_ALERT_HISTORY: '50',
     });
@@ -126,6 +127,7 @@ describe('loadConfig', () => {
       alertWebhooks: ['http://127.0.0.1:8089/hook', 'https://example.test/x'],
       alertmanagerUrl: 'http://127.0.0.1:9093',
       controlUrl: 'http://127.0.0.1:7070',
+      healerUrl: 'http://127.0.0.1:8089',
       rulesDir: '/tmp/rules',
       rulesDirExplicit: true,
       alertHistory: 50,

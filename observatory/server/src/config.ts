@@ -51,6 +51,8 @@ export interface ObservatoryConfig {
   alertmanagerUrl: string | undefined;
   /** Supervisor control API (`up` and restarts of the processes). */
   controlUrl: string | undefined;
+  /** The healer, whose audit log the Remediations page shows (`GET /api/remediations` is read through). */
+  healerUrl: string | undefined;
   alertHistory: number;
   /** Base URL of the console in notifications; default http://<host>:<port>. */
   externalUrl: string | undefined;
@@ -106,6 +108,7 @@ export const DEFAULT_CONFIG: ObservatoryConfig = {
   alertWebhooks: [],
   alertmanagerUrl: undefined,
   controlUrl: undefined,
+  healerUrl: undefined,
   alertHistory: 1000,
   externalUrl: undefined,
   runbooksDir: DEFAULT_RUNBOOKS_DIR,
@@ -156,7 +159,7 @@ type Env = Record<string, string | undefined>;
  * - `OBSERVATORY_ALERTING` (true), `OBSERVATORY_RULES_DIR` (<repo>/deploy/prometheus/rules),
  *   `OBSERVATORY_ALERT_INTERVAL` (15s, a Prometheus duration, divided by `GLASSBOX_SLO_TIME_SCALE` (1)),
  *   `OBSERVATORY_ALERT_WEBHOOKS` (comma-separated URLs, Alertmanager webhook v4), `ALERTMANAGER_URL`,
- *   `CONTROL_URL` (the supervisor's control API), `OBSERVATORY_ALERT_HISTORY` (1000 transitions kept),
+ *   `CONTROL_URL` (the supervisor's control API), `HEALER_URL` (the healer: the Remediations page), `OBSERVATORY_ALERT_HISTORY` (1000 transitions kept),
  *   `OBSERVATORY_EXTERNAL_URL` (the console's URL in notifications), `OBSERVATORY_RUNBOOKS_DIR`
  *   (<repo>/docs/runbooks, served at /docs/runbooks/<page>.md for the alerts' runbook links)
  * - `OBSERVATORY_TAIL_SAMPLING` (false) — tail-based sampling of traces: keep every trace with an error or
@@ -345,6 +348,7 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     alertWebhooks: webhooks,
     alertmanagerUrl: url('ALERTMANAGER_URL'),
     controlUrl: url('CONTROL_URL'),
+    healerUrl: url('HEALER_URL'),
     alertHistory: int('OBSERVATORY_ALERT_HISTORY', d.alertHistory, 1, 100_000),
     externalUrl: url('OBSERVATORY_EXTERNAL_URL'),
     runbooksDir:

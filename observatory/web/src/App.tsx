@@ -11,6 +11,7 @@ import { FaultsPage } from './pages/Faults.js';
 import { LogsPage } from './pages/Logs.js';
 import { MetricsPage } from './pages/Metrics.js';
 import { OverviewPage } from './pages/Overview.js';
+import { RemediationsPage } from './pages/Remediations.js';
 import { ServiceMapPage } from './pages/ServiceMap.js';
 import { ServicePage } from './pages/ServicePage.js';
 import { SlosPage } from './pages/Slos.js';
@@ -28,6 +29,7 @@ const routes: { pattern: string; render: (params: Record<string, string>) => Rea
   { pattern: '/slos', render: () => <SlosPage /> },
   { pattern: '/alerts', render: () => <AlertsPage /> },
   { pattern: '/faults', render: () => <FaultsPage /> },
+  { pattern: '/remediations', render: () => <RemediationsPage /> },
 ];
 
 function Routes() {

@@ -64,6 +64,8 @@ export {
   gatewayRoutes,
   isServiceName,
   manifestEntry,
+  PLATFORM_URL_ENV,
+  type PlatformEndpoint,
   type PublicRoute,
   SERVICE_MANIFEST,
   SERVICE_NAMES,

@@ -19,6 +19,16 @@ export interface PublicRoute {
   readonly templates: readonly string[];
 }
 
+/** Endpoints of the platform (not services) that a service may be given. */
+export type PlatformEndpoint = 'control' | 'observatory' | 'gatewayOps';
+
+/** The variable through which a service finds a platform endpoint. */
+export const PLATFORM_URL_ENV = {
+  control: 'CONTROL_URL',
+  observatory: 'OBSERVATORY_URL',
+  gatewayOps: 'GATEWAY_OPS_URL',
+} as const satisfies Record<PlatformEndpoint, string>;
+
 export interface ServiceManifestEntry {
   /** The folder `services/<name>`, the OTEL service.name, and `<NAME>_URL` for the others to find it. */
   readonly name: string;
@@ -36,6 +46,14 @@ export interface ServiceManifestEntry {
    */
   readonly stopStage: number;
   readonly description: string;
+  /**
+   * The platform endpoints the service is given besides the services it calls: `control` → CONTROL_URL (the
+   * supervisor's control API), `observatory` → OBSERVATORY_URL, `gatewayOps` → GATEWAY_OPS_URL (the gateway's
+   * internal listener). Default none: only the healer acts on the platform.
+   */
+  readonly platform?: readonly PlatformEndpoint[];
+  /** The path on which it receives Alertmanager webhook v4 notifications: the observatory sends its alerts there. */
+  readonly alertWebhookPath?: string;
 }
 
 export const SERVICE_MANIFEST = [
@@ -134,6 +152,19 @@ export const SERVICE_MANIFEST = [
     stopStage: 1,
     description:
       'flash sales: atomic admission (Redis Lua or in-process group commit), purchases become orders',
+  },
+  {
+    name: 'healer',
+    port: 8089,
+    database: 'healer',
+    routes: [],
+    dependsOn: [],
+    // First to stop: nothing may be "healed" while the stack shuts down.
+    stopStage: 0,
+    description:
+      'auto-heal: receives Alertmanager webhooks, runs the runbooks (restart, circuit, shed load), audits every action',
+    platform: ['control', 'observatory', 'gatewayOps'],
+    alertWebhookPath: '/webhooks/alertmanager/observatory',
   },
 ] as const satisfies readonly ServiceManifestEntry[];
 

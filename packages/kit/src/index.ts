@@ -1,4 +1,5 @@
 export {
+  createOperationalApp,
   createServiceApp,
   describeValidationError,
   nameServerSpan,
@@ -65,7 +66,13 @@ export { remoteJwks } from './jwks.js';
 export { type KitTable, migrateKitTables } from './kit-tables.js';
 export { createLogger, type Logger, REDACT_PATHS } from './logger.js';
 export { ProblemSchema, problemResponses } from './problem-schema.js';
-export { type RunningService, type RunServiceOptions, runService, type ServiceContext } from './service.js';
+export {
+  type OperationalApp,
+  type RunningService,
+  type RunServiceOptions,
+  runService,
+  type ServiceContext,
+} from './service.js';
 export {
   createPeriodicWorker,
   type PeriodicWorker,

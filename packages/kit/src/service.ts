@@ -12,6 +12,9 @@ export interface ServiceContext {
   db: Db | undefined;
 }
 
+/** The operational listener's app (`/metrics`, `/openapi.json`, and what `operational.routes` adds). */
+export type OperationalApp = Awaited<ReturnType<typeof createOperationalApp>>;
+
 export interface RunServiceOptions {
   name: string;
   config: BaseConfig;
@@ -28,7 +31,12 @@ export interface RunServiceOptions {
    * Where the operational endpoints (/metrics, /openapi.json) listen when the app's own port is public and its
    * app was built with `operationalRoutes: false` (the gateway).
    */
-  operational?: { port: number; host: string };
+  operational?: {
+    port: number;
+    host: string;
+    /** Extra routes of the operational listener only (the gateway's admin endpoints). */
+    routes?: (ops: OperationalApp) => Promise<void>;
+  };
 }
 
 export interface RunningService {
@@ -77,6 +85,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   let operationalUrl: string | undefined;
   if (options.operational) {
     const ops = await createOperationalApp({ name: options.name, logger, openapi: () => app.swagger() });
+    await options.operational.routes?.(ops);
     app.addHook('onClose', async () => ops.close());
     operationalUrl = await ops.listen(options.operational);
     logger.info({ address: operationalUrl }, `${options.name} operational endpoints listening`);

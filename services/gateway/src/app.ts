@@ -13,8 +13,9 @@ import {
 import { metrics } from '@opentelemetry/api';
 import type { JWTVerifyGetKey } from 'jose';
 import { createCachingVerifier } from './adapters/token-verifier.js';
-import { createUpstreams } from './adapters/upstreams.js';
+import { createUpstreams, type Upstreams } from './adapters/upstreams.js';
 import type { GatewayConfig } from './config.js';
+import { LoadShedder } from './domain/load-shedder.js';
 import { UPSTREAMS } from './domain/routes.js';
 import { clientKey, proxyRoutes } from './http/proxy-routes.js';
 import { publicOpenApiRoute } from './http/public-openapi-route.js';
@@ -45,6 +46,11 @@ const rateLimited = meter.createCounter('glassbox.gateway.rate_limited', {
   unit: '{request}',
 });
 
+const shedCounter = meter.createCounter('glassbox.gateway.shed', {
+  description: 'API requests refused with 429 while the gateway sheds load',
+  unit: '{request}',
+});
+
 export function corsOrigin(setting: string): boolean | string[] {
   const origins = setting
     .split(',')
@@ -53,8 +59,24 @@ export function corsOrigin(setting: string): boolean | string[] {
   return origins.includes('*') ? true : origins;
 }
 
+/** What the gateway's internal admin endpoints act on (http/admin-routes.ts, on the operational port only). */
+export interface GatewayControls {
+  readonly upstreams: Upstreams;
+  readonly shedder: LoadShedder;
+}
+
 /** The gateway's app, not listening: the only public entry, routing /api/v1/* to the services. */
-export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<ServiceApp> {
+export async function buildApp(deps: GatewayDeps): Promise<ServiceApp> {
+  return (await buildGateway(deps)).app;
+}
+
+/** The app and its controls (circuits held open, load shedding), which its operational listener serves. */
+export async function buildGateway({
+  config,
+  logger,
+  keys,
+}: GatewayDeps): Promise<{ app: ServiceApp; controls: GatewayControls }> {
+  const shedder = new LoadShedder();
   const jwksUrl = `${config.AUTH_URL.replace(/\/$/, '')}/.well-known/jwks.json`;
   const authClient = createHttpClient({
     name: 'auth',
@@ -84,6 +106,14 @@ export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<S
         if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error('the JWKS has no keys');
       },
     },
+  });
+
+  // Shedding refuses before any work (token checks, upstream calls) is spent on the request.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/v1/') || !shedder.shed()) return;
+    shedCounter.add(1);
+    reply.header('retry-after', String(shedder.retryAfterSeconds()));
+    throw appError('RATE_LIMITED', 'the gateway is shedding load to stay responsive; retry later');
   });
 
   await app.register(cors, {
@@ -136,5 +166,5 @@ export async function buildApp({ config, logger, keys }: GatewayDeps): Promise<S
   // The whole public API, from the services' own documents (its own /openapi.json stays on OPS_PORT).
   publicOpenApiRoute(app, { routes: gatewayRoutes(), urls, version: '1', logger });
   app.addHook('onClose', async () => upstreams.close());
-  return app;
+  return { app, controls: { upstreams, shedder } };
 }

@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEMO_PASSWORD } from '@glassbox/contracts';
-import { createDb, createLogger, type Db, migrate, type ServiceApp } from '@glassbox/kit';
+import {
+  createDb,
+  createLogger,
+  createOperationalApp,
+  type Db,
+  migrate,
+  type ServiceApp,
+} from '@glassbox/kit';
 import { type Bus, createBus, migrateKitTables } from '@glassbox/kit/bus';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
@@ -16,7 +23,8 @@ import { buildApp as buildAuth } from '../../auth/src/app.js';
 import { seedDemo as seedAuth } from '../../auth/src/seed.js';
 import { buildApp as buildUser } from '../../user/src/app.js';
 import { seedDemo as seedUser } from '../../user/src/seed.js';
-import { type AppConfig, buildApp } from '../src/app.js';
+import { type AppConfig, buildApp, buildGateway } from '../src/app.js';
+import { adminRoutes } from '../src/http/admin-routes.js';
 
 const INTERNAL_TOKEN = 'test-internal-token-0123456789';
 const logger = createLogger('gateway-test', 'silent');
@@ -759,5 +767,86 @@ describe('CORS, readiness and docs', () => {
     expect(down.statusCode).toBe(503);
     expect(down.json().checks.jwks).toMatch(/unreachable/);
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+});
+
+describe('the healer’s levers: admin endpoints on the operational listener only', () => {
+  it('holds a circuit open (GETs get their own last good answer, others fail fast), sheds load, and validates', async () => {
+    const { app, controls } = await buildGateway({ config, logger });
+    await app.ready();
+    extraApps.push(app);
+    const ops = await createOperationalApp({ name: 'gateway', logger, openapi: () => ({}) });
+    await ops.register(adminRoutes, { controls: () => controls });
+    await ops.ready();
+    // Not on the public port.
+    expect((await app.inject({ method: 'POST', url: '/admin/shed', payload: {} })).statusCode).toBe(404);
+
+    const bad = await ops.inject({
+      method: 'POST',
+      url: '/admin/circuits/catalog/open',
+      payload: { forSeconds: 0 },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    expect(bad.body).toContain('forSeconds');
+    const unknown = await ops.inject({
+      method: 'POST',
+      url: '/admin/circuits/nope/open',
+      payload: { forSeconds: 5 },
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().detail).toContain('no upstream nope');
+
+    const url = `/api/v1/products?held=${randomUUID()}`;
+    const aliceHeaders = { authorization: `Bearer ${alice}` };
+    const fresh = await app.inject({ url, headers: aliceHeaders });
+    expect(fresh.statusCode).toBe(200);
+    const reached = stub.seen.length;
+
+    const open = await ops.inject({
+      method: 'POST',
+      url: '/admin/circuits/catalog/open',
+      payload: { forSeconds: 60 },
+    });
+    expect(open.json().circuit).toMatchObject({ upstream: 'catalog', state: 'open' });
+    const degraded = await app.inject({ url, headers: aliceHeaders });
+    expect(degraded.statusCode).toBe(200);
+    expect(degraded.body).toBe(fresh.body);
+    expect(degraded.headers['x-glassbox-degraded']).toMatch(/^circuit-open; stored=/);
+    // Another caller never gets alice's answer: it fails fast.
+    const admin = await login(app, 'admin@demo.test');
+    const other = await app.inject({ url, headers: { authorization: `Bearer ${admin}` } });
+    expect(other.statusCode).toBe(503);
+    expect(other.json().detail).toContain('circuit open');
+    expect(stub.seen.length).toBe(reached);
+    // Other upstreams are unaffected.
+    expect((await app.inject({ url: '/api/v1/orders', headers: aliceHeaders })).statusCode).toBe(200);
+
+    await ops.inject({ method: 'DELETE', url: '/admin/circuits/catalog' });
+    const again = await app.inject({ url, headers: aliceHeaders });
+    expect(again.headers['x-glassbox-degraded']).toBeUndefined();
+    expect(stub.seen.length).toBeGreaterThan(reached);
+
+    const badShed = await ops.inject({
+      method: 'POST',
+      url: '/admin/shed',
+      payload: { fraction: 2, forSeconds: 5 },
+    });
+    expect(badShed.statusCode).toBe(400);
+    expect(badShed.body).toContain('fraction');
+    const shed = await ops.inject({
+      method: 'POST',
+      url: '/admin/shed',
+      payload: { fraction: 1, forSeconds: 60 },
+    });
+    expect(shed.json().shed).toMatchObject({ fraction: 1 });
+    const refused = await app.inject({ url: '/api/v1/orders', headers: aliceHeaders });
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.json().detail).toContain('shedding load');
+    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    await ops.inject({ method: 'DELETE', url: '/admin/shed' });
+    expect((await app.inject({ url: '/api/v1/orders', headers: aliceHeaders })).statusCode).toBe(200);
+    await ops.close();
   });
 });

@@ -5,6 +5,7 @@ export const QueryErrors = {
   BAD_PARAMETER: { status: 400, title: 'A query parameter is not valid' },
   NOT_FOUND: { status: 404, title: 'The resource was not found' },
   TOO_MANY_TAILS: { status: 429, title: 'Too many live tails are open' },
+  UPSTREAM_UNAVAILABLE: { status: 502, title: 'A service the observatory reads from did not answer' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

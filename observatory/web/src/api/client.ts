@@ -9,6 +9,7 @@ import {
   problemSchema,
   redResponseSchema,
   redRoutesResponseSchema,
+  remediationsResponseSchema,
   type SloWindow,
   selfResponseSchema,
   servicesResponseSchema,
@@ -185,6 +186,7 @@ export const api = {
     getJson(`/api/dependencies${toSearch(windowParams(w))}`, dependenciesResponseSchema, signal),
   self: (signal?: AbortSignal) => getJson('/api/self', selfResponseSchema, signal),
   alerts: (signal?: AbortSignal) => getJson('/api/alerts', alertsResponseSchema, signal),
+  remediations: (signal?: AbortSignal) => getJson('/api/remediations', remediationsResponseSchema, signal),
   slos: (window: SloWindow, w: TimeWindow, signal?: AbortSignal) =>
     getJson(`/api/slos${toSearch({ window, ...windowParams(w) })}`, slosResponseSchema, signal),
 };

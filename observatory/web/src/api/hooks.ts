@@ -108,6 +108,16 @@ export function useMetricQuery(query: MetricQuery | undefined) {
   });
 }
 
+/** The healer's audit log (polled like the alerts: a remediation takes seconds). */
+export function useRemediations() {
+  return useQuery({
+    queryKey: ['remediations'],
+    queryFn: ({ signal }) => api.remediations(signal),
+    refetchInterval: ALERTS_POLL_MS,
+    placeholderData: keepPreviousData,
+  });
+}
+
 /** Alerts now and their recent history (polled: the header badge shows them on every page). */
 export function useAlerts() {
   return useQuery({

@@ -340,3 +340,45 @@ export const slosResponseSchema = z.object({
   slos: z.array(sloSchema),
 });
 export type SlosResponse = z.infer<typeof slosResponseSchema>;
+
+/** One step of a remediation, as the healer's audit log records it (GET /api/remediations). */
+export const remediationSchema = z.object({
+  id: z.string(),
+  incident: z.string(),
+  alertname: z.string(),
+  alertLabels: z.record(z.string(), z.string()),
+  alertStartsAt: z.string(),
+  runbook: z.string(),
+  step: z.number().int(),
+  action: z.string(),
+  target: z.string(),
+  decision: z.string(),
+  status: z.string(),
+  detail: z.string().nullable(),
+  verification: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  durationMs: finite.nullable(),
+  traceId: z.string().nullable(),
+});
+export type Remediation = z.infer<typeof remediationSchema>;
+
+export const remediationsResponseSchema = z.object({
+  mode: z.object({
+    dryRun: z.boolean(),
+    approval: z.string(),
+    cooldownSeconds: finite,
+    maxActionsPerHour: finite,
+  }),
+  runbooks: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      match: z.array(z.string()),
+      actions: z.array(z.string()),
+    }),
+  ),
+  remediations: z.array(remediationSchema),
+});
+export type RemediationsResponse = z.infer<typeof remediationsResponseSchema>;

@@ -14,6 +14,7 @@ const nav = [
   { to: '/slos', label: 'SLOs', match: (p: string) => p.startsWith('/slos') },
   { to: '/alerts', label: 'Alerts', match: (p: string) => p.startsWith('/alerts') },
   { to: '/faults', label: 'Faults', match: (p: string) => p.startsWith('/faults') },
+  { to: '/remediations', label: 'Remediations', match: (p: string) => p.startsWith('/remediations') },
 ];
 
 /** Firing (red) and pending (amber) alerts, on every page; a click opens the Alerts page. */

@@ -18,7 +18,12 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
+  /** A degraded answer: the last good one to the same request, served while the circuit is held open. */
+  degraded?: { storedAtMs: number };
 }
+
+/** Last good answers kept for degraded reads: entries at most, bytes per answer at most, bytes in all. */
+const LAST_GOOD = { entries: 2000, entryBytes: 64 * 1024, totalBytes: 8 * 1024 * 1024 };
 
 export interface UpstreamsOptions {
   /** Base URL of each upstream (from `<NAME>_URL`); a route to an upstream without one answers 503. */
@@ -63,6 +68,11 @@ const failuresCounter = meter.createCounter('glassbox.gateway.upstream.failures'
   unit: '{call}',
 });
 
+const degradedCounter = meter.createCounter('glassbox.gateway.degraded_answers', {
+  description: 'GETs answered with the last good answer while the upstream circuit was held open',
+  unit: '{request}',
+});
+
 /**
  * Forwards requests to the services over pooled keep-alive connections (undici; the OpenTelemetry undici
  * instrumentation adds traceparent and records http.client.request.duration). Each call has a timeout; safe
@@ -81,6 +91,27 @@ export function createUpstreams(options: UpstreamsOptions) {
     maxResponseSize: options.maxResponseBytes ?? 10 * 1024 * 1024,
   });
   const breakers = new Map<Upstream, CircuitBreaker>();
+  // The last good answer to each GET, per caller (the Authorization header is part of the key: an answer is
+  // only ever replayed to the caller it was made for), oldest first, bounded.
+  const lastGood = new Map<string, { res: UpstreamResponse; at: number }>();
+  let lastGoodBytes = 0;
+  const lastGoodKey = (upstream: Upstream, req: UpstreamRequest) =>
+    `${upstream}\n${req.headers.authorization ?? ''}\n${req.url}`;
+  const remember = (key: string, res: UpstreamResponse) => {
+    const old = lastGood.get(key);
+    if (old) {
+      lastGood.delete(key);
+      lastGoodBytes -= old.res.body.length;
+    }
+    if (res.status !== 200 || res.body.length > LAST_GOOD.entryBytes) return;
+    lastGood.set(key, { res, at: Date.now() });
+    lastGoodBytes += res.body.length;
+    for (const [k, v] of lastGood) {
+      if (lastGood.size <= LAST_GOOD.entries && lastGoodBytes <= LAST_GOOD.totalBytes) break;
+      lastGood.delete(k);
+      lastGoodBytes -= v.res.body.length;
+    }
+  };
   const breakerOf = (upstream: Upstream) => {
     let b = breakers.get(upstream);
     if (!b) {
@@ -126,10 +157,35 @@ export function createUpstreams(options: UpstreamsOptions) {
       return breakerOf(upstream).state;
     },
 
+    /** Holds an upstream's circuit open for `ms` (the healer's open-circuit action); GETs get degraded answers. */
+    holdOpen(upstream: Upstream, ms: number) {
+      breakerOf(upstream).hold(ms);
+      options.logger.warn({ upstream, forMs: ms }, `circuit to ${upstream} held open`);
+    },
+
+    release(upstream: Upstream) {
+      breakerOf(upstream).release();
+      options.logger.info({ upstream }, `circuit to ${upstream} released`);
+    },
+
+    /** Every upstream's circuit: its state and, when held open, for how long still. */
+    circuits() {
+      return Object.keys(options.urls).map((name) => {
+        const b = breakerOf(name as Upstream);
+        return { upstream: name, state: b.state, heldForMs: b.held ? b.retryAfterMs() : 0 };
+      });
+    },
+
     async forward(upstream: Upstream, req: UpstreamRequest): Promise<UpstreamResponse> {
       const breaker = breakerOf(upstream);
       if (!breaker.tryAcquire()) {
         failuresCounter.add(1, { upstream, reason: 'circuit_open' });
+        const stale =
+          breaker.held && req.method === 'GET' ? lastGood.get(lastGoodKey(upstream, req)) : undefined;
+        if (stale) {
+          degradedCounter.add(1, { upstream });
+          return { ...stale.res, degraded: { storedAtMs: stale.at } };
+        }
         const retryAfter = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000));
         throw appError('UPSTREAM_UNAVAILABLE', `${upstream} is unavailable (circuit open)`, {
           upstream,
@@ -141,6 +197,7 @@ export function createUpstreams(options: UpstreamsOptions) {
         try {
           const res = await once(upstream, req);
           breaker.onSuccess();
+          if (req.method === 'GET') remember(lastGoodKey(upstream, req), res);
           return res;
         } catch (error) {
           const failure = classify(error, req.signal);

@@ -56,3 +56,22 @@ describe('CircuitBreaker', () => {
     expect(b.tryAcquire()).toBe(true);
   });
 });
+
+describe('CircuitBreaker held open by hand', () => {
+  it('lets nothing through, not even a trial, until the hold ends or is released', () => {
+    let t = 0;
+    const b = new CircuitBreaker({ failureThreshold: 1, openMs: 100, now: () => t });
+    b.hold(1000);
+    expect(b.state).toBe('open');
+    expect(b.held).toBe(true);
+    t = 500; // past openMs: an automatic opening would allow a trial here
+    expect(b.tryAcquire()).toBe(false);
+    expect(b.retryAfterMs()).toBe(500);
+    t = 1000;
+    expect(b.held).toBe(false);
+    expect(b.tryAcquire()).toBe(true);
+    b.hold(1000);
+    b.release();
+    expect(b.state).not.toBe('open');
+  });
+});

@@ -190,6 +190,13 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
           signal: controller.signal,
         });
         reply.code(res.status).headers(clientResponseHeaders(res.headers));
+        if (res.degraded) {
+          reply.header(
+            'x-glassbox-degraded',
+            `circuit-open; stored=${new Date(res.degraded.storedAtMs).toISOString()}`,
+          );
+          reply.header('cache-control', 'no-store');
+        }
         return reply.send(res.body.length > 0 ? res.body : undefined);
       } catch (error) {
         if (

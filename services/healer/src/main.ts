@@ -1,0 +1,4 @@
+import { startTelemetry } from '@glassbox/kit/telemetry';
+
+await startTelemetry({ serviceName: 'healer' });
+await import('./server.js');
