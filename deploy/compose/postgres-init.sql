@@ -7,3 +7,6 @@ CREATE DATABASE glassbox_catalog OWNER glassbox;
 CREATE DATABASE glassbox_inventory OWNER glassbox;
 CREATE DATABASE glassbox_order OWNER glassbox;
 CREATE DATABASE glassbox_payment OWNER glassbox;
+CREATE DATABASE glassbox_notification OWNER glassbox;
+CREATE DATABASE glassbox_flash_sale OWNER glassbox;
+CREATE DATABASE glassbox_healer OWNER glassbox;

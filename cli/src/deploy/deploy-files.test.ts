@@ -124,26 +124,26 @@ describe('compose', () => {
 
 describe('a new service in the manifest', () => {
   const extra: ServiceManifestEntry = {
-    name: 'flash-sale',
-    port: 8087,
-    database: 'flash_sale',
+    name: 'gift-card',
+    port: 8090,
+    database: 'gift_card',
     routes: [],
     dependsOn: ['auth', 'inventory'],
     stopStage: 2,
-    description: 'timed sales',
+    description: 'gift cards',
   };
   const services = deployedServices([...SERVICE_MANIFEST, extra]);
 
   it('appears in compose, in Prometheus and in the Kubernetes base with no hand edit', () => {
     const files = composeFiles(services);
     const compose = parse(fileText(files, 'deploy/compose/compose.yaml')) as Doc;
-    expect(compose.services['flash-sale'].depends_on.inventory).toEqual({ condition: 'service_healthy' });
-    expect(compose.services.gateway.environment.FLASH_SALE_URL).toBe('http://flash-sale:8087');
-    expect(fileText(files, 'deploy/compose/prometheus.yml')).toContain('flash-sale:8087');
+    expect(compose.services['gift-card'].depends_on.inventory).toEqual({ condition: 'service_healthy' });
+    expect(compose.services.gateway.environment.GIFT_CARD_URL).toBe('http://gift-card:8090');
+    expect(fileText(files, 'deploy/compose/prometheus.yml')).toContain('gift-card:8090');
     const k8s = k8sFiles(ROOT, services);
     const base = parse(fileText(k8s, 'deploy/k8s/base/kustomization.yaml')) as Doc;
-    expect(base.resources).toContain('flash-sale.yaml');
-    const kinds = parseAllDocuments(fileText(k8s, 'deploy/k8s/base/flash-sale.yaml')).map(
+    expect(base.resources).toContain('gift-card.yaml');
+    const kinds = parseAllDocuments(fileText(k8s, 'deploy/k8s/base/gift-card.yaml')).map(
       (d) => (d.toJS() as Doc).kind,
     );
     expect(kinds).toEqual([
@@ -154,13 +154,13 @@ describe('a new service in the manifest', () => {
       'NetworkPolicy',
       'ServiceMonitor',
     ]);
-    // inventory gains a caller: its network policy admits flash-sale's pods beside the gateway's and order's.
+    // inventory gains a caller: its network policy admits gift-card's pods beside those of the services already calling it.
     const inventoryPolicy = parseAllDocuments(fileText(k8s, 'deploy/k8s/base/inventory.yaml'))
       .map((d) => d.toJS() as Doc)
       .find((o) => o.kind === 'NetworkPolicy');
     const callers = inventoryPolicy?.spec.ingress[0].from.map(
       (f: Doc) => f.podSelector.matchLabels['app.kubernetes.io/name'],
     );
-    expect(callers.sort()).toEqual(['flash-sale', 'gateway', 'order']);
+    expect(callers.sort()).toEqual(['flash-sale', 'gateway', 'gift-card', 'order']);
   });
 });
