@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_MANIFEST } from '@glassbox/contracts';
+import { manifestEntry, SERVICE_MANIFEST, type ServiceName } from '@glassbox/contracts';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine } from './logs.js';
@@ -334,9 +334,14 @@ describe('startStack with fixture services (connected mode)', () => {
     const exits = events.slice(exitsBefore).filter((e) => e.type === 'exit');
     expect(exits.every((e) => e.type === 'exit' && e.expected)).toBe(true);
     const order = exits.map((e) => e.name);
-    // The gateway and the healer first (no new work, nothing "healed" while the stack stops), then order.
+    // The gateway and the healer first (no new work, nothing "healed" while the stack stops), then order and
+    // the flash sale (whose work becomes orders), then the rest: the manifest's stop stages, in order.
     expect(new Set(order.slice(0, 2))).toEqual(new Set(['gateway', 'healer']));
-    expect(order[2]).toBe('order');
+    expect(new Set(order.slice(2, 4))).toEqual(new Set(['order', 'flash-sale']));
+    const stageOf = (name: string) =>
+      name === 'observatory' ? Number.POSITIVE_INFINITY : manifestEntry(name as ServiceName).stopStage;
+    const stages = order.map(stageOf);
+    expect(stages).toEqual([...stages].sort((a, b) => a - b));
     expect(order.at(-1)).toBe('observatory');
     expect(new Set(order)).toEqual(new Set(['observatory', ...SERVICE_NAMES]));
     for (const pid of seenPids) expect(groupAlive(pid)).toBe(false);

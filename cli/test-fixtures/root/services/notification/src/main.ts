@@ -1,0 +1,2 @@
+// Fixture entry point: the stand-in service (see ../../../../service.mjs).
+import '../../../../service.mjs';
