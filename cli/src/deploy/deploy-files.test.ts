@@ -4,6 +4,7 @@
  * Collector's sampling; Grafana's data sources linked both ways; a new manifest entry appears everywhere
  * without a hand edit.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICE_MANIFEST, type ServiceManifestEntry } from '@glassbox/contracts';
@@ -29,6 +30,16 @@ const fileText = (files: { path: string; text: string }[], p: string) => {
 describe('glassbox deploy build', () => {
   it('committed deploy/compose, deploy/k8s and the dashboards are up to date with the manifest', () => {
     expect(staleFiles(ROOT), 'stale: run `npm run glassbox -- deploy build`').toEqual([]);
+  });
+
+  it("copies every workspace's package.json into the image's install layer (npm ci there needs them all)", () => {
+    const containerfile = readFileSync(path.join(ROOT, 'deploy/images/Containerfile'), 'utf8');
+    const copied = [...containerfile.matchAll(/^COPY (\S+)\/package\.json /gm)].map((m) => m[1]);
+    const workspaces = ['packages', 'services']
+      .flatMap((dir) => readdirSync(path.join(ROOT, dir)).map((name) => `${dir}/${name}`))
+      .concat(['observatory', 'cli'])
+      .filter((dir) => existsSync(path.join(ROOT, dir, 'package.json')));
+    expect(copied.sort()).toEqual(workspaces.sort());
   });
 
   it('writes no secret value: every secret in compose is required from the environment', () => {
