@@ -46,13 +46,13 @@ let ports: Record<string, number> = {};
 
 describe.skipIf(skip)(`the dev overlay under podman kube play${skip ? ` (${reason}; skipped)` : ''}`, () => {
   beforeAll(async () => {
-    if (run(podman!, ['image', 'exists', IMAGE]).status !== 0) {
-      const build = run(join(REPO_ROOT, 'deploy', 'images', 'build-local.sh'), [IMAGE], {
-        cwd: REPO_ROOT,
-        timeoutMs: 900_000,
-      });
-      if (build.status !== 0) throw new Error(`image build failed:\n${build.stderr.slice(-3000)}`);
-    }
+    // Always (re)build: an image left by an earlier tree would run yesterday's services. Unchanged layers come
+    // from podman's cache, so after the container test's build this takes seconds.
+    const build = run(join(REPO_ROOT, 'deploy', 'images', 'build-local.sh'), [IMAGE], {
+      cwd: REPO_ROOT,
+      timeoutMs: 900_000,
+    });
+    if (build.status !== 0) throw new Error(`image build failed:\n${build.stderr.slice(-3000)}`);
     dir = mkdtempSync(join(tmpdir(), 'glassbox-kube-play-'));
     cpSync(join(REPO_ROOT, 'deploy', 'k8s'), join(dir, 'k8s'), { recursive: true });
     await ensureDatabases(
