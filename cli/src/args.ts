@@ -1,3 +1,4 @@
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { isServiceName, type ServiceName } from './services.js';
 
 /** A command-line mistake: printed with the command's usage, exit code 2. */
@@ -115,5 +116,29 @@ export function parseUrl(text: string, flag: string): string {
     return url.toString().replace(/\/$/, '');
   } catch {
     throw new UsageError(`--${flag}: ${JSON.stringify(text)} is not an http(s) URL`);
+  }
+}
+
+type CommandLineConfig<O extends ParseArgsOptionsConfig> = {
+  args: string[];
+  options: O;
+  allowPositionals: true;
+  strict: true;
+};
+
+/** A command's flags and positionals, parsed strictly: an unknown or malformed flag is a UsageError (exit 2). */
+export function parseCommandLine<const O extends ParseArgsOptionsConfig>(
+  argv: readonly string[],
+  options: O,
+) {
+  try {
+    return parseArgs<CommandLineConfig<O>>({
+      args: [...argv],
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
 }

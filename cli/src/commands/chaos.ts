@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   FAULT_CATALOGUE,
   FAULT_KINDS,
@@ -7,7 +6,7 @@ import {
   validateFaultRequest,
 } from '@glassbox/contracts';
 import { request } from 'undici';
-import { parseDuration, parsePort, UsageError } from '../args.js';
+import { parseCommandLine, parseDuration, parsePort, UsageError } from '../args.js';
 import { DEFAULT_PORTS, SERVICE_NAMES } from '../services.js';
 
 export const CHAOS_USAGE = `Usage: glassbox chaos list
@@ -96,33 +95,21 @@ export function faultRequestFrom(kind: string, values: Record<string, string | b
 
 /** `glassbox chaos list | inject | clear`. */
 export async function runChaos(argv: readonly string[]): Promise<number> {
-  const config = {
-    args: [...argv],
-    options: {
-      service: { type: 'string' },
-      route: { type: 'string' },
-      dependency: { type: 'string' },
-      rate: { type: 'string' },
-      ms: { type: 'string' },
-      jitter: { type: 'string' },
-      status: { type: 'string' },
-      kb: { type: 'string' },
-      for: { type: 'string' },
-      by: { type: 'string' },
-      control: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  } as const;
-  let parsed: ReturnType<typeof parseArgs<typeof config>>;
-  try {
-    parsed = parseArgs(config);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, {
+    service: { type: 'string' },
+    route: { type: 'string' },
+    dependency: { type: 'string' },
+    rate: { type: 'string' },
+    ms: { type: 'string' },
+    jitter: { type: 'string' },
+    status: { type: 'string' },
+    kb: { type: 'string' },
+    for: { type: 'string' },
+    by: { type: 'string' },
+    control: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const);
   if (values.help) {
     process.stdout.write(CHAOS_USAGE);
     return 0;

@@ -2,9 +2,8 @@ import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { parseDuration, parsePort, UsageError } from '../args.js';
+import { parseCommandLine, parseDuration, parsePort, UsageError } from '../args.js';
 import { DEFAULT_PORTS } from '../services.js';
 
 export const FAULTS_USAGE = `Usage: glassbox faults export --from TIME --to TIME --out DIR
@@ -45,26 +44,14 @@ export function parseTime(text: string, flag: string, now = Date.now()): number 
 
 /** `glassbox faults export`. */
 export async function runFaults(argv: readonly string[]): Promise<number> {
-  const config = {
-    args: [...argv],
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      out: { type: 'string' },
-      observatory: { type: 'string' },
-      control: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  } as const;
-  let parsed: ReturnType<typeof parseArgs<typeof config>>;
-  try {
-    parsed = parseArgs(config);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    out: { type: 'string' },
+    observatory: { type: 'string' },
+    control: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } as const);
   if (values.help) {
     process.stdout.write(FAULTS_USAGE);
     return 0;

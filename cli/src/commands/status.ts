@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { parsePort, UsageError } from '../args.js';
+import { parseCommandLine, parsePort, UsageError } from '../args.js';
 import { DEFAULT_PORTS } from '../services.js';
 import type { ProcessInfo } from '../supervisor/process.js';
 
@@ -39,24 +38,12 @@ export function formatTable(services: readonly ProcessInfo[]): string {
 
 /** `glassbox status` and `glassbox service <action> <name>`. */
 export async function runStatus(argv: readonly string[]): Promise<number> {
-  const config = {
-    args: [...argv],
-    options: {
-      control: { type: 'string' },
-      wait: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  } as const;
-  let parsed: ReturnType<typeof parseArgs<typeof config>>;
-  try {
-    parsed = parseArgs(config);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, {
+    control: { type: 'string' },
+    wait: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const);
   if (values.help) {
     process.stdout.write(STATUS_USAGE);
     return 0;
