@@ -6,7 +6,7 @@ import { createDependencies, type DependencyConfig } from './adapters/clients.js
 import { createOrderRepo } from './adapters/order-repo.js';
 import { cancelOrderUseCase } from './app/cancel-order.js';
 import { CHECKOUT_SAGA, checkoutSaga } from './app/checkout/checkout-saga.js';
-import { flashOrderUseCase } from './app/flash-order.js';
+import { announceOrdered, flashOrderUseCase } from './app/flash-order.js';
 import { announceFinished } from './app/order-events.js';
 import { placeOrderUseCase } from './app/place-order.js';
 import { readOrdersUseCases } from './app/read-orders.js';
@@ -135,6 +135,7 @@ export async function buildApp(deps: OrderAppDeps): Promise<OrderApp> {
         metrics,
         leaseMs: deps.saga.leaseMs,
         logger,
+        ...(outbox ? { announceOrdered: announceOrdered(outbox) } : {}),
       }),
     });
     const purge = createInboxPurge({ db, logger });

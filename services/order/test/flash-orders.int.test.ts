@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CloudEvent } from '@glassbox/contracts';
 import { createDb, createLogger, type Db, migrate, migrateKitTables } from '@glassbox/kit';
-import { type Bus, createBus } from '@glassbox/kit/bus';
+import { type Bus, createBus, createEvent } from '@glassbox/kit/bus';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp as buildFlashSale, type FlashSaleApp } from '../../flash-sale/src/app.js';
@@ -39,7 +39,7 @@ let admin: string;
 let product: string;
 
 beforeAll(async () => {
-  shop = await startShop();
+  shop = await startShop({ paymentSlowMs: 2_000 });
   busDb = await createTestDatabase('order_flash_bus');
   orderBus = await createBus({ url: busDb.url, logger: createLogger('bus', 'silent'), name: 'order' });
   flashBus = await createBus({ url: busDb.url, logger: createLogger('bus', 'silent'), name: 'flash-sale' });
@@ -151,6 +151,37 @@ describe('flash-sale purchases become orders', () => {
     );
     expect(settled).toMatchObject({ status: 'CONFIRMED', orderId: purchaseId });
     expect(await remaining(saleId)).toBe(2);
+
+    // A late flash.purchase.ordered (after the outcome) does not move the purchase back.
+    const late = createEvent(
+      'flash.purchase.ordered',
+      { tenantId: tenant, purchaseId, orderId: purchaseId, orderedAt: new Date().toISOString() },
+      { source: 'order', subject: purchaseId },
+    );
+    await orderBus.publish([late]);
+    await eventually(
+      async () => (await flashDb.query('SELECT 1 FROM inbox WHERE event_id = $1', [late.id])).length,
+      (n) => n === 1,
+    );
+    expect((await purchase(saleId, purchaseId, token)).status).toBe('CONFIRMED');
+  });
+
+  it('the purchase is ORDERED while its order is being paid, then CONFIRMED', async () => {
+    const saleId = await createSale(1);
+    const token = await shop.signer.sign({ userId: randomUUID(), tenantId: tenant });
+    // tok_slow: the provider takes 2 s to approve, so the order stays PENDING that long.
+    const purchaseId = await buy(saleId, token, 'tok_slow');
+    const ordered = await eventually(
+      () => purchase(saleId, purchaseId, token),
+      (p) => p.status !== 'ACCEPTED',
+    );
+    expect(ordered).toMatchObject({ status: 'ORDERED', orderId: purchaseId });
+    expect((await orders.get(tenant, purchaseId))?.status).toBe('PENDING');
+    const settled = await eventually(
+      () => purchase(saleId, purchaseId, token),
+      (p) => p.status === 'CONFIRMED',
+    );
+    expect(settled.status).toBe('CONFIRMED');
   });
 
   it('a declined card → the order FAILED (authorization refused) → the purchase RELEASED and its unit on sale again', async () => {

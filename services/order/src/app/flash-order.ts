@@ -2,11 +2,13 @@
  * A flash-sale purchase becomes an order: the order (id = the purchase id, as the flash-sale service expects),
  * its item and its checkout saga with the sale's terms (flash price, the sale's reservation) are created in the
  * caller's transaction — the inbox transaction of `flash.purchase.accepted` — and the saga starts once that
- * commits, in the purchase's trace. A crash before it starts leaves the saga leased to this worker; the recovery
+ * commits, in the purchase's trace. `flash.purchase.ordered` is written to the outbox in that transaction, so the
+ * flash-sale service marks the purchase ORDERED. A crash before it starts leaves the saga leased to this worker; the recovery
  * loop resumes it when the lease runs out. A purchase seen again creates nothing.
  */
 import type { EventData } from '@glassbox/contracts';
 import type { Logger, Transaction } from '@glassbox/kit';
+import type { Outbox } from '@glassbox/kit/bus';
 import type { SagaStore, SagaWorker } from '@glassbox/kit/saga';
 import { context, propagation } from '@opentelemetry/api';
 import type { OrderRepo } from '../adapters/order-repo.js';
@@ -22,6 +24,20 @@ export interface FlashOrderDeps {
   metrics: Pick<OrderMetrics, 'created'>;
   leaseMs: number;
   logger: Logger;
+  /** Announces, in the same transaction, that the purchase has its order (`flash.purchase.ordered`). */
+  announceOrdered?: (q: Transaction, ordered: { tenantId: string; purchaseId: string }) => Promise<void>;
+}
+
+/** Writes `flash.purchase.ordered` to the outbox, in the caller's transaction. */
+export function announceOrdered(outbox: Pick<Outbox, 'add'>): NonNullable<FlashOrderDeps['announceOrdered']> {
+  return async (q, { tenantId, purchaseId }) => {
+    await outbox.add(
+      q,
+      'flash.purchase.ordered',
+      { tenantId, purchaseId, orderId: purchaseId, orderedAt: new Date().toISOString() },
+      { subject: purchaseId },
+    );
+  };
 }
 
 /** The Idempotency-Key recorded on a flash purchase's order (one order per purchase). */
@@ -73,6 +89,7 @@ export function flashOrderUseCase(deps: FlashOrderDeps) {
         }),
     );
     if (!created) return { created: false };
+    await deps.announceOrdered?.(tx, { tenantId, purchaseId: id });
     tx.afterCommit(() => {
       metrics.created();
       const fresh = worker.fresh({
