@@ -12,6 +12,14 @@ CREATE TABLE order_outcomes (
   PRIMARY KEY (tenant_id, order_id)
 );
 
+-- Since when order outcomes are heard: payments made before cannot be matched with an outcome that was never
+-- recorded, so the reconciliation leaves them alone (an upgraded installation does not report its whole past).
+CREATE TABLE reconciliation_since (
+  one    boolean PRIMARY KEY DEFAULT true CHECK (one),
+  since  timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO reconciliation_since DEFAULT VALUES;
+
 -- One row per reconciliation run and tenant with mismatches: what was found, as found. Kept a week.
 CREATE TABLE reconciliation_reports (
   id           uuid PRIMARY KEY,

@@ -219,4 +219,17 @@ describe('reconciliation', () => {
     await failed(TENANT, young.orderId);
     expect(await until(ids, (list) => list.includes(young.orderId))).toContain(young.orderId);
   });
+
+  it('leaves out payments made before order outcomes were recorded (an upgraded installation)', async () => {
+    const repo = createReconciliationRepo(db);
+    const old = await captured(TENANT, 600);
+    const ids = async () => (await repo.mismatches(0)).map((m) => m.orderId);
+    expect(await ids()).toContain(old.orderId);
+    await db.query(
+      `UPDATE payments SET created_at = (SELECT since FROM reconciliation_since) - interval '1 day'
+                     WHERE id = $1`,
+      [old.paymentId],
+    );
+    expect(await ids()).not.toContain(old.orderId);
+  });
 });

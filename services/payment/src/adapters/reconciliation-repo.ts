@@ -25,7 +25,10 @@ interface MismatchRow {
 
 export function createReconciliationRepo(db: Db) {
   return {
-    /** Every current mismatch; captured payments younger than `graceMs` wait for their order's outcome. */
+    /**
+     * Every current mismatch; captured payments younger than `graceMs` wait for their order's outcome, and those
+     * made before outcomes were first recorded (migration 003) are not compared.
+     */
     async mismatches(graceMs: number): Promise<Mismatch[]> {
       const rows = await db.query<MismatchRow>(
         `SELECT 'CAPTURED_WITHOUT_CONFIRMED_ORDER' AS kind, p.tenant_id, p.order_id, p.id AS payment_id,
@@ -33,6 +36,7 @@ export function createReconciliationRepo(db: Db) {
            FROM payments p
            LEFT JOIN order_outcomes o ON o.tenant_id = p.tenant_id AND o.order_id = p.order_id
           WHERE p.captured_cents > p.refunded_cents
+            AND p.created_at >= (SELECT since FROM reconciliation_since)
             AND (o.status IS DISTINCT FROM 'CONFIRMED')
             AND (o.status IS NOT NULL OR p.updated_at < now() - make_interval(secs => $1))
          UNION ALL
