@@ -9,7 +9,12 @@ import { randomUUID } from 'node:crypto';
 import type { CloudEvent } from '@glassbox/contracts';
 import { createDb, createLogger, type Db, migrate, migrateKitTables } from '@glassbox/kit';
 import { type Bus, createBus, createEvent } from '@glassbox/kit/bus';
-import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
+import {
+  type CapturedTelemetry,
+  captureTelemetry,
+  createTestDatabase,
+  type TestDatabase,
+} from '@glassbox/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp as buildFlashSale, type FlashSaleApp } from '../../flash-sale/src/app.js';
 import { createOrderRepo, type OrderRepo } from '../src/adapters/order-repo.js';
@@ -37,8 +42,11 @@ let flashBus: Bus;
 let flash: FlashSaleApp;
 let admin: string;
 let product: string;
+let telemetry: CapturedTelemetry;
 
 beforeAll(async () => {
+  // An in-memory SDK, so the events carry trace context and the spans can be read.
+  telemetry = captureTelemetry();
   shop = await startShop({ paymentSlowMs: 2_000 });
   busDb = await createTestDatabase('order_flash_bus');
   orderBus = await createBus({ url: busDb.url, logger: createLogger('bus', 'silent'), name: 'order' });
@@ -75,6 +83,7 @@ afterAll(async () => {
   await flashDbInfo?.drop();
   await busDb?.drop();
   await shop?.close();
+  await telemetry?.shutdown();
 });
 
 async function createSale(quantity: number): Promise<string> {
@@ -164,6 +173,29 @@ describe('flash-sale purchases become orders', () => {
       (n) => n === 1,
     );
     expect((await purchase(saleId, purchaseId, token)).status).toBe('CONFIRMED');
+  });
+
+  it("the order's saga runs in the purchase's trace (the bus's consumer span a child of the producer's)", async () => {
+    const saleId = await createSale(1);
+    const token = await shop.signer.sign({ userId: randomUUID(), tenantId: tenant });
+    telemetry.reset();
+    const purchaseId = await buy(saleId, token, 'tok_ok');
+    await eventually(
+      () => orders.get(tenant, purchaseId),
+      (o) => o?.status === 'CONFIRMED',
+    );
+    const spans = await eventually(
+      async () => telemetry.spans(),
+      (all) => all.some((s) => s.name === 'checkout saga'),
+    );
+    const created = spans.find((s) => s.name === 'create flash.purchase.accepted');
+    const processed = spans.find((s) => s.name === 'process flash.purchase.accepted');
+    const saga = spans.find((s) => s.name === 'checkout saga');
+    expect(created && processed && saga, spans.map((s) => s.name).join(', ')).toBeTruthy();
+    const traceId = created?.spanContext().traceId;
+    expect(processed?.spanContext().traceId).toBe(traceId);
+    expect(processed?.parentSpanContext?.spanId).toBe(created?.spanContext().spanId);
+    expect(saga?.spanContext().traceId).toBe(traceId);
   });
 
   it('the purchase is ORDERED while its order is being paid, then CONFIRMED', async () => {
