@@ -7,7 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import { createDb, createLogger, type Db, migrate, type ServiceApp } from '@glassbox/kit';
 import { type Bus, createBus, createEvent, migrateKitTables } from '@glassbox/kit/bus';
-import { createTestDatabase, createTestKeys, type TestDatabase, type TestKeys } from '@glassbox/kit/testing';
+import {
+  type CapturedTelemetry,
+  captureTelemetry,
+  createTestDatabase,
+  createTestKeys,
+  type TestDatabase,
+  type TestKeys,
+} from '@glassbox/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReconciliationRepo } from '../src/adapters/reconciliation-repo.js';
 import { buildApp } from '../src/app.js';
@@ -21,8 +28,11 @@ let db: Db;
 let bus: Bus;
 let app: ServiceApp;
 let keys: TestKeys;
+let telemetry: CapturedTelemetry;
 
 beforeAll(async () => {
+  // An in-memory SDK, so the gauge can be read as exported.
+  telemetry = captureTelemetry();
   [database, busDb] = await Promise.all([
     createTestDatabase('payment_rec'),
     createTestDatabase('payment_rec_bus'),
@@ -53,6 +63,7 @@ afterAll(async () => {
   await bus?.close();
   await db?.close();
   await Promise.all([database?.drop(), busDb?.drop()]);
+  await telemetry?.shutdown();
 });
 
 /** A payment of `amountCents` for a new order, captured. */
@@ -208,6 +219,19 @@ describe('reconciliation', () => {
     expect(mismatches.map((m) => m.orderId)).not.toContain(foreign.orderId);
     const other = await latestReport(OTHER_TENANT);
     expect(other?.mismatches.map((m) => m.orderId)).toEqual([foreign.orderId]);
+    // The gauge: the last round's counts over all tenants (the other tenant's capture included).
+    const gauge = async () =>
+      Object.fromEntries(
+        (await telemetry.points('glassbox.reconciliation.mismatches')).map((p) => [
+          p.attributes['glassbox.kind'],
+          p.value,
+        ]),
+      );
+    expect(await gauge()).toEqual({
+      CAPTURED_WITHOUT_CONFIRMED_ORDER: 3,
+      CONFIRMED_WITHOUT_CAPTURE: 1,
+      AMOUNT_MISMATCH: 1,
+    });
   });
 
   it('reports a capture younger than the grace period only once its order is heard of', async () => {
