@@ -1,10 +1,10 @@
 /**
  * A flash-sale purchase becomes an order: the order (id = the purchase id, as the flash-sale service expects),
  * its item and its checkout saga with the sale's terms (flash price, the sale's reservation) are created in the
- * caller's transaction — the inbox transaction of `flash.purchase.accepted` — and the saga starts once that
- * commits, in the purchase's trace. `flash.purchase.ordered` is written to the outbox in that transaction, so the
- * flash-sale service marks the purchase ORDERED. A crash before it starts leaves the saga leased to this worker; the recovery
- * loop resumes it when the lease runs out. A purchase seen again creates nothing.
+ * caller's transaction — the inbox transaction of `flash.purchase.accepted` — together with
+ * `flash.purchase.ordered` in the outbox (the flash-sale service marks the purchase ORDERED). The saga starts once
+ * that commits, in the purchase's trace; a crash before it starts leaves the saga leased to this worker, and the
+ * recovery loop resumes it when the lease runs out. A purchase seen again creates nothing.
  */
 import type { EventData } from '@glassbox/contracts';
 import type { Logger, Transaction } from '@glassbox/kit';
