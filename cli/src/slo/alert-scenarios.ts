@@ -311,6 +311,16 @@ export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
     ],
     result: { job: 'auth' },
   },
+  ReconciliationMismatches: {
+    series: [
+      gauge(
+        'glassbox_reconciliation_mismatches{job="payment",instance="127.0.0.1:8086",glassbox_kind="AMOUNT_MISMATCH"}',
+        1,
+        0,
+      ),
+    ],
+    result: { job: 'payment', glassbox_kind: 'AMOUNT_MISMATCH' },
+  },
   OtlpItemsDropped: {
     series: [counter(`observatory_otlp_items_dropped_total${lbl({ ...OBS, signal: 'spans' })}`, 1, 0)],
     result: { job: 'observatory' },

@@ -246,6 +246,22 @@ export const CLASSIC_GROUPS: ReadonlyArray<{ name: string; alerts: readonly Clas
     ],
   },
   {
+    name: 'glassbox-reconciliation',
+    alerts: [
+      {
+        alert: 'ReconciliationMismatches',
+        expr: 'max by (job, glassbox_kind) (glassbox_reconciliation_mismatches) > 0',
+        for: '10m',
+        severity: 'ticket',
+        service: 'payment',
+        summary: 'Payments and orders disagree ({{ $labels.glassbox_kind }})',
+        description:
+          'The payment reconciliation has found {{ $labels.glassbox_kind }} mismatches for 10 minutes: money captured without a confirmed order, a confirmed order without a capture, or amounts that differ. GET /api/v1/admin/reconciliation/reports lists them.',
+        runbook: 'reconciliation-mismatches',
+      },
+    ],
+  },
+  {
     name: 'glassbox-observatory',
     alerts: [
       {

@@ -57,6 +57,7 @@ describe('deploy/prometheus/rules', () => {
       'OtlpItemsDropped',
       'ObservatoryStoreNearLimit',
       'JwksFetchFailing',
+      'ReconciliationMismatches',
     ]) {
       expect(names, name).toContain(name);
     }

@@ -8,6 +8,7 @@ import { TimeProvider } from './lib/timeContext.js';
 import { matchPath } from './lib/url.js';
 import { AlertsPage } from './pages/Alerts.js';
 import { FaultsPage } from './pages/Faults.js';
+import { FlashSalePage } from './pages/FlashSale.js';
 import { LogsPage } from './pages/Logs.js';
 import { MetricsPage } from './pages/Metrics.js';
 import { OverviewPage } from './pages/Overview.js';
@@ -30,6 +31,7 @@ const routes: { pattern: string; render: (params: Record<string, string>) => Rea
   { pattern: '/alerts', render: () => <AlertsPage /> },
   { pattern: '/faults', render: () => <FaultsPage /> },
   { pattern: '/remediations', render: () => <RemediationsPage /> },
+  { pattern: '/flash-sale', render: () => <FlashSalePage /> },
 ];
 
 function Routes() {

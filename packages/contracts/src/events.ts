@@ -124,6 +124,20 @@ export const FlashPurchaseAccepted = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The order service made the order of a flash-sale purchase (its id is `orderId`, the purchase id): the purchase is
+ * `ORDERED` until the order's `order.confirmed` / `order.failed` settles it.
+ */
+export const FlashPurchaseOrdered = Type.Object(
+  {
+    tenantId: TenantId,
+    purchaseId: Uuid,
+    orderId: Uuid,
+    orderedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
 /** Every event type and the schema of its `data`. */
 export const EventSchemas = {
   'user.registered': UserRegistered,
@@ -133,6 +147,7 @@ export const EventSchemas = {
   'payment.captured': PaymentCaptured,
   'payment.refunded': PaymentRefunded,
   'flash.purchase.accepted': FlashPurchaseAccepted,
+  'flash.purchase.ordered': FlashPurchaseOrdered,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EventSchemas;

@@ -125,10 +125,12 @@ export const SERVICE_MANIFEST = [
       { prefix: '/api/v1/payments/provider-callbacks', public: true, exact: true, templates: [''] },
       { prefix: '/api/v1/payments', templates: [] },
       { prefix: '/api/v1/admin/payments', templates: ['', '/reconciliation-flags', '/:id', '/:id/refunds'] },
+      { prefix: '/api/v1/admin/reconciliation', templates: ['/reports'] },
     ],
     dependsOn: ['auth'],
     stopStage: 2,
-    description: 'payments against a simulated provider, signed callbacks, refunds',
+    description:
+      'payments against a simulated provider, signed callbacks, refunds, reconciliation with orders',
   },
   {
     name: 'notification',

@@ -1,15 +1,17 @@
 import { authPlugin, createServiceApp, type Db, type Logger, type ServiceApp } from '@glassbox/kit';
-import { type Bus, createOutbox, type Outbox } from '@glassbox/kit/bus';
+import { type Bus, createInboxPurge, createOutbox, type Outbox } from '@glassbox/kit/bus';
 import { createSagaStore, createSagaWorker, type SagaWorker } from '@glassbox/kit/saga';
 import type { JWTVerifyGetKey } from 'jose';
 import { createDependencies, type DependencyConfig } from './adapters/clients.js';
 import { createOrderRepo } from './adapters/order-repo.js';
 import { cancelOrderUseCase } from './app/cancel-order.js';
 import { CHECKOUT_SAGA, checkoutSaga } from './app/checkout/checkout-saga.js';
+import { announceOrdered, flashOrderUseCase } from './app/flash-order.js';
 import { announceFinished } from './app/order-events.js';
 import { placeOrderUseCase } from './app/place-order.js';
 import { readOrdersUseCases } from './app/read-orders.js';
 import { type CheckoutInput, type CheckoutResults, finalOrderStatus } from './domain/checkout.js';
+import { consumeFlashPurchases } from './events/flash-purchases.js';
 import { orderRoutes } from './http/orders.js';
 import { createOrderMetrics } from './metrics.js';
 
@@ -36,7 +38,9 @@ export interface OrderAppDeps {
   saga: SagaSettings;
   /**
    * The bus on which final statuses are announced (order.confirmed, order.failed, order.cancelled) through the
-   * outbox (the `outbox` kit table must exist). Without it, nothing is announced (tests of the checkout alone).
+   * outbox (the `outbox` kit table must exist), and from which accepted flash-sale purchases become orders
+   * (`flash.purchase.accepted`, through the `inbox` kit table). Without it, nothing is announced or consumed
+   * (tests of the checkout alone).
    */
   bus?: Bus;
   /** The outbox relay's backstop interval (tests shorten it). */
@@ -119,6 +123,25 @@ export async function buildApp(deps: OrderAppDeps): Promise<OrderApp> {
     cancelOrder: cancelOrderUseCase({ orders, worker, syncBudgetMs: deps.syncBudgetMs }),
     readOrders: readOrdersUseCases(orders),
   });
+
+  if (deps.bus) {
+    await consumeFlashPurchases({
+      bus: deps.bus,
+      db,
+      orderFlashPurchase: flashOrderUseCase({
+        orders,
+        sagas,
+        worker,
+        metrics,
+        leaseMs: deps.saga.leaseMs,
+        logger,
+        ...(outbox ? { announceOrdered: announceOrdered(outbox) } : {}),
+      }),
+    });
+    const purge = createInboxPurge({ db, logger });
+    app.addHook('onReady', async () => purge.start({ immediately: true }));
+    app.addHook('onClose', async () => purge.stop());
+  }
 
   if (deps.saga.recovery !== false) app.addHook('onReady', async () => worker.start());
   app.addHook('preClose', async () => worker.stop());

@@ -11,7 +11,7 @@ await runService({
   database: {
     url: config.DATABASE_URL,
     migrations: new URL('../migrations/', import.meta.url),
-    kitTables: ['sagas', 'outbox'],
+    kitTables: ['sagas', 'outbox', 'inbox'],
   },
   build: async ({ logger, db }) => {
     if (!db) throw new Error('the order service needs its database');

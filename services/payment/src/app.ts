@@ -1,11 +1,15 @@
 import { authPlugin, createServiceApp, type Db, type Logger, type ServiceApp } from '@glassbox/kit';
-import { type Bus, createOutbox, type Outbox } from '@glassbox/kit/bus';
+import { type Bus, createInboxPurge, createOutbox, type Outbox } from '@glassbox/kit/bus';
 import type { JWTVerifyGetKey } from 'jose';
 import { createPaymentRepo } from './adapters/payment-repo.js';
+import { createReconciliationRepo } from './adapters/reconciliation-repo.js';
 import { createPayments } from './app/payments.js';
+import { createReconciliation } from './app/reconciliation.js';
+import { consumeOrderOutcomes } from './events/order-outcomes.js';
 import { adminRoutes } from './http/admin.js';
 import { callbackRoutes } from './http/callbacks.js';
 import { internalRoutes } from './http/internal.js';
+import { reconciliationRoutes } from './http/reconciliation.js';
 import { createPaymentMetrics } from './metrics.js';
 import { paymentEvents } from './payment-events.js';
 
@@ -27,6 +31,12 @@ export interface PaymentAppDeps {
   bus?: Bus;
   /** The outbox relay's backstop interval (tests shorten it). */
   outboxIntervalMs?: number;
+  /**
+   * Reconciliation of payments with orders (their outcomes heard on the bus, through the `inbox` kit table):
+   * rounds every `intervalMs` (0: none), captured payments younger than `graceMs` waiting for their order.
+   * Default: every minute, 5 minutes' grace, when there is a bus.
+   */
+  reconciliation?: { intervalMs: number; graceMs: number };
 }
 
 /** The payment service's Fastify app, not listening (tests use inject()). */
@@ -69,6 +79,25 @@ export async function buildApp(deps: PaymentAppDeps): Promise<ServiceApp> {
     toleranceSeconds: deps.webhookToleranceSeconds,
     now: deps.now,
   });
+  const reconciliationRepo = createReconciliationRepo(deps.db);
+  await app.register(reconciliationRoutes, { repo: reconciliationRepo });
+  if (deps.bus) {
+    await consumeOrderOutcomes({ bus: deps.bus, db: deps.db });
+    const purge = createInboxPurge({ db: deps.db, logger: deps.logger });
+    app.addHook('onReady', async () => purge.start({ immediately: true }));
+    app.addHook('onClose', async () => purge.stop());
+    const settings = deps.reconciliation ?? { intervalMs: 60_000, graceMs: 300_000 };
+    if (settings.intervalMs > 0) {
+      const reconciliation = createReconciliation({
+        repo: reconciliationRepo,
+        logger: deps.logger,
+        ...settings,
+      });
+      metrics.observeReconciliation(reconciliation.lastCounts);
+      app.addHook('onReady', async () => reconciliation.worker.start());
+      app.addHook('onClose', async () => reconciliation.worker.stop());
+    }
+  }
   if (outbox) {
     app.addHook('onReady', async () => outbox.start());
     app.addHook('onClose', async () => outbox.stop());

@@ -20,6 +20,10 @@ export const PaymentConfig = Type.Object({
    * (`.glassbox/webhook-secret`); the default is public and refused outside development.
    */
   PAYMENT_WEBHOOK_SECRET: developmentSecret('glassbox-local-webhook-secret'),
+  /** How often payments are reconciled with orders (0: never). */
+  RECONCILIATION_INTERVAL_MS: Type.Integer({ minimum: 0, default: 60_000 }),
+  /** How long a captured payment waits for its order's outcome before it is reported. */
+  RECONCILIATION_GRACE_MS: Type.Integer({ minimum: 0, default: 300_000 }),
   /** How far a callback's signature timestamp may be from now. */
   PAYMENT_WEBHOOK_TOLERANCE_SECONDS: Type.Integer({ minimum: 1, default: 300 }),
 });

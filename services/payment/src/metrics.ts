@@ -1,4 +1,5 @@
 import { metrics } from '@opentelemetry/api';
+import { MISMATCH_KINDS, type MismatchCounts } from './domain/reconciliation.js';
 
 /** Business metrics of payments (OpenTelemetry API only; the kit's SDK exports them). */
 export interface PaymentMetrics {
@@ -9,6 +10,8 @@ export interface PaymentMetrics {
   refunded(currency: string, amountCents: number, source: 'admin' | 'provider'): void;
   callback(type: string, outcome: string): void;
   flaggedForReconciliation(reason: string): void;
+  /** The mismatches of the last reconciliation round, by kind (nothing before the first round). */
+  observeReconciliation(read: () => MismatchCounts | undefined): void;
 }
 
 export function createPaymentMetrics(): PaymentMetrics {
@@ -73,5 +76,18 @@ export function createPaymentMetrics(): PaymentMetrics {
     callback: (type, outcome) =>
       callbacks.add(1, { 'glassbox.event_type': type, 'glassbox.outcome': outcome }),
     flaggedForReconciliation: (reason) => flags.add(1, { 'glassbox.reason': reason }),
+    observeReconciliation(read) {
+      meter
+        .createObservableGauge('glassbox.reconciliation.mismatches', {
+          description:
+            'Payments and orders that disagree, by kind, as the last reconciliation round found them',
+          unit: '{mismatch}',
+        })
+        .addCallback((result) => {
+          const counts = read();
+          if (!counts) return;
+          for (const kind of MISMATCH_KINDS) result.observe(counts[kind], { 'glassbox.kind': kind });
+        });
+    },
   };
 }

@@ -11,7 +11,7 @@ await runService({
   database: {
     url: config.DATABASE_URL,
     migrations: new URL('../migrations/', import.meta.url),
-    kitTables: ['outbox'],
+    kitTables: ['outbox', 'inbox'],
   },
   build: async ({ logger, db }) => {
     if (!db) throw new Error('the payment service needs its database');
@@ -25,6 +25,10 @@ await runService({
       slowMs: config.PAYMENT_SLOW_MS,
       webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
       webhookToleranceSeconds: config.PAYMENT_WEBHOOK_TOLERANCE_SECONDS,
+      reconciliation: {
+        intervalMs: config.RECONCILIATION_INTERVAL_MS,
+        graceMs: config.RECONCILIATION_GRACE_MS,
+      },
     });
     app.addHook('onClose', async () => bus.close());
     return app;

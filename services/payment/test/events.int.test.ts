@@ -29,7 +29,7 @@ beforeAll(async () => {
     createTestDatabase('payment_bus'),
   ]);
   db = createDb(database.url);
-  await migrateKitTables(db, ['outbox']);
+  await migrateKitTables(db, ['outbox', 'inbox']);
   await migrate(db, new URL('../migrations/', import.meta.url));
   keys = await createTestKeys();
   const logger = createLogger('payment', 'silent');

@@ -15,6 +15,7 @@ const nav = [
   { to: '/alerts', label: 'Alerts', match: (p: string) => p.startsWith('/alerts') },
   { to: '/faults', label: 'Faults', match: (p: string) => p.startsWith('/faults') },
   { to: '/remediations', label: 'Remediations', match: (p: string) => p.startsWith('/remediations') },
+  { to: '/flash-sale', label: 'Flash sale', match: (p: string) => p.startsWith('/flash-sale') },
 ];
 
 /** Firing (red) and pending (amber) alerts, on every page; a click opens the Alerts page. */

@@ -8,7 +8,7 @@ export const ORDER_OUTCOMES_GROUP = 'flash-sale.orders';
 
 /**
  * A purchase's order is the order whose id is the purchase id (the order service makes it from
- * `flash.purchase.accepted`). `order.confirmed` marks the purchase CONFIRMED; `order.failed` marks it FAILED in
+ * `flash.purchase.accepted` and announces it with `flash.purchase.ordered`, which marks the purchase ORDERED). `order.confirmed` marks the purchase CONFIRMED; `order.failed` marks it FAILED in
  * the inbox transaction and, once that commits, releases its units back to the sale (RELEASED). A crash between
  * the two leaves it FAILED, which the release sweeper finishes. Orders that are no purchase are ignored.
  */
@@ -22,8 +22,18 @@ export async function consumeOrderOutcomes(options: {
   const { bus, db, sales, admission, logger } = options;
   await bus.subscribe({
     group: ORDER_OUTCOMES_GROUP,
-    types: ['order.confirmed', 'order.failed'],
+    types: ['order.confirmed', 'order.failed', 'flash.purchase.ordered'],
     handle: idempotent(db, async (event, tx) => {
+      if (event.type === 'flash.purchase.ordered') {
+        // Only from ACCEPTED: arriving after the order's outcome, it changes nothing.
+        const { tenantId, purchaseId, orderId } = dataOf(event, 'flash.purchase.ordered');
+        await tx.query(
+          `UPDATE flash_purchases SET status = 'ORDERED', order_id = $3, updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 AND status = 'ACCEPTED'`,
+          [tenantId, purchaseId, orderId],
+        );
+        return;
+      }
       const { tenantId, orderId } =
         event.type === 'order.confirmed' ? dataOf(event, 'order.confirmed') : dataOf(event, 'order.failed');
       const status = event.type === 'order.confirmed' ? 'CONFIRMED' : 'FAILED';

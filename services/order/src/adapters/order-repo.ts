@@ -108,6 +108,48 @@ export function createOrderRepo(db: Db) {
     )[0];
   }
 
+  async function createIn(
+    q: Queryable,
+    o: NewOrder,
+    alsoInTransaction: (q: Queryable) => Promise<void>,
+  ): Promise<{ created: boolean; order: OrderRecord }> {
+    const inserted = await q.query<OrderRow>(
+      `WITH o AS (
+         INSERT INTO orders (id, tenant_id, user_id, idempotency_key, request_hash) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, user_id, idempotency_key) DO NOTHING RETURNING *),
+       i AS (
+         INSERT INTO order_items (tenant_id, order_id, line_no, product_id, quantity)
+         SELECT $2, $1, n, p, qty FROM unnest($6::uuid[], $7::int[]) WITH ORDINALITY AS t(p, qty, n)
+         WHERE EXISTS (SELECT 1 FROM o))
+       SELECT ${ORDER_COLUMNS} FROM o`,
+      [
+        o.id,
+        o.tenantId,
+        o.userId,
+        o.idempotencyKey,
+        o.requestHash,
+        o.items.map((i) => i.productId),
+        o.items.map((i) => i.quantity),
+      ],
+    );
+    const [row] = inserted;
+    if (!row) {
+      const existing = await byKey(q, o.tenantId, o.userId, o.idempotencyKey);
+      if (!existing) throw new Error('an order with this key exists but cannot be read');
+      return { created: false, order: existing };
+    }
+    await alsoInTransaction(q);
+    const items = o.items.map((i) => ({
+      productId: i.productId,
+      quantity: i.quantity,
+      sku: null,
+      name: null,
+      unitPriceCents: null,
+      lineTotalCents: null,
+    }));
+    return { created: true, order: toRecord({ ...row, items }) };
+  }
+
   return {
     /**
      * Creates the order with its items and its saga (leased to the creating worker), or, when this user already
@@ -117,44 +159,11 @@ export function createOrderRepo(db: Db) {
       o: NewOrder,
       alsoInTransaction: (q: Queryable) => Promise<void>,
     ): Promise<{ created: boolean; order: OrderRecord }> {
-      return db.tx(async (q) => {
-        const inserted = await q.query<OrderRow>(
-          `WITH o AS (
-             INSERT INTO orders (id, tenant_id, user_id, idempotency_key, request_hash) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (tenant_id, user_id, idempotency_key) DO NOTHING RETURNING *),
-           i AS (
-             INSERT INTO order_items (tenant_id, order_id, line_no, product_id, quantity)
-             SELECT $2, $1, n, p, qty FROM unnest($6::uuid[], $7::int[]) WITH ORDINALITY AS t(p, qty, n)
-             WHERE EXISTS (SELECT 1 FROM o))
-           SELECT ${ORDER_COLUMNS} FROM o`,
-          [
-            o.id,
-            o.tenantId,
-            o.userId,
-            o.idempotencyKey,
-            o.requestHash,
-            o.items.map((i) => i.productId),
-            o.items.map((i) => i.quantity),
-          ],
-        );
-        const [row] = inserted;
-        if (!row) {
-          const existing = await byKey(q, o.tenantId, o.userId, o.idempotencyKey);
-          if (!existing) throw new Error('an order with this key exists but cannot be read');
-          return { created: false, order: existing };
-        }
-        await alsoInTransaction(q);
-        const items = o.items.map((i) => ({
-          productId: i.productId,
-          quantity: i.quantity,
-          sku: null,
-          name: null,
-          unitPriceCents: null,
-          lineTotalCents: null,
-        }));
-        return { created: true, order: toRecord({ ...row, items }) };
-      });
+      return db.tx((q) => createIn(q, o, alsoInTransaction));
     },
+
+    /** As `create`, in the caller's transaction (a flash purchase's order, in its inbox transaction). */
+    createIn,
 
     /** The prices of a priced checkout, on the order and its lines (one statement). */
     async applyPricing(q: Queryable, tenantId: string, orderId: string, priced: PricedOrder): Promise<void> {

@@ -13,6 +13,18 @@ export interface CheckoutInput {
   items: RequestedItem[];
   /** The card token, kept only until the payment is authorized. */
   paymentToken: string | null;
+  /**
+   * A flash-sale purchase's order (`flash.purchase.accepted`): priced at the sale's price, its stock already held
+   * by the sale's inventory reservation (no reserve step, no second stock check).
+   */
+  flash?: FlashTerms;
+}
+
+export interface FlashTerms {
+  saleId: string;
+  unitPriceCents: number;
+  /** The sale's inventory reservation, which already holds the purchased units. */
+  reservationId: string;
 }
 
 export interface CheckoutResults {

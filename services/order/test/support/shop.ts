@@ -299,7 +299,7 @@ export async function startOrder(
   const database = options.database ?? (await createTestDatabase('order'));
   const db = createDb(database.url, { max: 20 });
   if (!options.database) {
-    await migrateKitTables(db, ['sagas', 'outbox']);
+    await migrateKitTables(db, ['sagas', 'outbox', 'inbox']);
     await migrate(db, new URL('../../migrations/', import.meta.url));
   }
   const built = await buildOrder({

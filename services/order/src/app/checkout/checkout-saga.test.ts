@@ -17,7 +17,7 @@ import {
   reservationIdFor,
 } from '../../domain/checkout.js';
 import type { CatalogProduct } from '../../domain/pricing.js';
-import { checkoutSteps } from './checkout-saga.js';
+import { checkoutSteps, flashCheckoutSteps } from './checkout-saga.js';
 
 const TENANT = 't0000000-0000-4000-8000-000000000001';
 const mug: CatalogProduct = { id: 'p-mug', sku: 'MUG', name: 'Mug', priceCents: 1800, currency: 'EUR' };
@@ -303,5 +303,57 @@ describe('checkout saga', () => {
     }
     expect(w.stock()).toEqual({ onHand: { 'p-mug': 10, 'p-tea': 10 }, reserved: { 'p-mug': 0, 'p-tea': 0 } });
     expect(w.payments.get('pay-o-1')?.status).toBe('VOIDED');
+  });
+});
+
+describe("flash checkout saga (a flash-sale purchase's order)", () => {
+  const flashInput = (token = 'tok_ok'): CheckoutInput => ({
+    orderId: 'o-flash',
+    tenantId: TENANT,
+    items: [{ productId: 'p-mug', quantity: 2 }],
+    paymentToken: token,
+    flash: { saleId: 's-1', unitPriceCents: 500, reservationId: 'flash-sale:s-1' },
+  });
+
+  async function runFlash(w: ReturnType<typeof world>, inp: CheckoutInput, store = new MemoryStore()) {
+    let outcome = await runSaga(flashCheckoutSteps(w.ports), inp, store.saved, store, opts);
+    while (outcome.kind === 'deferred')
+      outcome = await runSaga(flashCheckoutSteps(w.ports), inp, store.saved, store, opts);
+    return { outcome, store };
+  }
+
+  it('prices at the flash price, reserves nothing, commits nothing: authorizes and captures the flash total', async () => {
+    const w = world();
+    const { outcome, store } = await runFlash(w, flashInput());
+    expect(outcome.kind).toBe('completed');
+    expect(w.log).toEqual(['catalog.products', 'payment.authorize', 'payment.capture']);
+    expect(store.saved.results.price).toMatchObject({
+      totalCents: 1000,
+      currency: 'EUR',
+      lines: [expect.objectContaining({ productId: 'p-mug', sku: 'MUG', name: 'Mug', unitPriceCents: 500 })],
+    });
+    expect(store.saved.results.confirm).toEqual({
+      reservationId: 'flash-sale:s-1',
+      paymentId: 'pay-o-flash',
+    });
+    expect(w.payments.get('pay-o-flash')).toMatchObject({ status: 'CAPTURED', amountCents: 1000 });
+    expect(w.stock()).toEqual({ onHand: { 'p-mug': 10, 'p-tea': 10 }, reserved: {} });
+  });
+
+  it('a declined card fails at authorize, with nothing reserved to release', async () => {
+    const w = world();
+    const { outcome, store } = await runFlash(w, flashInput('tok_declined'));
+    expect(outcome.kind).toBe('failed');
+    expect(store.saved.failure).toMatchObject({ step: 'authorize', reason: 'PAYMENT_DECLINED' });
+    expect(w.log).not.toContain('inventory.reserve');
+    expect(w.log).not.toContain('inventory.release');
+  });
+
+  it('cannot be cancelled once capture begins (confirm is the pivot)', () => {
+    expect(flashCheckoutSteps(world().ports).map((s) => [s.name, s.pivot === true])).toEqual([
+      ['price', false],
+      ['authorize', false],
+      ['confirm', true],
+    ]);
   });
 });

@@ -17,6 +17,8 @@ import {
 import type { AnnounceFinished } from '../order-events.js';
 import { authorizeStep } from './steps/authorize.js';
 import { confirmStep } from './steps/confirm.js';
+import { flashConfirmStep } from './steps/flash-confirm.js';
+import { flashPriceStep } from './steps/flash-price.js';
 import { priceStep } from './steps/price.js';
 import { reserveStep } from './steps/reserve.js';
 
@@ -24,6 +26,15 @@ export const CHECKOUT_SAGA = 'checkout';
 
 export function checkoutSteps(ports: CheckoutPorts): AnySagaStep<CheckoutInput, CheckoutResults>[] {
   return [priceStep(ports), reserveStep(ports), authorizeStep(ports), confirmStep(ports)];
+}
+
+/**
+ * A flash-sale purchase's checkout: priced at the sale's price, no reserve step (the sale's reservation already
+ * holds the units), the same authorization, a confirm that captures. Chosen by the saga's input, so one worker
+ * runs and recovers both kinds.
+ */
+export function flashCheckoutSteps(ports: CheckoutPorts): AnySagaStep<CheckoutInput, CheckoutResults>[] {
+  return [flashPriceStep(ports), authorizeStep(ports), flashConfirmStep(ports)];
 }
 
 export function checkoutSaga(deps: {
@@ -35,7 +46,10 @@ export function checkoutSaga(deps: {
   const { orders, announce } = deps;
   return {
     type: CHECKOUT_SAGA,
-    steps: (run) => checkoutSteps(deps.dependencies.ports(run.requestId)),
+    steps: (run) => {
+      const ports = deps.dependencies.ports(run.requestId);
+      return run.input.flash ? flashCheckoutSteps(ports) : checkoutSteps(ports);
+    },
     project(saga, state, event) {
       const priced = state.results.price;
       if (event.type === 'step-completed' && event.step === 'price' && priced) {
