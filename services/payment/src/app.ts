@@ -4,7 +4,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import { createPaymentRepo } from './adapters/payment-repo.js';
 import { createReconciliationRepo } from './adapters/reconciliation-repo.js';
 import { createPayments } from './app/payments.js';
-import { createReconciliation } from './app/reconciliation.js';
+import { createReconciliation, createReconciliationReports } from './app/reconciliation.js';
 import { consumeOrderOutcomes } from './events/order-outcomes.js';
 import { adminRoutes } from './http/admin.js';
 import { callbackRoutes } from './http/callbacks.js';
@@ -80,7 +80,7 @@ export async function buildApp(deps: PaymentAppDeps): Promise<ServiceApp> {
     now: deps.now,
   });
   const reconciliationRepo = createReconciliationRepo(deps.db);
-  await app.register(reconciliationRoutes, { repo: reconciliationRepo });
+  await app.register(reconciliationRoutes, { reports: createReconciliationReports(reconciliationRepo) });
   if (deps.bus) {
     await consumeOrderOutcomes({ bus: deps.bus, db: deps.db });
     const purge = createInboxPurge({ db: deps.db, logger: deps.logger });

@@ -50,3 +50,15 @@ export function createReconciliation(options: {
   });
   return { worker, lastCounts: () => last };
 }
+
+/** The reports a tenant's admin reads (`GET /api/v1/admin/reconciliation/reports`), newest first. */
+export function createReconciliationReports(repo: ReconciliationRepo) {
+  return {
+    async list(tenantId: string, limit: number) {
+      const reports = await repo.reports(tenantId, limit);
+      return reports.map((r) => ({ ...r, ranAt: r.ranAt.toISOString() }));
+    },
+  };
+}
+
+export type ReconciliationReports = ReturnType<typeof createReconciliationReports>;

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '@glassbox/kit';
 import { Type } from 'typebox';
-import type { ReconciliationRepo } from '../adapters/reconciliation-repo.js';
+import type { ReconciliationReports } from '../app/reconciliation.js';
 
 const Kind = Type.Union([
   Type.Literal('CAPTURED_WITHOUT_CONFIRMED_ORDER'),
@@ -30,9 +30,9 @@ const ReportSchema = Type.Object({
   ),
 });
 
-export const reconciliationRoutes: FastifyPluginAsyncTypebox<{ repo: ReconciliationRepo }> = async (
+export const reconciliationRoutes: FastifyPluginAsyncTypebox<{ reports: ReconciliationReports }> = async (
   app,
-  { repo },
+  { reports },
 ) => {
   app.addHook('onRequest', app.authenticate);
   app.addHook('onRequest', app.requireRole('admin'));
@@ -54,8 +54,7 @@ export const reconciliationRoutes: FastifyPluginAsyncTypebox<{ repo: Reconciliat
     },
     async (request) => {
       const { tenantId } = principalOf(request);
-      const reports = await repo.reports(tenantId, request.query.limit);
-      return { items: reports.map((r) => ({ ...r, ranAt: r.ranAt.toISOString() })) };
+      return { items: await reports.list(tenantId, request.query.limit) };
     },
   );
 };
