@@ -57,6 +57,7 @@ export async function buildApp({
     },
     logger,
     verifyPollMs: config.HEALER_VERIFY_POLL_MS,
+    timeScale: config.GLASSBOX_SLO_TIME_SCALE,
   });
   const app = await createServiceApp({
     name: 'healer',
