@@ -10,7 +10,7 @@ description: catalog hangs
 load: { rate: 2, warmup: 15s }
 fault: { kind: hang, service: catalog, rate: 1, for: 5m }
 expect:
-  alert: PublicApiCatalogAvailabilityBurn
+  alert: HighLatencyP99
   service: catalog
   slo: public-api-catalog-availability
   healed: true
