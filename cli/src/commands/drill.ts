@@ -72,6 +72,7 @@ export async function runDrillSuite(options: SuiteOptions): Promise<DrillResult[
           control: stack.urls.control,
           observatory: stack.urls.observatory,
           gateway: stack.urls.gateway,
+          gatewayOps: stack.urls.gatewayOps,
           orderDatabaseUrl,
           log,
         }),
@@ -150,6 +151,10 @@ export async function runDrillCommand(argv: readonly string[]): Promise<number> 
     throw err;
   }
 
+  // Ctrl-C / SIGTERM: exit, and the stack's exit hook takes its processes down with it.
+  const onSignal = () => process.exit(130);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const results = await runDrillSuite({
     scenarios,
     timeScale,

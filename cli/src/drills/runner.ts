@@ -15,6 +15,11 @@ export interface DrillTargets {
   readonly control: string;
   readonly observatory: string;
   readonly gateway: string;
+  /**
+   * The gateway's operational listener: after a drill, the levers the healer pulled there (a held circuit,
+   * shedding) are released, as an operator does once the cause is fixed, so the next drill starts clean.
+   */
+  readonly gatewayOps?: string;
   /** The order service's own database: where accepted orders must be. */
   readonly orderDatabaseUrl: string;
   /** How long the SLI must stay good, and the alert resolved, to count as recovered. Default 5 s. */
@@ -140,6 +145,17 @@ export async function auditOrders(
   } finally {
     await client.end();
   }
+}
+
+/** Releases every circuit the gateway holds open and stops its shedding. */
+async function standDown(gatewayOps: string): Promise<void> {
+  const { circuits } = await json<{ circuits: Array<{ upstream: string; heldForMs: number }> }>(
+    `${gatewayOps}/admin/circuits`,
+  );
+  for (const c of circuits.filter((x) => x.heldForMs > 0)) {
+    await fetch(`${gatewayOps}/admin/circuits/${encodeURIComponent(c.upstream)}`, { method: 'DELETE' });
+  }
+  await fetch(`${gatewayOps}/admin/shed`, { method: 'DELETE' });
 }
 
 /** Runs one scenario on the stack behind `targets`; resolves with the measurements and the verdict. */
@@ -311,6 +327,7 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     }
     stopLoad.abort();
     await load;
+    if (targets.gatewayOps) await standDown(targets.gatewayOps).catch(() => undefined);
   }
 
   const orders = await auditOrders(targets.orderDatabaseUrl, accepted).catch((err: Error) => {
