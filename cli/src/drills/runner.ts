@@ -25,6 +25,8 @@ export interface DrillTargets {
   /** How long the SLI must stay good, and the alert resolved, to count as recovered. Default 5 s. */
   readonly stableMs?: number;
   readonly pollMs?: number;
+  /** GLASSBOX_SLO_TIME_SCALE of the stack: SLO time runs this much faster (for the error budget). Default 1. */
+  readonly timeScale?: number;
   /** Progress lines (one per step). */
   readonly log?: (line: string) => void;
 }
@@ -75,9 +77,14 @@ export interface DrillResult {
   readonly manualRemediation: string | null;
   readonly actions: readonly DrillAction[];
   readonly errorBudget: {
+    /** The observatory's period budget remaining (its period holds only the stack's lifetime: a fresh stack's is volatile). */
     readonly remainingBefore: number | null;
     readonly remainingAfter: number | null;
-    /** Share of the SLO period's error budget this drill used. */
+    /**
+     * Share of the SLO period's (30 d) error budget this drill used, at steady traffic: the bad share of the
+     * SLI samples from the fault to the recovery, times that span in SLO time (wall time × the time scale),
+     * over the period's budget (30 d × (1 − objective)).
+     */
     readonly consumed: number | null;
   };
   readonly orders: {
@@ -159,6 +166,22 @@ async function standDown(gatewayOps: string): Promise<void> {
 }
 
 /** Runs one scenario on the stack behind `targets`; resolves with the measurements and the verdict. */
+const PERIOD_MS = 30 * 24 * 3_600_000;
+
+/** The share of the period's error budget the samples between `from` and `to` used (see DrillResult). */
+export function budgetConsumed(
+  samples: readonly DrillSample[],
+  from: number,
+  to: number,
+  objective: number,
+  timeScale: number,
+): number | null {
+  const window = samples.filter((s) => s.tMs >= from && s.tMs <= to && s.sli !== null);
+  if (window.length === 0 || to <= from) return null;
+  const badShare = window.reduce((sum, s) => sum + (1 - (s.sli ?? 1)), 0) / window.length;
+  return (badShare * (to - from) * timeScale) / (PERIOD_MS * (1 - objective));
+}
+
 export async function runDrill(scenario: DrillScenario, targets: DrillTargets): Promise<DrillResult> {
   const log = targets.log ?? (() => {});
   const pollMs = targets.pollMs ?? 1000;
