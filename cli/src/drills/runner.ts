@@ -105,8 +105,8 @@ interface SloView {
   errorBudgetRemaining: number | null;
 }
 interface AlertsView {
-  alerts: Array<{ name: string; service: string; state: 'firing' | 'pending' }>;
-  history: Array<{ atMs: number; name: string; service: string; to: string }>;
+  alerts: Array<{ name: string; service: string; severity: string; state: 'firing' | 'pending' }>;
+  history: Array<{ atMs: number; name: string; service: string; severity: string; to: string }>;
 }
 interface RemediationView {
   action: string;
@@ -196,8 +196,14 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     if (!found) throw new Error(`the observatory has no SLO ${expect.slo} (${scenario.file}: expect.slo)`);
     return found;
   };
-  const alertState = (view: AlertsView): DrillSample['alert'] =>
-    view.alerts.find((a) => a.name === expect.alert && a.service === expect.service)?.state ?? 'inactive';
+  const isExpected = (a: { name: string; service: string; severity: string }) =>
+    a.name === expect.alert &&
+    a.service === expect.service &&
+    (expect.severity === undefined || a.severity === expect.severity);
+  const alertState = (view: AlertsView): DrillSample['alert'] => {
+    const mine = view.alerts.filter(isExpected);
+    return mine.some((a) => a.state === 'firing') ? 'firing' : mine.length > 0 ? 'pending' : 'inactive';
+  };
   const remediations = async (since: number): Promise<DrillAction[]> => {
     const { remediations: rows } = await json<{ remediations: RemediationView[] }>(
       `${targets.observatory}/api/remediations`,
@@ -302,9 +308,7 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       const state = a ? alertState(a) : 'inactive';
       samples.push({ tMs: now, sli, alert: state });
       if (a && firingAtMs === null) {
-        const fired = a.history
-          .filter((h) => h.name === expect.alert && h.service === expect.service && h.to === 'firing')
-          .find((h) => h.atMs >= t0);
+        const fired = a.history.filter((h) => isExpected(h) && h.to === 'firing').find((h) => h.atMs >= t0);
         if (fired) {
           firingAtMs = fired.atMs;
           log(`${scenario.name}: ${expect.alert} firing after ${((fired.atMs - t0) / 1000).toFixed(1)} s`);
@@ -312,12 +316,13 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       }
       if (firingAtMs === null && now > t0 + expect.detectWithinMs + 30_000) break; // undetected
       actions = await remediations(t0).catch(() => actions);
-      // Not healable by the healer: once it has acted and its first step is over (or a minute after the page),
-      // a person does the honest remediation — the drill does it for them, and the clock keeps running.
+      // Not healable by the healer: once it has paged a person (or a minute after the alert fired), the person
+      // does the honest remediation — fix the cause, release the levers pulled meanwhile — the drill does it
+      // for them, and the clock keeps running.
       if (scenario.manualRemediation && manualAtMs === null && firingAtMs !== null && fault) {
-        const first = actions[0];
-        if ((first && first.status !== 'running') || now > firingAtMs + 60_000) {
+        if (actions.some((a) => a.status === 'paged') || now > firingAtMs + 60_000) {
           await json(`${targets.control}/faults/${encodeURIComponent(fault.id)}`, { method: 'DELETE' });
+          if (targets.gatewayOps) await standDown(targets.gatewayOps).catch(() => undefined);
           manualAtMs = Date.now();
           manualRemediation = scenario.manualRemediation.why;
           log(`${scenario.name}: manual remediation (${scenario.manualRemediation.action})`);

@@ -61,6 +61,13 @@ describe('drill scenarios', () => {
       /^drills\/x\.yaml: manualRemediation: is required when expect.healed is false/,
     );
     expect(refusal(`${GOOD}colour: red\n`)).toBe('drills/x.yaml: colour: unknown field');
+    expect(refusal(GOOD.replace('  healed: true', '  severity: urgent\n  healed: true'))).toMatch(
+      /^drills\/x\.yaml: expect\.severity: /,
+    );
+    expect(
+      parseScenario('x.yaml', GOOD.replace('  healed: true', '  severity: page\n  healed: true')).expect
+        .severity,
+    ).toBe('page');
     expect(refusal('name: [')).toMatch(/^drills\/x\.yaml: \(file\): not valid YAML/);
     expect(refusal(GOOD.replace('service: catalog\n  slo', 'service: kitchen\n  slo'))).toBe(
       'drills/x.yaml: expect.service: unknown service kitchen',

@@ -43,6 +43,8 @@ const ScenarioSpec = Type.Object(
     expect: Type.Object(
       {
         alert: Type.String({ minLength: 1 }),
+        /** Only the alert of this severity (an SLO's burn alert has a page and a ticket variant of one name). */
+        severity: Type.Optional(Type.Union([Type.Literal('page'), Type.Literal('ticket')])),
         service: Type.String({ minLength: 1 }),
         slo: Type.String({ minLength: 1 }),
         healed: Type.Boolean(),
@@ -75,6 +77,7 @@ export interface DrillScenario {
   readonly fault: Readonly<Record<string, unknown>> & { kind: string; service: string; forMs: number };
   readonly expect: {
     readonly alert: string;
+    readonly severity?: 'page' | 'ticket';
     readonly service: string;
     readonly slo: string;
     readonly healed: boolean;
@@ -177,6 +180,7 @@ export function parseScenario(file: string, text: string): DrillScenario {
     fault,
     expect: {
       alert: spec.expect.alert,
+      ...(spec.expect.severity ? { severity: spec.expect.severity } : {}),
       service: spec.expect.service,
       slo: spec.expect.slo,
       healed: spec.expect.healed,
