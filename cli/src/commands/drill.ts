@@ -151,7 +151,7 @@ export async function runDrillCommand(argv: readonly string[]): Promise<number> 
     if (!values.all && names.length === 0)
       throw new UsageError('give a scenario name (drills/NAME.yaml) or --all');
     scenarios = values.all
-      ? await loadScenarios(dir)
+      ? suiteOrder(await loadScenarios(dir))
       : await Promise.all(names.map((n) => loadScenario(dir, n)));
   } catch (err) {
     if (err instanceof ScenarioError) {

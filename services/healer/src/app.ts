@@ -23,7 +23,8 @@ export interface HealerAppDeps {
     | 'HEALER_COOLDOWN_S'
     | 'HEALER_MAX_ACTIONS_PER_HOUR'
     | 'HEALER_VERIFY_POLL_MS'
-  >;
+  > &
+    Partial<Pick<HealerConfig, 'GLASSBOX_SLO_TIME_SCALE'>>;
   runbooks: readonly Runbook[];
   /** How services are restarted: the supervisor's control API in embedded mode. */
   platform: Platform;
