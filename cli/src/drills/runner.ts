@@ -408,9 +408,15 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       remainingBefore,
       remainingAfter,
       consumed:
-        remainingBefore !== null && remainingAfter !== null
-          ? Math.max(0, remainingBefore - remainingAfter)
-          : null,
+        objective === null
+          ? null
+          : budgetConsumed(
+              samples,
+              t0,
+              recoveredAtMs ?? samples.at(-1)?.tMs ?? t0,
+              objective,
+              targets.timeScale ?? 1,
+            ),
     },
     orders,
     samples,
