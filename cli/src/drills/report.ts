@@ -83,7 +83,10 @@ export function renderSvg(r: DrillResult): string {
     const mx = f(x(m.atMs));
     out.push(
       `<line data-role="marker" x1="${mx}" x2="${mx}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="${m.color}" stroke-width="1"/>`,
-      `<text x="${f(x(m.atMs) + 3)}" y="${PAD.top + 10 + (i % 4) * 12}" fill="${m.color}">${esc(m.label)}</text>`,
+      // A label near the right edge is drawn to the left of its line.
+      x(m.atMs) > W - 140
+        ? `<text x="${f(x(m.atMs) - 3)}" y="${PAD.top + 10 + (i % 4) * 12}" text-anchor="end" fill="${m.color}">${esc(m.label)}</text>`
+        : `<text x="${f(x(m.atMs) + 3)}" y="${PAD.top + 10 + (i % 4) * 12}" fill="${m.color}">${esc(m.label)}</text>`,
     );
   });
   out.push(
