@@ -208,18 +208,22 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     const { remediations: rows } = await json<{ remediations: RemediationView[] }>(
       `${targets.observatory}/api/remediations`,
     );
-    return rows
-      .map((r) => ({
-        action: r.action,
-        target: r.target,
-        alertname: r.alertname,
-        status: r.status,
-        detail: r.detail,
-        startedAtMs: r.startedAt ? Date.parse(r.startedAt) : null,
-        finishedAtMs: r.finishedAt ? Date.parse(r.finishedAt) : null,
-      }))
-      .filter((r) => r.startedAtMs !== null && r.startedAtMs >= since)
-      .sort((a, b) => (a.startedAtMs ?? 0) - (b.startedAtMs ?? 0));
+    return (
+      rows
+        .map((r) => ({
+          action: r.action,
+          target: r.target,
+          alertname: r.alertname,
+          status: r.status,
+          detail: r.detail,
+          startedAtMs: r.startedAt ? Date.parse(r.startedAt) : null,
+          finishedAtMs: r.finishedAt ? Date.parse(r.finishedAt) : null,
+        }))
+        // Steps on the faulted service (the alert names it): not a step of an earlier drill elsewhere, nor a
+        // lever pulled on the gateway for the same symptom there.
+        .filter((r) => r.startedAtMs !== null && r.startedAtMs >= since && r.target === expect.service)
+        .sort((a, b) => (a.startedAtMs ?? 0) - (b.startedAtMs ?? 0))
+    );
   };
 
   // --- load, and a healthy shop before the fault
@@ -308,7 +312,13 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       const state = a ? alertState(a) : 'inactive';
       samples.push({ tMs: now, sli, alert: state });
       if (a && firingAtMs === null) {
-        const fired = a.history.filter((h) => isExpected(h) && h.to === 'firing').find((h) => h.atMs >= t0);
+        // The history is newest first: the first firing since the fault is the earliest one.
+        const fired = a.history
+          .filter((h) => isExpected(h) && h.to === 'firing' && h.atMs >= t0)
+          .reduce<(typeof a.history)[number] | undefined>(
+            (x, h) => (x && x.atMs <= h.atMs ? x : h),
+            undefined,
+          );
         if (fired) {
           firingAtMs = fired.atMs;
           log(`${scenario.name}: ${expect.alert} firing after ${((fired.atMs - t0) / 1000).toFixed(1)} s`);
