@@ -2,6 +2,7 @@ import { UsageError } from './args.js';
 import { BUILD_USAGE, runBuild } from './commands/build.js';
 import { CHAOS_USAGE, runChaos } from './commands/chaos.js';
 import { DEPLOY_USAGE, runDeploy } from './commands/deploy.js';
+import { DRILL_USAGE, runDrillCommand } from './commands/drill.js';
 import { FAULTS_USAGE, runFaults } from './commands/faults.js';
 import { LOAD_USAGE, runLoad } from './commands/load.js';
 import { RUNBOOKS_USAGE, runRunbooks } from './commands/runbooks.js';
@@ -23,6 +24,7 @@ Commands:
   chaos     list | inject KIND --service S … | clear: faults in a running stack (glassbox chaos --help)
   faults    export --from --to --out DIR: spans, logs, metrics and fault labels as Parquet
   runbooks  check the healer's runbooks (runbooks/*.yaml) and list what each matches and does
+  drill     run SCENARIO | --all: fault drills measuring MTTD/MTTA/MTTR and lost orders (drills/*.yaml)
   build     bundle the processes into dist/ and build the console (every command does this when needed)
 
 Run \`glassbox <command> --help\` for a command's options.
@@ -39,6 +41,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   deploy: { run: runDeploy, usage: DEPLOY_USAGE },
   chaos: { run: runChaos, usage: CHAOS_USAGE },
   faults: { run: runFaults, usage: FAULTS_USAGE },
+  drill: { run: runDrillCommand, usage: DRILL_USAGE },
   services: { run: runServices, usage: SERVICES_USAGE },
 };
 

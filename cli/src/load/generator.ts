@@ -53,6 +53,8 @@ export interface LoadOptions {
    */
   readonly checkoutRetries?: number;
   readonly onProgress?: (progress: Progress) => void;
+  /** Called for every order the shop accepted (checkout answered 2xx with an id): what a drill counts as owed. */
+  readonly onOrderAccepted?: (order: { readonly id: string; readonly idempotencyKey: string }) => void;
   /** Abort to stop early (Ctrl-C); the report covers what ran. */
   readonly signal?: AbortSignal;
 }
@@ -448,6 +450,7 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadReport> {
         return 'failed';
       }
       ordersPlaced += 1;
+      options.onOrderAccepted?.({ id: order.id, idempotencyKey });
       let status = typeof order.status === 'string' ? order.status : 'PENDING';
       const deadline = checkoutAt + pollTimeoutMs;
       while (!isFinal(status)) {

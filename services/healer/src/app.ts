@@ -23,7 +23,8 @@ export interface HealerAppDeps {
     | 'HEALER_COOLDOWN_S'
     | 'HEALER_MAX_ACTIONS_PER_HOUR'
     | 'HEALER_VERIFY_POLL_MS'
-  >;
+  > &
+    Partial<Pick<HealerConfig, 'GLASSBOX_SLO_TIME_SCALE'>>;
   runbooks: readonly Runbook[];
   /** How services are restarted: the supervisor's control API in embedded mode. */
   platform: Platform;
@@ -57,6 +58,7 @@ export async function buildApp({
     },
     logger,
     verifyPollMs: config.HEALER_VERIFY_POLL_MS,
+    timeScale: config.GLASSBOX_SLO_TIME_SCALE,
   });
   const app = await createServiceApp({
     name: 'healer',

@@ -37,5 +37,7 @@ export const HealerConfig = Type.Object({
   }),
   /** How often a verification reads the alert or the SLI. */
   HEALER_VERIFY_POLL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+  /** The demo time scale of the alert windows: verification times shrink with them (at least 20 s). */
+  GLASSBOX_SLO_TIME_SCALE: Type.Number({ minimum: 1, maximum: 3600, default: 1 }),
 });
 export type HealerConfig = Static<typeof HealerConfig>;

@@ -11,6 +11,7 @@ import type { AlertSource } from '../adapters/alert-source.js';
 import type { AuditRepository, RemediationRow, StepDecision } from '../adapters/audit-repository.js';
 import type { GatewayLevers } from '../adapters/gateway-levers.js';
 import type { Platform } from '../adapters/supervisor-platform.js';
+import { scaledWithinMs } from '../domain/durations.js';
 import { matchRunbook, type Runbook, type RunbookAction, type Verification } from '../domain/runbook.js';
 import { decide, type SafeguardPolicy } from '../domain/safeguards.js';
 import { healerMetrics } from '../metrics.js';
@@ -31,6 +32,8 @@ export interface HealerDeps {
   readonly policy: SafeguardPolicy;
   readonly logger: Logger;
   readonly verifyPollMs: number;
+  /** `GLASSBOX_SLO_TIME_SCALE`: verification times shrink with the alert windows (scaledWithinMs). */
+  readonly timeScale?: number;
 }
 
 interface Incident {
@@ -288,7 +291,7 @@ export class Healer {
           : 'timeout';
         const detail = verified
           ? `${done}; ${verification === 'resolved' ? 'the alert resolved' : 'the SLI recovered'}`
-          : `${done}; not healed within ${action.verify.withinMs / 1000} s`;
+          : `${done}; not healed within ${scaledWithinMs(action.verify.withinMs, this.deps.timeScale ?? 1) / 1000} s`;
         await audit.finish(row.id, { status: result, detail, verification });
         healerMetrics.actions.add(1, { action: action.action, result });
         if (!verified) span.setStatus({ code: SpanStatusCode.ERROR, message: detail });
@@ -325,7 +328,7 @@ export class Healer {
 
   /** Polls the source until the alert is gone (or the SLI is within its objective), or the time is up. */
   private async verify(v: Verification, incident: Incident): Promise<boolean> {
-    const deadline = Date.now() + v.withinMs;
+    const deadline = Date.now() + scaledWithinMs(v.withinMs, this.deps.timeScale ?? 1);
     const signal = this.abort.signal;
     for (;;) {
       if (signal.aborted) return false;
