@@ -109,12 +109,17 @@ function doneWhen(adapter: 'PostgreSQL' | 'RabbitMQ') {
       );
 
       // The observatory has the notification service's consumer span in the checkout's trace, child of the
-      // order service's span that created the event.
+      // order service's span that created the event. Each process exports on its own schedule, so wait until
+      // both the consumer span and the span it names as its parent have arrived.
       const trace = await eventually(
         () => api<{ spans: Span[] }>(stack.urls.observatory, `/api/traces/${traceId}`),
-        (r) =>
-          r.status === 200 &&
-          r.body.spans.some((s) => s.service === 'notification' && s.name === 'process order.confirmed'),
+        (r) => {
+          if (r.status !== 200) return false;
+          const found = r.body.spans.find(
+            (s) => s.service === 'notification' && s.name === 'process order.confirmed',
+          );
+          return found !== undefined && r.body.spans.some((s) => s.spanId === found.parentSpanId);
+        },
         20_000,
       );
       const spans = trace.body.spans ?? [];
