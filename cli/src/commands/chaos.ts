@@ -5,8 +5,8 @@ import {
   type FaultKindSpec,
   validateFaultRequest,
 } from '@glassbox/contracts';
-import { request } from 'undici';
 import { parseCommandLine, parseDuration, parsePort, UsageError } from '../args.js';
+import { callControl } from '../control-client.js';
 import { DEFAULT_PORTS, SERVICE_NAMES } from '../services.js';
 
 export const CHAOS_USAGE = `Usage: glassbox chaos list
@@ -148,24 +148,9 @@ export async function runChaos(argv: readonly string[]): Promise<number> {
     throw new UsageError('give an action: list, inject or clear');
   }
 
-  let status: number;
-  let answer: unknown;
-  try {
-    const res = await request(`${base}${path}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body,
-      headersTimeout: 30_000,
-      bodyTimeout: 30_000,
-    });
-    status = res.statusCode;
-    answer = await res.body.json();
-  } catch (err) {
-    process.stderr.write(
-      `cannot reach the control API at ${base}: ${(err as Error).message} (is glassbox start running?)\n`,
-    );
-    return 1;
-  }
+  const reply = await callControl(base, path, { method, body, timeoutMs: 30_000 });
+  if (!reply) return 1;
+  const { status, answer } = reply;
   if (values.json) {
     process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
   } else if (status >= 400) {

@@ -1,5 +1,5 @@
-import { request } from 'undici';
 import { parseCommandLine, parsePort, UsageError } from '../args.js';
+import { callControl } from '../control-client.js';
 import { DEFAULT_PORTS } from '../services.js';
 import type { ProcessInfo } from '../supervisor/process.js';
 
@@ -61,22 +61,12 @@ export async function runStatus(argv: readonly string[]): Promise<number> {
     action === 'list'
       ? '/services'
       : `/services/${encodeURIComponent(name ?? '')}/${action}${values.wait ? '?wait=ready' : ''}`;
-  let status: number;
-  let body: unknown;
-  try {
-    const res = await request(`${base}${path}`, {
-      method: action === 'list' ? 'GET' : 'POST',
-      headersTimeout: 90_000,
-      bodyTimeout: 90_000,
-    });
-    status = res.statusCode;
-    body = await res.body.json();
-  } catch (err) {
-    process.stderr.write(
-      `cannot reach the control API at ${base}: ${(err as Error).message} (is glassbox start running?)\n`,
-    );
-    return 1;
-  }
+  const reply = await callControl(base, path, {
+    method: action === 'list' ? 'GET' : 'POST',
+    timeoutMs: 90_000,
+  });
+  if (!reply) return 1;
+  const { status, answer: body } = reply;
   if (values.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   } else if (status >= 400) {
