@@ -5,7 +5,9 @@
  *   sdk        diagnostic: the SDK and every instrumentation on, nothing exported (what instrumenting costs);
  *   traces     the SDK on, traces exported over OTLP/HTTP protobuf (100 % kept), log and metric export off;
  *   on         the full SDK, 100 % of traces kept: traces, metrics and logs exported over OTLP/HTTP protobuf;
- *   production as `on`, with GLASSBOX_TRACES_POLICY=production (10 % of normal traces, every error and slow one).
+ *   production as `on`, with GLASSBOX_TRACES_POLICY=production (10 % of normal traces, every error and slow one);
+ *   sdk-no<names> diagnostic: `sdk` without some instrumentations (OTEL_NODE_DISABLED_INSTRUMENTATIONS), names
+ *              joined by `+`: `sdk-nohttp`, `sdk-nopg+undici`, `sdk-nohttp+undici+pg+pino` (none at all).
  * Services log at info (JSON to stdout) in every mode. The OTLP endpoint is a sink on loopback that keeps the
  * request bodies and reads them only after the round (spans, log records and the SQL statements the traces
  * record per checkout); the cost of a backend is not measured.
@@ -40,8 +42,14 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-type Mode = 'off' | 'sdk' | 'traces' | 'on' | 'production';
+type Mode = 'off' | 'sdk' | 'traces' | 'on' | 'production' | `sdk-no${string}`;
 const modes = String(values.modes).split(',') as Mode[];
+for (const mode of modes) {
+  if (!/^(off|sdk|traces|on|production|sdk-no[a-z+]+)$/.test(mode)) {
+    console.error(`unknown mode ${JSON.stringify(mode)}: off, sdk, traces, on, production or sdk-no<names>`);
+    process.exit(2);
+  }
+}
 
 interface Received {
   bytes: number;
@@ -124,14 +132,20 @@ interface RoundResult {
 async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
   const sink = await startSink();
   const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
-  const env: Record<string, string> = {
-    off: { OTEL_SDK_DISABLED: 'true' },
-    traces: { ...otlp, OTEL_LOGS_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
-    on: otlp,
-    // Diagnostics: the SDK and instrumentation on, nothing exported; traces only.
-    sdk: { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
-    production: { ...otlp, GLASSBOX_TRACES_POLICY: 'production' },
-  }[telemetry];
+  const sdkOnly = { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' };
+  const env: Record<string, string> = telemetry.startsWith('sdk-no')
+    ? {
+        ...sdkOnly,
+        OTEL_NODE_DISABLED_INSTRUMENTATIONS: telemetry.slice('sdk-no'.length).replaceAll('+', ','),
+      }
+    : {
+        off: { OTEL_SDK_DISABLED: 'true' },
+        traces: { ...otlp, OTEL_LOGS_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
+        on: otlp,
+        // Diagnostics: the SDK and instrumentation on, nothing exported; traces only.
+        sdk: sdkOnly,
+        production: { ...otlp, GLASSBOX_TRACES_POLICY: 'production' },
+      }[telemetry as Exclude<Mode, `sdk-no${string}`>];
   // A PostgreSQL server given by DATABASE_URL, else embedded (as on a laptop); free ports; a fresh state dir.
   const stateDir = await mkdtemp(join(tmpdir(), 'glassbox-bench-'));
   const dbPrefix = `gbbench_${randomBytes(3).toString('hex')}_`;

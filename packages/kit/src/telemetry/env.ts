@@ -50,6 +50,12 @@ export interface TelemetryEnv {
   spanBatch: BatchSettings;
   logBatch: BatchSettings;
   metricIntervalMillis: number;
+  /**
+   * The instrumentations to register: all of INSTRUMENTATION_NAMES unless OTEL_NODE_ENABLED_INSTRUMENTATIONS
+   * lists some (only those) or OTEL_NODE_DISABLED_INSTRUMENTATIONS removes some — the variables and names
+   * (without the `@opentelemetry/instrumentation-` prefix) of `@opentelemetry/auto-instrumentations-node`.
+   */
+  instrumentations: ReadonlySet<InstrumentationName>;
   /** Problems with the variables: reported once as a warning; the default is used instead. */
   warnings: string[];
 }
@@ -62,6 +68,10 @@ const SAMPLERS = new Set([
   'parentbased_always_off',
   'parentbased_traceidratio',
 ]);
+/** The instrumentations the kit registers, by their auto-instrumentations-node names. */
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'pg', 'pino'] as const;
+export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
+
 const PROTOCOLS = new Set<OtlpProtocol>(['http/protobuf', 'http/json', 'grpc']);
 
 function otlpConfigured(env: NodeJS.ProcessEnv, signal: Signal): boolean {
@@ -117,8 +127,30 @@ export function readTelemetryEnv(env: NodeJS.ProcessEnv): TelemetryEnv {
     spanBatch: batch('OTEL_BSP', SPAN_BATCH_DEFAULTS),
     logBatch: batch('OTEL_BLRP'),
     metricIntervalMillis: int('OTEL_METRIC_EXPORT_INTERVAL', 100) ?? 15_000,
+    instrumentations: readInstrumentations(env, warnings),
     warnings,
   };
+}
+
+function readInstrumentations(env: NodeJS.ProcessEnv, warnings: string[]): Set<InstrumentationName> {
+  const known = new Set<string>(INSTRUMENTATION_NAMES);
+  const list = (variable: string): InstrumentationName[] | undefined => {
+    const raw = env[variable];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const names: InstrumentationName[] = [];
+    for (const name of raw.split(',').map((s) => s.trim().toLowerCase())) {
+      if (name === '') continue;
+      if (known.has(name)) names.push(name as InstrumentationName);
+      else
+        warnings.push(
+          `${variable}: unknown instrumentation ${JSON.stringify(name)} (known: ${INSTRUMENTATION_NAMES.join(', ')})`,
+        );
+    }
+    return names;
+  };
+  const enabled = new Set(list('OTEL_NODE_ENABLED_INSTRUMENTATIONS') ?? INSTRUMENTATION_NAMES);
+  for (const name of list('OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? []) enabled.delete(name);
+  return enabled;
 }
 
 function readSampler(env: NodeJS.ProcessEnv, warnings: string[]): SamplerSetting {

@@ -24,7 +24,7 @@ import {
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
@@ -50,7 +50,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { setSlowStatementThreshold } from '../db-trace.js';
-import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting } from './env.js';
+import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting, type TelemetryEnv } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
 import { KeepErrorsAndSlowProcessor, productionSampler } from './production-policy.js';
 import { recordV8Runtime } from './v8-runtime.js';
@@ -133,6 +133,42 @@ async function metricExporter(protocol: OtlpProtocol, env: NodeJS.ProcessEnv) {
 export const METRIC_VIEWS: ViewOptions[] = [
   { instrumentName: 'db.client.connection.count', name: 'db.client.connections.usage' },
 ];
+
+/** The instrumentations the settings ask for (OTEL_NODE_ENABLED/DISABLED_INSTRUMENTATIONS), configured. */
+export function instrumentationsFor(
+  settings: Pick<TelemetryEnv, 'instrumentations' | 'exportLogs'>,
+): Instrumentation[] {
+  const wanted = settings.instrumentations;
+  const all: Instrumentation[] = [];
+  if (wanted.has('http'))
+    all.push(
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req: IncomingMessage) =>
+          PROBE_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+        // Our own outbound calls go through undici (fetch), traced and measured by its instrumentation. What
+        // is left on node:http are the OTLP exporters' own requests, which must not trace or count themselves.
+        disableOutgoingRequestInstrumentation: true,
+      }),
+    );
+  if (wanted.has('undici')) all.push(new UndiciInstrumentation());
+  // Queries only inside a trace (no orphan spans from pool housekeeping); pool connects are not worth a span each.
+  if (wanted.has('pg'))
+    all.push(
+      new PgInstrumentation({
+        enhancedDatabaseReporting: false,
+        requireParentSpan: true,
+        ignoreConnectSpans: true,
+      }),
+    );
+  if (wanted.has('pino'))
+    all.push(
+      new PinoInstrumentation({
+        logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' },
+        disableLogSending: !settings.exportLogs,
+      }),
+    );
+  return all;
+}
 
 /** Starts the SDK for this process. Idempotent: a second call returns the running instance. */
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
@@ -229,26 +265,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   registerInstrumentations({
     tracerProvider,
     meterProvider,
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req: IncomingMessage) =>
-          PROBE_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
-        // Our own outbound calls go through undici (fetch), traced and measured by its instrumentation. What
-        // is left on node:http are the OTLP exporters' own requests, which must not trace or count themselves.
-        disableOutgoingRequestInstrumentation: true,
-      }),
-      new UndiciInstrumentation(),
-      // Queries only inside a trace (no orphan spans from pool housekeeping); pool connects are not worth a span each.
-      new PgInstrumentation({
-        enhancedDatabaseReporting: false,
-        requireParentSpan: true,
-        ignoreConnectSpans: true,
-      }),
-      new PinoInstrumentation({
-        logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' },
-        disableLogSending: !settings.exportLogs,
-      }),
-    ],
+    instrumentations: instrumentationsFor(settings),
   });
 
   let stopped: Promise<void> | undefined;

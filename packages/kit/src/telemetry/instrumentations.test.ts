@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { readTelemetryEnv } from './env.js';
+import { instrumentationsFor } from './index.js';
+
+/** The instrumentation package names the settings select (each instance unpatched again after the look). */
+function selected(env: NodeJS.ProcessEnv): string[] {
+  const instrumentations = instrumentationsFor(readTelemetryEnv(env));
+  for (const i of instrumentations) i.disable();
+  return instrumentations.map((i) => i.instrumentationName.replace('@opentelemetry/instrumentation-', ''));
+}
+
+describe('which instrumentations are registered', () => {
+  it('registers http, undici, pg and pino by default', () => {
+    expect(selected({})).toEqual(['http', 'undici', 'pg', 'pino']);
+  });
+
+  it('leaves out those OTEL_NODE_DISABLED_INSTRUMENTATIONS names, and warns about unknown names', () => {
+    expect(selected({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http, PG' })).toEqual(['undici', 'pino']);
+    const settings = readTelemetryEnv({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http,express' });
+    expect([...settings.instrumentations]).toEqual(['undici', 'pg', 'pino']);
+    expect(settings.warnings.join()).toContain('unknown instrumentation "express"');
+  });
+
+  it('registers only those OTEL_NODE_ENABLED_INSTRUMENTATIONS names, minus the disabled ones', () => {
+    expect(selected({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,undici' })).toEqual(['undici', 'pg']);
+    expect(
+      selected({
+        OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,undici',
+        OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg',
+      }),
+    ).toEqual(['undici']);
+    expect(selected({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http,undici,pg,pino' })).toEqual([]);
+  });
+});
