@@ -8,8 +8,12 @@
  *                                              422 IDEMPOTENCY_KEY_REUSED when the id is reused with other items
  *                                              or another orderId. A repeat answers the reservation as it is
  *                                              now: check `status` (it may be COMMITTED, RELEASED or EXPIRED).
- * POST /internal/reservations/{id}/commit     → 200 {reservationId, status:"COMMITTED"} (idempotent);
- *                                              409 ILLEGAL_TRANSITION {reservationStatus} if released or expired; 404 if unknown
+ * POST /internal/reservations/{id}/commit     [{items:[{productId, quantity}]}] → 200 {reservationId,
+ *                                              status:"COMMITTED", items} (idempotent): every unit held, or only
+ *                                              the listed quantities with the rest given back (a settlement;
+ *                                              400 naming an item not held or above its hold; 409 CONFLICT when
+ *                                              repeated with other quantities); 409 ILLEGAL_TRANSITION
+ *                                              {reservationStatus} if released or expired; 404 if unknown
  * POST /internal/reservations/{id}/release    → 200 {reservationId, status:"RELEASED"} always (idempotent, a
  *                                              no-op on unknown/released/expired ids; releasing a COMMITTED
  *                                              reservation puts its goods back on hand)

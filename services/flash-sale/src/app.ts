@@ -15,6 +15,7 @@ import { createRedisAdmission } from './adapters/redis-admission.js';
 import { SaleStore } from './adapters/sale-store.js';
 import { createReleaseSweeper, type ReleaseSweeper } from './app/release-sweeper.js';
 import { createFlashSales, type FlashSales } from './app/sales.js';
+import { createSettlement, type Settlement } from './app/settlement.js';
 import type { AdmissionEngine } from './domain/admission.js';
 import { consumeOrderOutcomes } from './events/order-outcomes.js';
 import { flashSaleRoutes } from './http/routes.js';
@@ -40,7 +41,10 @@ export interface FlashSaleAppDeps {
   paymentDeadlineMs?: number;
   /** The outbox relay's backstop interval. Default 1 s. */
   outboxIntervalMs?: number;
-  /** How often unpaid and failed purchases are released; 0 (default) only when `releaser.sweep()` is called. */
+  /**
+   * How often unpaid and failed purchases are released and ended sales settled with inventory; 0 (default) only
+   * when `releaser.sweep()` / `settlement.settle()` is called.
+   */
   releaseIntervalMs?: number;
   /**
    * Subscribe to order outcomes (default true). Tests that build several apps on one bus in one process let only
@@ -54,6 +58,7 @@ export interface FlashSaleApp {
   flash: FlashSales;
   admission: AdmissionEngine;
   releaser: ReleaseSweeper;
+  settlement: Settlement;
 }
 
 export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
@@ -82,13 +87,15 @@ export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
     : createEmbeddedAdmission(purchases, { persist });
   const metrics = createFlashSaleMetrics(admission.mode);
   metrics.observeQueueDepth(() => admission.queueDepth());
+  const inventory = createInventoryClient({ url: deps.inventoryUrl, internalToken: deps.internalToken });
   const flash = createFlashSales({
     sales,
     purchases,
     admission,
-    inventory: createInventoryClient({ url: deps.inventoryUrl, internalToken: deps.internalToken }),
+    inventory,
     metrics,
     queueMax: deps.queueMax,
+    paymentDeadlineMs,
   });
 
   const app = await createServiceApp({
@@ -111,15 +118,27 @@ export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
     paymentDeadlineMs,
     intervalMs: deps.releaseIntervalMs ?? 0,
   });
+  const settlement = createSettlement({
+    db,
+    sales,
+    purchases,
+    admission,
+    inventory,
+    logger,
+    paymentDeadlineMs,
+    intervalMs: deps.releaseIntervalMs ?? 0,
+  });
   app.addHook('onReady', async () => {
     outbox.start();
     releaser.start();
+    settlement.start();
   });
   app.addHook('onClose', async () => {
+    await settlement.stop();
     await releaser.stop();
     await admission.close();
     await outbox.stop();
   });
   logger.info({ mode: admission.mode }, 'flash-sale admission');
-  return { app, flash, admission, releaser };
+  return { app, flash, admission, releaser, settlement };
 }

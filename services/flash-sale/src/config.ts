@@ -26,7 +26,10 @@ export const FlashSaleConfig = Type.Object({
   FLASH_SALE_REPLICA: Type.String({ minLength: 1, default: hostname() }),
   /** How long an accepted buyer has to pay (the `payBy` of `flash.purchase.accepted`). */
   PAYMENT_DEADLINE_MS: Type.Integer({ minimum: 1_000, default: 900_000 }),
-  /** How often purchases whose order failed, or not paid by the deadline, are released back to their sale. */
+  /**
+   * How often purchases whose order failed, or not paid by the deadline, are released back to their sale, and
+   * ended sales are settled with inventory (sold units taken off hand, the rest given back).
+   */
   RELEASE_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 0, default: 5_000 }),
   /** The outbox relay's backstop interval (it is woken after each commit anyway). */
   OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1_000 }),

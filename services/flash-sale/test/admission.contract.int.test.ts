@@ -346,6 +346,70 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
       expect((await purchaseStatus(patient, kept))?.status).toBe('ACCEPTED');
     });
 
+    it('an ended sale settles with inventory once every purchase is final: sold units off hand, the rest back', async () => {
+      const hasty = await h.start({ paymentDeadlineMs: 1 });
+      const endsAt = new Date(Date.now() + 1_500);
+      const saleId = await createSale({ quantity: 3, perUserLimit: 1, stock: 10, endsAt }, hasty);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const response = await buy(saleId, await h.customerToken(), randomUUID(), 1, hasty);
+        expect(response.statusCode, response.body).toBe(202);
+        ids.push(response.json().purchaseId);
+      }
+      await persisted(saleId, 3, hasty);
+      const [row] = await h.db.query<{ product_id: string; reservation_id: string }>(
+        'SELECT product_id, reservation_id FROM flash_sales WHERE id = $1',
+        [saleId],
+      );
+      const productId = row?.product_id as string;
+      const stock = () => h.inventory.store.getStock(h.tenantId, productId);
+      // Still running: nothing to settle.
+      expect(await hasty.settlement.settle()).toBe(0);
+      // Two buyers pay; the third never does.
+      const now = new Date().toISOString();
+      await h.bus.publish(
+        ids.slice(0, 2).map((orderId) =>
+          createEvent(
+            'order.confirmed',
+            {
+              tenantId: h.tenantId,
+              orderId,
+              userId: 'u',
+              totalCents: 999,
+              currency: 'EUR',
+              items: [{ productId, quantity: 1 }],
+              confirmedAt: now,
+            },
+            { source: 'order', subject: orderId },
+          ),
+        ),
+      );
+      for (const id of ids.slice(0, 2))
+        await until(
+          () => purchaseStatus(saleId, id),
+          (r) => r?.status === 'CONFIRMED',
+        );
+      await until(async () => Date.now() > endsAt.getTime() + 10, Boolean);
+      // Ended, but the third purchase is still ACCEPTED: not final, not settled.
+      expect(await hasty.settlement.settle()).toBe(0);
+      expect(await stock()).toMatchObject({ onHand: 10, reserved: 3 });
+      expect((await adminView(saleId, hasty)).settlement).toBeNull();
+      // Past its deadline it is released; then the sale settles: 2 sold, 1 back.
+      expect(await hasty.releaser.sweep()).toBeGreaterThanOrEqual(1);
+      expect((await purchaseStatus(saleId, ids[2] as string))?.status).toBe('RELEASED');
+      expect(await hasty.settlement.settle()).toBe(1);
+      expect(await stock()).toMatchObject({ onHand: 8, reserved: 0, available: 8 });
+      const [reservation] = await h.inventory.db.query<{ status: string }>(
+        'SELECT status FROM reservations WHERE tenant_id = $1 AND id = $2',
+        [h.tenantId, row?.reservation_id],
+      );
+      expect(reservation?.status).toBe('COMMITTED');
+      expect((await adminView(saleId, hasty)).settlement).toMatchObject({ unitsSold: 2, unitsReturned: 1 });
+      // Once only.
+      expect(await hasty.settlement.settle()).toBe(0);
+      expect(await stock()).toMatchObject({ onHand: 8, reserved: 0 });
+    });
+
     it('a purchase is read back by its buyer (not by another customer)', async () => {
       const saleId = await createSale({ quantity: 2, perUserLimit: 1 });
       const token = await h.customerToken();

@@ -68,6 +68,13 @@ describe('two replicas on one database', () => {
     const lost = results.filter(
       (r) => r.status === 409 && r.body.code === 'OUT_OF_STOCK' && r.body.productId === p,
     ).length;
+    // Every answer tallied by status and code, so a failure shows what the others were (a 503 under load, …).
+    const tally: Record<string, number> = {};
+    for (const r of results) {
+      const key = `${r.status} ${r.status === 201 ? 'RESERVED' : String(r.body.code)}`;
+      tally[key] = (tally[key] ?? 0) + 1;
+    }
+    expect(tally).toEqual({ '201 RESERVED': S, '409 OUT_OF_STOCK': N - S });
     expect(won).toBe(S);
     expect(lost).toBe(N - S);
     expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: S, reserved: S });

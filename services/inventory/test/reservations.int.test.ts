@@ -371,9 +371,10 @@ describe('commit and release', () => {
     const id = await reserved(tenant, p, 3);
     const commit = await action(tenant, id, 'commit');
     expect(commit.statusCode).toBe(200);
-    expect(commit.json()).toEqual({ reservationId: id, status: 'COMMITTED' });
+    const committed = { reservationId: id, status: 'COMMITTED', items: [{ productId: p, quantity: 3 }] };
+    expect(commit.json()).toEqual(committed);
     expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: 7, reserved: 0 });
-    expect((await action(tenant, id, 'commit')).json()).toEqual({ reservationId: id, status: 'COMMITTED' });
+    expect((await action(tenant, id, 'commit')).json()).toEqual(committed);
     expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: 7, reserved: 0 });
   });
 
@@ -406,6 +407,119 @@ describe('commit and release', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ reservationId: id, status: 'RELEASED' });
   });
+
+  it('a settlement commits only what was sold and gives the rest of the hold back; a late restock returns what it took', async () => {
+    const tenant = newTenant();
+    const p = newProduct();
+    const id = await reserved(tenant, p, 6, 10);
+    expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: 10, reserved: 6 });
+    const settle = () =>
+      h.app.inject({
+        method: 'POST',
+        url: `/internal/reservations/${id}/commit`,
+        headers: internalHeaders(tenant),
+        payload: { items: [{ productId: p, quantity: 4 }] },
+      });
+    const first = await settle();
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({
+      reservationId: id,
+      status: 'COMMITTED',
+      items: [{ productId: p, quantity: 4 }],
+    });
+    expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: 6, reserved: 0 });
+    // Repeated: the same answer, nothing moves again.
+    expect((await settle()).json()).toEqual(first.json());
+    expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: 6, reserved: 0 });
+    // The same commit with other quantities is refused, and so is a full commit after a partial one.
+    const other = await h.app.inject({
+      method: 'POST',
+      url: `/internal/reservations/${id}/commit`,
+      headers: internalHeaders(tenant),
+      payload: { items: [{ productId: p, quantity: 5 }] },
+    });
+    expectProblem(other, 409);
+    expect(other.json()).toMatchObject({ code: 'CONFLICT', committed: [{ productId: p, quantity: 4 }] });
+    expect((await action(tenant, id, 'commit')).json()).toEqual(first.json());
+    // A compensation after the settlement puts back exactly the 4 units taken, not the 6 held.
+    expect((await action(tenant, id, 'release')).statusCode).toBe(200);
+    expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: 10, reserved: 0 });
+  });
+
+  it('a settlement of nothing sold gives the whole hold back; products not listed are given back in full', async () => {
+    const tenant = newTenant();
+    const p = newProduct();
+    const q = newProduct();
+    await putStock(h.db, tenant, p, 10);
+    await putStock(h.db, tenant, q, 10);
+    const id = randomUUID();
+    await reserve(tenant, {
+      reservationId: id,
+      orderId: 'o',
+      items: [
+        { productId: p, quantity: 3 },
+        { productId: q, quantity: 2 },
+      ],
+    });
+    const commit = await h.app.inject({
+      method: 'POST',
+      url: `/internal/reservations/${id}/commit`,
+      headers: internalHeaders(tenant),
+      payload: { items: [{ productId: q, quantity: 1 }] },
+    });
+    expect(commit.statusCode).toBe(200);
+    expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: 10, reserved: 0 });
+    expect(await stockRow(h.db, tenant, q)).toEqual({ on_hand: 9, reserved: 0 });
+
+    const none = await reserved(tenant, p, 5);
+    const zero = await h.app.inject({
+      method: 'POST',
+      url: `/internal/reservations/${none}/commit`,
+      headers: internalHeaders(tenant),
+      payload: { items: [{ productId: p, quantity: 0 }] },
+    });
+    expect(zero.json().items).toEqual([{ productId: p, quantity: 0 }]);
+    expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: 10, reserved: 0 });
+  });
+
+  for (const [name, items, field] of [
+    ['more than held', (p: string) => [{ productId: p, quantity: 7 }], '/items/0/quantity'],
+    ['a product not held', () => [{ productId: randomUUID(), quantity: 1 }], '/items/0/productId'],
+    [
+      'a product twice',
+      (p: string) => [
+        { productId: p, quantity: 1 },
+        { productId: p, quantity: 1 },
+      ],
+      '/items/1/productId',
+    ],
+    ['a negative quantity', (p: string) => [{ productId: p, quantity: -1 }], 'quantity'],
+  ] as const) {
+    it(`a settlement of ${name} is a 400 naming the item, and nothing moves`, async () => {
+      const tenant = newTenant();
+      const p = newProduct();
+      const id = await reserved(tenant, p, 6, 10);
+      const response = await h.app.inject({
+        method: 'POST',
+        url: `/internal/reservations/${id}/commit`,
+        headers: internalHeaders(tenant),
+        payload: { items: items(p) },
+      });
+      expectProblem(response, 400);
+      expect(response.json().code).toBe('VALIDATION_FAILED');
+      expect(JSON.stringify(response.json())).toContain(field);
+      expect(await stockRow(h.db, tenant, p)).toEqual({ on_hand: 10, reserved: 6 });
+      expect(
+        (
+          await h.app.inject({
+            method: 'GET',
+            url: `/internal/reservations/${id}`,
+            headers: internalHeaders(tenant),
+          })
+        ).json().status,
+      ).toBe('RESERVED');
+    });
+  }
 
   it('release of a committed reservation (a late compensation) puts the goods back on hand', async () => {
     const tenant = newTenant();

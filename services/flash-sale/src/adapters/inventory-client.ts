@@ -10,6 +10,11 @@ export interface SaleInventory {
     r: { reservationId: string; saleId: string; productId: string; quantity: number; ttlSeconds: number },
   ): Promise<ReservationView>;
   release(tenantId: string, reservationId: string): Promise<void>;
+  /**
+   * Settles the hold: `units` of the product taken off hand, the rest given back (idempotent; a repeat with
+   * another number is refused 409).
+   */
+  settle(tenantId: string, reservationId: string, productId: string, units: number): Promise<void>;
 }
 
 export function createInventoryClient(options: {
@@ -59,6 +64,15 @@ export function createInventoryClient(options: {
         path: `/internal/reservations/${encodeURIComponent(reservationId)}/release`,
         headers: { [TENANT_HEADER]: tenantId },
         retry: true,
+      });
+    },
+    async settle(tenantId, reservationId, productId, units) {
+      await client.json({
+        method: 'POST',
+        path: `/internal/reservations/${encodeURIComponent(reservationId)}/commit`,
+        headers: { [TENANT_HEADER]: tenantId },
+        body: { items: [{ productId, quantity: units }] },
+        retry: true, // idempotent: the same settlement again answers the same
       });
     },
   };

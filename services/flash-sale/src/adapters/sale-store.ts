@@ -77,4 +77,13 @@ export class SaleStore {
     }
     return sale.tenantId === tenantId ? sale : undefined;
   }
+
+  /** When the sale was settled with inventory and how many units it sold, or null while it is not. */
+  async settlement(sale: Sale): Promise<{ settledAt: Date; units: number } | null> {
+    const [row] = await this.db.query<{ settled_at: Date | null; settled_units: number | null }>(
+      'SELECT settled_at, settled_units FROM flash_sales WHERE id = $1',
+      [sale.id],
+    );
+    return row?.settled_at ? { settledAt: row.settled_at, units: row.settled_units ?? 0 } : null;
+  }
 }

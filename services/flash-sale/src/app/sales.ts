@@ -18,7 +18,10 @@ export interface NewSale {
   perUserLimit: number;
 }
 
-/** The reservation outlives the sale by this much, so orders of its last seconds still find their units. */
+/**
+ * The reservation outlives the sale by at least this much (and by twice the payment deadline), so orders of its
+ * last seconds still find their units and the settlement finds the hold.
+ */
 export const RESERVATION_GRACE_SECONDS = 3_600;
 /** The inventory's longest hold (its ttlSeconds maximum). */
 export const MAX_RESERVATION_SECONDS = 7_776_000;
@@ -32,6 +35,7 @@ export interface AdminSaleView extends ReturnType<typeof saleView> {
   persistedPurchases: number;
   admissionMode: 'redis' | 'embedded';
   queueDepth: number;
+  settlement: { settledAt: string; unitsSold: number; unitsReturned: number } | null;
 }
 
 export interface PurchaseView {
@@ -72,6 +76,8 @@ export function createFlashSales(deps: {
   metrics: FlashSaleMetrics;
   /** More attempts than this being admitted at once are answered 429 WAITING_ROOM. */
   queueMax: number;
+  /** The buyers' payment deadline: the sale's hold outlives the sale by at least twice this (its settlement). */
+  paymentDeadlineMs?: number;
 }): FlashSales {
   const { sales, purchases, admission, inventory, metrics } = deps;
   let inFlight = 0;
@@ -90,8 +96,12 @@ export function createFlashSales(deps: {
 
   const api: FlashSales = {
     async create(tenantId, input, now = new Date()) {
-      const holdSeconds =
-        Math.ceil((input.endsAt.getTime() - now.getTime()) / 1000) + RESERVATION_GRACE_SECONDS;
+      // The hold lasts until the sale is settled: the end, then the last buyers' payment deadline, then a margin.
+      const graceSeconds = Math.max(
+        RESERVATION_GRACE_SECONDS,
+        Math.ceil((2 * (deps.paymentDeadlineMs ?? 0)) / 1000),
+      );
+      const holdSeconds = Math.ceil((input.endsAt.getTime() - now.getTime()) / 1000) + graceSeconds;
       if (input.endsAt <= input.startsAt) {
         throw appError('VALIDATION_FAILED', 'endsAt must be after startsAt', {
           errors: [{ path: '/endsAt', message: 'must be after startsAt' }],
@@ -148,9 +158,10 @@ export function createFlashSales(deps: {
     },
 
     async adminView(sale) {
-      const [counters, byStatus] = await Promise.all([
+      const [counters, byStatus, settled] = await Promise.all([
         admission.counters(sale),
         purchases.countsBySale(sale),
+        sales.settlement(sale),
       ]);
       const persisted = Object.values(byStatus).reduce((n, s) => n + s.purchases, 0);
       return {
@@ -163,6 +174,11 @@ export function createFlashSales(deps: {
         persistedPurchases: persisted,
         admissionMode: admission.mode,
         queueDepth: admission.queueDepth(),
+        settlement: settled && {
+          settledAt: settled.settledAt.toISOString(),
+          unitsSold: settled.units,
+          unitsReturned: sale.quantity - settled.units,
+        },
       };
     },
 

@@ -97,6 +97,17 @@ const AdminSale = Type.Object({
   persistedPurchases: Type.Integer(),
   admissionMode: Type.Union([Type.Literal('redis'), Type.Literal('embedded')]),
   queueDepth: Type.Integer(),
+  settlement: Type.Union([
+    Type.Null(),
+    Type.Object(
+      {
+        settledAt: Type.String(),
+        unitsSold: Type.Integer({ description: 'taken off hand from the sale’s reservation' }),
+        unitsReturned: Type.Integer({ description: 'given back to inventory' }),
+      },
+      { description: 'the sale settled with inventory once it ended and every purchase was final' },
+    ),
+  ]),
 });
 
 const PurchaseView = Type.Object({

@@ -3,6 +3,7 @@ import type { Db, Queryable } from '@glassbox/kit';
 import {
   normalizeItems,
   planCommit,
+  planCommitLines,
   planRelease,
   type ReservationItem,
   type ReservationStatus,
@@ -124,11 +125,16 @@ export class InventoryStore {
     return result;
   }
 
-  /** Takes the reserved goods off hand. Idempotent; refuses (409) once released or expired. */
+  /**
+   * Takes the reserved goods off hand. Idempotent; refuses (409) once released or expired. With `take`, only
+   * those quantities are taken and the rest of the hold is given back (a settlement); repeating it with other
+   * quantities is refused (409 CONFLICT).
+   */
   async commit(
     tenantId: string,
     reservationId: string,
-  ): Promise<{ reservationId: string; status: 'COMMITTED' }> {
+    take?: readonly ReservationItem[],
+  ): Promise<{ reservationId: string; status: 'COMMITTED'; items: ReservationItem[] }> {
     const outcome = await this.tx(async (q) => {
       const [row] = await q.query<{ status: ReservationStatus; expired: boolean }>(
         `SELECT status, expires_at <= now() AS expired FROM reservations
@@ -137,22 +143,69 @@ export class InventoryStore {
       );
       if (!row) throw appError('NOT_FOUND', `reservation ${reservationId} was not found`);
       const plan = planCommit(row.status, row.expired);
+      const items = await loadItems(q, tenantId, reservationId);
+      const { lines, problems } = planCommitLines(items, take);
+      if (problems.length > 0) {
+        throw appError(
+          'VALIDATION_FAILED',
+          `cannot commit reservation ${reservationId}: ${problems[0]?.path} ${problems[0]?.message}`,
+          {
+            errors: problems,
+          },
+        );
+      }
       switch (plan.action) {
-        case 'none':
-          return { refused: undefined, committed: 0, expired: 0 };
+        case 'none': {
+          const before = items.map((i) => ({ productId: i.productId, quantity: i.committed ?? i.quantity }));
+          if (take !== undefined && lines.some((l, n) => l.take !== before[n]?.quantity)) {
+            throw appError(
+              'CONFLICT',
+              `reservation ${reservationId} is already committed with other quantities`,
+              {
+                reservationId,
+                committed: before,
+              },
+            );
+          }
+          return { refused: undefined, committed: 0, released: 0, expired: 0, items: before };
+        }
         case 'refuse':
-          return { refused: row.status, committed: 0, expired: 0 };
+          return { refused: row.status, committed: 0, released: 0, expired: 0, items: [] };
         case 'expire': {
           const expired = await finish(q, tenantId, reservationId, 'release', 'EXPIRED');
-          return { refused: 'EXPIRED' as const, committed: 0, expired };
+          return { refused: 'EXPIRED' as const, committed: 0, released: 0, expired, items: [] };
         }
         case 'commit': {
-          const committed = await finish(q, tenantId, reservationId, 'commit', 'COMMITTED');
-          return { refused: undefined, committed, expired: 0 };
+          for (const line of lines) {
+            await q.query(
+              `UPDATE stock SET on_hand = on_hand - $3, reserved = reserved - $4, updated_at = now()
+               WHERE tenant_id = $1 AND product_id = $2`,
+              [tenantId, line.productId, line.take, line.held],
+            );
+            await q.query(
+              `UPDATE reservation_items SET committed = $4
+               WHERE tenant_id = $1 AND reservation_id = $2 AND product_id = $3`,
+              [tenantId, reservationId, line.productId, line.take],
+            );
+          }
+          await q.query(
+            "UPDATE reservations SET status = 'COMMITTED', updated_at = now() WHERE tenant_id = $1 AND id = $2",
+            [tenantId, reservationId],
+          );
+          const committed = lines.reduce((n, l) => n + l.take, 0);
+          const released = lines.reduce((n, l) => n + l.held - l.take, 0);
+          return {
+            refused: undefined,
+            committed,
+            released,
+            expired: 0,
+            items: lines.map((l) => ({ productId: l.productId, quantity: l.take })),
+          };
         }
       }
     });
     if (outcome.committed > 0) this.metrics.committed(outcome.committed);
+    if (outcome.released > 0) this.metrics.released(outcome.released, 'released');
     if (outcome.expired > 0) this.metrics.released(outcome.expired, 'expired');
     if (outcome.refused) {
       throw appError(
@@ -161,7 +214,7 @@ export class InventoryStore {
         { reservationId, reservationStatus: outcome.refused },
       );
     }
-    return { reservationId, status: 'COMMITTED' };
+    return { reservationId, status: 'COMMITTED', items: outcome.items };
   }
 
   /**
@@ -267,7 +320,11 @@ async function finish(
   move: StockMove,
   status: ReservationStatus,
 ): Promise<number> {
-  const items = await loadItems(q, tenantId, reservationId);
+  const items = (await loadItems(q, tenantId, reservationId)).map((i) => ({
+    productId: i.productId,
+    // A restock puts back what the commit took (a settlement may have taken less than was held).
+    quantity: move === 'restock' ? (i.committed ?? i.quantity) : i.quantity,
+  }));
   for (const item of items) {
     await q.query(
       `UPDATE stock SET ${MOVE_SQL[move]}, updated_at = now() WHERE tenant_id = $1 AND product_id = $2`,
@@ -282,13 +339,18 @@ async function finish(
   return sum(items);
 }
 
-async function loadItems(q: Queryable, tenantId: string, reservationId: string): Promise<ReservationItem[]> {
-  const rows = await q.query<{ product_id: string; quantity: number }>(
-    `SELECT product_id, quantity FROM reservation_items
+/** The items held, in product-id order, with what a commit took of each (null until committed). */
+async function loadItems(
+  q: Queryable,
+  tenantId: string,
+  reservationId: string,
+): Promise<(ReservationItem & { committed: number | null })[]> {
+  const rows = await q.query<{ product_id: string; quantity: number; committed: number | null }>(
+    `SELECT product_id, quantity, committed FROM reservation_items
      WHERE tenant_id = $1 AND reservation_id = $2 ORDER BY product_id`,
     [tenantId, reservationId],
   );
-  return rows.map((r) => ({ productId: r.product_id, quantity: r.quantity }));
+  return rows.map((r) => ({ productId: r.product_id, quantity: r.quantity, committed: r.committed }));
 }
 
 async function loadReservation(

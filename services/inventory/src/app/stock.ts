@@ -5,6 +5,7 @@
  */
 import type { ProductCatalog } from '../adapters/catalog-client.js';
 import type { InventoryStore } from '../adapters/inventory-store.js';
+import type { ReservationItem } from '../domain/reservations.js';
 import { appError } from '../errors.js';
 
 type ReserveInput = Parameters<InventoryStore['reserve']>[1];
@@ -41,7 +42,9 @@ export function createStock(deps: {
       return reservation;
     },
 
-    commit: (tenantId: string, reservationId: string) => store.commit(tenantId, reservationId),
+    /** Takes the hold off hand: all of it, or only `take` with the rest given back (a settlement). */
+    commit: (tenantId: string, reservationId: string, take?: readonly ReservationItem[]) =>
+      store.commit(tenantId, reservationId, take),
     release: (tenantId: string, reservationId: string) => store.release(tenantId, reservationId),
   };
 }

@@ -3,6 +3,7 @@ import {
   canTransition,
   normalizeItems,
   planCommit,
+  planCommitLines,
   planRelease,
   RESERVATION_STATUSES,
   RESERVATION_TRANSITIONS,
@@ -115,5 +116,43 @@ describe('planRelease', () => {
     expect(planRelease('RELEASED')).toEqual({ action: 'none' });
     expect(planRelease('EXPIRED')).toEqual({ action: 'none' });
     expect(planRelease(undefined)).toEqual({ action: 'none' });
+  });
+});
+
+describe('what a commit takes', () => {
+  const held = [
+    { productId: B, quantity: 2 },
+    { productId: A, quantity: 5 },
+  ];
+
+  it('takes everything held without a list, in product-id order', () => {
+    expect(planCommitLines(held)).toEqual({
+      lines: [
+        { productId: A, held: 5, take: 5 },
+        { productId: B, held: 2, take: 2 },
+      ],
+      problems: [],
+    });
+  });
+
+  it('takes the listed quantities and gives the unlisted products back in full', () => {
+    expect(planCommitLines(held, [{ productId: A.toUpperCase(), quantity: 3 }]).lines).toEqual([
+      { productId: A, held: 5, take: 3 },
+      { productId: B, held: 2, take: 0 },
+    ]);
+  });
+
+  it('names every item it cannot take: more than held, not held, listed twice', () => {
+    const { problems } = planCommitLines(held, [
+      { productId: A, quantity: 6 },
+      { productId: '00000000-0000-4000-8000-00000000000c', quantity: 1 },
+      { productId: B, quantity: 1 },
+      { productId: B, quantity: 1 },
+    ]);
+    expect(problems).toEqual([
+      { path: '/items/0/quantity', message: 'must be at most the 5 held' },
+      { path: '/items/1/productId', message: 'is not held by this reservation' },
+      { path: '/items/3/productId', message: 'is listed twice' },
+    ]);
   });
 });

@@ -75,6 +75,51 @@ export function planCommit(status: ReservationStatus, expired: boolean): CommitP
   }
 }
 
+/** One item of a commit: what was held and what the commit takes off hand (the rest is given back). */
+export interface CommitLine {
+  productId: string;
+  held: number;
+  take: number;
+}
+
+/**
+ * What a commit takes of each held item. Without `take`, everything held. With it (a settlement: a flash sale
+ * commits what it sold), exactly the listed quantities — 0 up to what is held, products of the reservation
+ * only — and every product not listed is given back in full. Problems name the offending item.
+ */
+export function planCommitLines(
+  held: readonly ReservationItem[],
+  take?: readonly ReservationItem[],
+): { lines: CommitLine[]; problems: { path: string; message: string }[] } {
+  const heldItems = normalizeItems(held);
+  if (take === undefined)
+    return {
+      lines: heldItems.map((i) => ({ productId: i.productId, held: i.quantity, take: i.quantity })),
+      problems: [],
+    };
+  const problems: { path: string; message: string }[] = [];
+  const wanted = new Map<string, number>();
+  take.forEach((item, index) => {
+    const id = item.productId.toLowerCase();
+    const heldItem = heldItems.find((h) => h.productId === id);
+    if (!heldItem)
+      problems.push({ path: `/items/${index}/productId`, message: 'is not held by this reservation' });
+    else if (wanted.has(id)) problems.push({ path: `/items/${index}/productId`, message: 'is listed twice' });
+    else if (item.quantity > heldItem.quantity)
+      problems.push({
+        path: `/items/${index}/quantity`,
+        message: `must be at most the ${heldItem.quantity} held`,
+      });
+    wanted.set(id, item.quantity);
+  });
+  const lines = heldItems.map((h) => ({
+    productId: h.productId,
+    held: h.quantity,
+    take: wanted.get(h.productId) ?? 0,
+  }));
+  return { lines, problems };
+}
+
 /** What a release does. It never refuses: it is the compensation of a reservation. */
 export type ReleasePlan =
   | { action: 'release' } // RESERVED: reserved -= quantity

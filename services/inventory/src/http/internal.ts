@@ -110,17 +110,45 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
       schema: {
         tags,
         summary: 'Take the reserved stock off hand (idempotent)',
+        description:
+          'Without a body, every unit held is taken off hand. With `items`, exactly those quantities are taken ' +
+          '(0 up to what is held) and the rest of the hold is given back: how a flash sale settles what it sold.',
         params: IdParams,
+        body: Type.Union([
+          Type.Null(),
+          Type.Object(
+            {
+              items: Type.Array(
+                Type.Object(
+                  { productId: ProductId, quantity: Type.Integer({ minimum: 0, maximum: 1_000_000 }) },
+                  { additionalProperties: false },
+                ),
+                { maxItems: 100 },
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ]),
         response: {
-          200: Type.Object({ reservationId: Type.String(), status: Type.Literal('COMMITTED') }),
-          ...problems(401, 404, 409),
+          200: Type.Object({
+            reservationId: Type.String(),
+            status: Type.Literal('COMMITTED'),
+            items: Type.Array(Type.Object({ productId: Type.String(), quantity: Type.Integer() }), {
+              description: 'what the commit took off hand, per product',
+            }),
+          }),
+          ...problems(400, 401, 404, 409),
         },
       },
     },
     async (request) => {
       annotate({ 'glassbox.reservation.id': request.params.id });
-      const result = await stock.commit(tenantOf(request), request.params.id);
-      request.log.info({ reservation_id: request.params.id }, 'reservation committed');
+      const take = request.body?.items;
+      const result = await stock.commit(tenantOf(request), request.params.id, take);
+      request.log.info(
+        { reservation_id: request.params.id, units: result.items.reduce((n, i) => n + i.quantity, 0) },
+        'reservation committed',
+      );
       return result;
     },
   );
