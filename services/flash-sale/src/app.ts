@@ -87,6 +87,7 @@ export async function buildApp(deps: FlashSaleAppDeps): Promise<FlashSaleApp> {
     : createEmbeddedAdmission(purchases, { persist });
   const metrics = createFlashSaleMetrics(admission.mode);
   metrics.observeQueueDepth(() => admission.queueDepth());
+  metrics.observeOversold(() => purchases.oversoldUnits());
   const inventory = createInventoryClient({ url: deps.inventoryUrl, internalToken: deps.internalToken });
   const flash = createFlashSales({
     sales,

@@ -6,6 +6,8 @@ export interface FlashSaleMetrics {
   admission(outcome: string, seconds: number): void;
   released(units: number): void;
   observeQueueDepth(read: () => number): void;
+  /** The oversell check, read at each collection: units held by purchases beyond their sale's quantity. */
+  observeOversold(read: () => Promise<number>): void;
 }
 
 export function createFlashSaleMetrics(mode: 'redis' | 'embedded'): FlashSaleMetrics {
@@ -28,6 +30,12 @@ export function createFlashSaleMetrics(mode: 'redis' | 'embedded'): FlashSaleMet
       'Accepted purchases waiting for their durable write (embedded) or for persistence (connected)',
     unit: '{purchase}',
   });
+  const oversold = meter.createObservableGauge('glassbox.flash_sale.units.oversold', {
+    description:
+      'Units held by purchases that are not released beyond their sale’s quantity, summed over the sales of ' +
+      'the last day, from the durable purchases (not from admission’s own counters): must always be 0',
+    unit: '{item}',
+  });
   return {
     admission(outcome, seconds) {
       const attributes = { 'glassbox.outcome': outcome, 'glassbox.admission.mode': mode };
@@ -37,6 +45,9 @@ export function createFlashSaleMetrics(mode: 'redis' | 'embedded'): FlashSaleMet
     released: (units) => released.add(units),
     observeQueueDepth(read) {
       depth.addCallback((result) => result.observe(read(), { 'glassbox.admission.mode': mode }));
+    },
+    observeOversold(read) {
+      oversold.addCallback(async (result) => result.observe(await read()));
     },
   };
 }

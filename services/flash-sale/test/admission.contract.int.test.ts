@@ -9,6 +9,7 @@ import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PurchaseStore } from '../src/adapters/purchase-store.js';
 import type { FlashSaleApp } from '../src/app.js';
 import { type Harness, type Mode, REDIS_URL, startHarness } from './helpers.js';
 
@@ -408,6 +409,29 @@ for (const mode of ['embedded', 'redis'] as Mode[]) {
       // Once only.
       expect(await hasty.settlement.settle()).toBe(0);
       expect(await stock()).toMatchObject({ onHand: 8, reserved: 0 });
+    });
+
+    it('the oversell check reads the durable purchases: 0 for a sold-out sale, the excess when a row too many appears', async () => {
+      const store = new PurchaseStore(h.db);
+      const before = await store.oversoldUnits();
+      const saleId = await createSale({ quantity: 2, perUserLimit: 2 });
+      const token = await h.customerToken();
+      expect((await buy(saleId, token, randomUUID(), 2)).statusCode).toBe(202);
+      expect((await buy(saleId, await h.customerToken())).json().code).toBe('SOLD_OUT');
+      await persisted(saleId, 1);
+      expect(await store.oversoldUnits()).toBe(before);
+      // What a broken admission would leave behind: one more unit held than the sale has.
+      await h.db.query(
+        `INSERT INTO flash_purchases (tenant_id, id, sale_id, user_id, idempotency_key, quantity, payment, status, accepted_at)
+         VALUES ($1, $2, $3, 'intruder', 'k', 1, '{}', 'ACCEPTED', now())`,
+        [h.tenantId, randomUUID(), saleId],
+      );
+      expect(await store.oversoldUnits()).toBe(before + 1);
+      await h.db.query(
+        "UPDATE flash_purchases SET status = 'RELEASED' WHERE sale_id = $1 AND user_id = 'intruder'",
+        [saleId],
+      );
+      expect(await store.oversoldUnits()).toBe(before);
     });
 
     it('a purchase is read back by its buyer (not by another customer)', async () => {

@@ -64,6 +64,23 @@ describe('flash sale summary', () => {
           ],
         },
       ],
+      // Two replicas read the same database: the worst reading, not their sum.
+      oversold: [
+        {
+          labels: { 'service.instance.id': 'a' },
+          points: [
+            [T, 0],
+            [T + S, 2],
+          ],
+        },
+        {
+          labels: { 'service.instance.id': 'b' },
+          points: [
+            [T, 0],
+            [T + S, 2],
+          ],
+        },
+      ],
     });
     expect(summary).toEqual({
       peakAcceptedPerSec: 500,
@@ -71,6 +88,7 @@ describe('flash sale summary', () => {
       soldOutAfterMs: 2 * S,
       worstP99Ms: 81,
       maxQueueDepth: 12,
+      maxOversold: 2,
     });
   });
 
@@ -81,6 +99,7 @@ describe('flash sale summary', () => {
       soldOutAfterMs: null,
       worstP99Ms: null,
       maxQueueDepth: null,
+      maxOversold: null,
     });
     const notSoldOut = summarizeFlashSale({
       attempts: [{ labels: { [OUTCOME]: 'ACCEPTED' }, points: [[T, 2]] }],
@@ -88,5 +107,20 @@ describe('flash sale summary', () => {
       depth: [],
     });
     expect(notSoldOut).toMatchObject({ peakAcceptedPerSec: 2, soldOutAtMs: null, soldOutAfterMs: null });
+    const neverOversold = summarizeFlashSale({
+      attempts: [],
+      p99Seconds: [],
+      depth: [],
+      oversold: [
+        {
+          labels: {},
+          points: [
+            [T, 0],
+            [T + S, 0],
+          ],
+        },
+      ],
+    });
+    expect(neverOversold.maxOversold).toBe(0);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * The Flash sale panel's figures, from the flash-sale service's metrics as the observatory answers them:
  * attempts per second by outcome (`glassbox.flash_sale.attempts`, rate by `glassbox.outcome`), the p99 admission
- * latency (`glassbox.flash_sale.admission.duration`, seconds) and the admission queue depth
- * (`glassbox.flash_sale.queue.depth`).
+ * latency (`glassbox.flash_sale.admission.duration`, seconds), the admission queue depth
+ * (`glassbox.flash_sale.queue.depth`) and the oversell check (`glassbox.flash_sale.units.oversold`: units held
+ * beyond a sale's quantity, read from the durable purchases; every replica reads the same database, so the
+ * replicas' series are not added up).
  */
 import type { MetricSeries } from '../api/schemas.js';
 
@@ -10,6 +12,7 @@ export const FLASH_METRICS = {
   attempts: 'glassbox.flash_sale.attempts',
   latency: 'glassbox.flash_sale.admission.duration',
   depth: 'glassbox.flash_sale.queue.depth',
+  oversold: 'glassbox.flash_sale.units.oversold',
 } as const;
 
 export const OUTCOME = 'glassbox.outcome';
@@ -25,6 +28,8 @@ export interface FlashSaleSummary {
   worstP99Ms: number | null;
   /** The deepest the admission queue got. */
   maxQueueDepth: number | null;
+  /** The oversell check's worst reading in the window (0: never oversold; null: no reading). */
+  maxOversold: number | null;
 }
 
 function ofOutcome(attempts: readonly MetricSeries[], outcome: string): MetricSeries[] {
@@ -61,6 +66,7 @@ export function summarizeFlashSale(input: {
   attempts: readonly MetricSeries[];
   p99Seconds: readonly MetricSeries[];
   depth: readonly MetricSeries[];
+  oversold?: readonly MetricSeries[];
 }): FlashSaleSummary {
   const accepted = ofOutcome(input.attempts, 'ACCEPTED');
   const peak = peakOfSum(accepted);
@@ -76,5 +82,6 @@ export function summarizeFlashSale(input: {
         : null,
     worstP99Ms: worst === null ? null : worst * 1000,
     maxQueueDepth: maxOf(input.depth),
+    maxOversold: maxOf(input.oversold ?? []),
   };
 }

@@ -40,17 +40,19 @@ export function FlashSalePage() {
   const attempts = useMetricQuery({ name: FLASH_METRICS.attempts, fn: 'rate', groupBy: [OUTCOME], stepMs });
   const p99 = useMetricQuery({ name: FLASH_METRICS.latency, fn: 'p99', stepMs });
   const depth = useMetricQuery({ name: FLASH_METRICS.depth, fn: 'max', stepMs });
+  const oversold = useMetricQuery({ name: FLASH_METRICS.oversold, fn: 'max', stepMs });
   const summary = useMemo(
     () =>
       summarizeFlashSale({
         attempts: attempts.data?.series ?? [],
         p99Seconds: p99.data?.series ?? [],
         depth: depth.data?.series ?? [],
+        oversold: oversold.data?.series ?? [],
       }),
-    [attempts.data, p99.data, depth.data],
+    [attempts.data, p99.data, depth.data, oversold.data],
   );
-  const error = attempts.error ?? p99.error ?? depth.error;
-  const loading = attempts.isLoading || p99.isLoading || depth.isLoading;
+  const error = attempts.error ?? p99.error ?? depth.error ?? oversold.error;
+  const loading = attempts.isLoading || p99.isLoading || depth.isLoading || oversold.isLoading;
   const domain = [window.startMs, window.endMs] as const;
   return (
     <div className="page">
@@ -58,8 +60,9 @@ export function FlashSalePage() {
         <h1>Flash sale</h1>
         <p className="muted">
           Admission as the flash-sale service measures it: attempts per second by outcome, the admission queue
-          and the p99 admission latency. Each sale's oversell check (sold − quantity, always 0) is in{' '}
-          <span className="mono">GET /api/v1/admin/flash-sales/&#123;id&#125;</span>.
+          and the p99 admission latency, and the oversell check: units held by purchases beyond their sale's
+          quantity, read from the durable purchases (always 0; per sale in{' '}
+          <span className="mono">GET /api/v1/admin/flash-sales/&#123;id&#125;</span>).
         </p>
       </div>
       {error ? <ErrorState error={error} /> : null}
@@ -80,6 +83,17 @@ export function FlashSalePage() {
         <Stat
           label="Queue depth (max)"
           value={summary.maxQueueDepth === null ? dash : formatNumber(summary.maxQueueDepth)}
+        />
+        <Stat
+          label="Oversold (check)"
+          value={summary.maxOversold === null ? dash : `${formatNumber(summary.maxOversold)} units`}
+          sub={
+            summary.maxOversold === null
+              ? undefined
+              : summary.maxOversold === 0
+                ? 'never oversold'
+                : 'OVERSOLD'
+          }
         />
       </section>
       <section className="card">

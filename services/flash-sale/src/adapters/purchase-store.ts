@@ -113,6 +113,21 @@ export class PurchaseStore {
     return row ? toRow(row) : undefined;
   }
 
+  /**
+   * The oversell check from durable state: units held by purchases not released beyond their sale's quantity,
+   * summed over the sales that ended less than a day ago (or have not ended).
+   */
+  async oversoldUnits(): Promise<number> {
+    const [row] = await this.db.query<{ oversold: number }>(
+      `SELECT coalesce(sum(greatest(0, p.held - s.quantity)), 0)::int AS oversold
+         FROM (SELECT sale_id, sum(quantity) AS held FROM flash_purchases
+                WHERE status <> 'RELEASED' GROUP BY sale_id) AS p
+         JOIN flash_sales AS s ON s.id = p.sale_id
+        WHERE s.ends_at > now() - interval '1 day'`,
+    );
+    return row?.oversold ?? 0;
+  }
+
   /** Purchase counts and units by status. */
   async countsBySale(sale: SaleTerms): Promise<Record<PurchaseStatus, { purchases: number; units: number }>> {
     const rows = await this.db.query<{ status: PurchaseStatus; purchases: number; units: number }>(
