@@ -5,6 +5,7 @@
  * Grafana. Health checks and `depends_on` conditions order the start: the data stores, then each service after
  * the services it calls. The configuration files of the standard tools are written beside compose.yaml.
  */
+import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { dashboardFiles } from './dashboards.js';
 import { grafanaDatasources, lokiConfig, otelCollectorConfig, tempoConfig } from './observability.js';
@@ -132,6 +133,29 @@ export function prometheusConfig(
   };
 }
 
+/** The Alertmanager configuration (deploy/alertmanager/alertmanager.yml), read where it lives. */
+const ALERTMANAGER_CONFIG = new URL('../../../deploy/alertmanager/alertmanager.yml', import.meta.url);
+
+/**
+ * deploy/alertmanager/alertmanager.yml with its webhooks pointed at the healer's container: the base file calls
+ * the healer on the same host (connected mode), compose on its service name. Refuses to render when the base no
+ * longer calls the healer where it expects, rather than ship a config that reaches nobody.
+ */
+export function composeAlertmanager(
+  services: readonly DeployedService[],
+  base: string = readFileSync(ALERTMANAGER_CONFIG, 'utf8'),
+): string {
+  const healer = services.find((s) => s.name === 'healer');
+  if (!healer) return base;
+  const local = `http://127.0.0.1:${healer.port}/`;
+  if (!base.includes(local))
+    throw new Error(`deploy/alertmanager/alertmanager.yml no longer calls the healer at ${local}`);
+  return (
+    HEADER('Alertmanager (deploy/alertmanager/alertmanager.yml, webhooks to the healer container)') +
+    base.replaceAll(local, `http://healer:${healer.port}/`)
+  );
+}
+
 export function composeFiles(services: readonly DeployedService[] = deployedServices()): GeneratedFile[] {
   const glassbox = Object.fromEntries(services.map((s) => [s.name, glassboxService(s, services)]));
   const compose = {
@@ -208,7 +232,7 @@ export function composeFiles(services: readonly DeployedService[] = deployedServ
       alertmanager: {
         image: IMAGES.alertmanager,
         command: ['--config.file=/etc/alertmanager/alertmanager.yml', '--storage.path=/alertmanager'],
-        volumes: ['../alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro'],
+        volumes: ['./alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro'],
         ports: [`\${ALERTMANAGER_PUBLISH:-9093}:9093`],
         healthcheck: httpCheck('http://127.0.0.1:9093/-/ready'),
         restart: 'unless-stopped',
@@ -257,6 +281,7 @@ export function composeFiles(services: readonly DeployedService[] = deployedServ
     ruleFiles: ['/etc/prometheus/rules/*.yaml'],
   });
   return [
+    { path: `${COMPOSE_DIR}/alertmanager.yml`, text: composeAlertmanager(services) },
     {
       path: `${COMPOSE_DIR}/compose.yaml`,
       text: HEADER('the compose stack') + stringify(compose, { lineWidth: 0 }),

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { SERVICE_MANIFEST, type ServiceManifestEntry } from '@glassbox/contracts';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { composeFiles } from './compose.js';
+import { composeAlertmanager, composeFiles } from './compose.js';
 import { deployFiles, staleFiles } from './files.js';
 import { k8sFiles } from './k8s.js';
 import { DATASOURCE_UIDS } from './observability.js';
@@ -107,7 +107,24 @@ describe('compose', () => {
     expect(prom.rule_files).toEqual(['/etc/prometheus/rules/*.yaml']);
     expect(compose.services.prometheus.command).toContain('--enable-feature=exemplar-storage');
     expect(compose.services.prometheus.volumes).toContain('../prometheus/rules:/etc/prometheus/rules:ro');
-    expect(compose.services.alertmanager.volumes[0]).toMatch(/^\.\.\/alertmanager\/alertmanager\.yml:/);
+    expect(compose.services.alertmanager.volumes[0]).toMatch(/^\.\/alertmanager\.yml:/);
+  });
+
+  it('has Alertmanager call the healer by its container name, with the routes of deploy/alertmanager/alertmanager.yml', () => {
+    const am = parse(fileText(files, 'deploy/compose/alertmanager.yml')) as Doc;
+    const base = parse(readFileSync(path.join(ROOT, 'deploy/alertmanager/alertmanager.yml'), 'utf8')) as Doc;
+    const urls = am.receivers.flatMap((r: Doc) => (r.webhook_configs ?? []).map((w: Doc) => w.url));
+    expect(urls).toEqual([
+      'http://healer:8089/webhooks/alertmanager/page',
+      'http://healer:8089/webhooks/alertmanager/ticket',
+    ]);
+    expect(am.route).toEqual(base.route);
+    expect(am.inhibit_rules).toEqual(base.inhibit_rules);
+    expect(compose.services.healer).toBeDefined();
+    // A base that no longer calls the healer where the renderer expects it stops the build.
+    expect(() => composeAlertmanager(deployedServices(), 'receivers: []\n')).toThrow(
+      /no longer calls the healer/,
+    );
   });
 
   it('samples in the Collector: every error, every slow trace, 10 % of the rest; span metrics before sampling', () => {

@@ -36,9 +36,14 @@ async function route(
 }
 
 describe('alertmanager.yml', () => {
-  it('passes amtool check-config', async () => {
+  it('passes amtool check-config, and so does the compose stack’s copy (webhooks to the healer container)', async () => {
     const { stdout } = await run('amtool', ['check-config', CONFIG]);
     expect(stdout).toContain('SUCCESS');
+    const compose = await run('amtool', [
+      'check-config',
+      path.join(ROOT, 'deploy', 'compose', 'alertmanager.yml'),
+    ]);
+    expect(compose.stdout).toContain('SUCCESS');
   });
 
   it.each([
