@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
 import { testServerUrl } from '@glassbox/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabasesWithPrefix } from '../../../test/support/databases.js';
@@ -60,6 +61,63 @@ async function resolvedQueries(d: DashboardSpec): Promise<{ panel: string; expr:
   );
 }
 
+/** A small flash sale through the gateway: 3 units, 5 buyers (two are told SOLD_OUT). */
+async function runFlashSale(gateway: string): Promise<void> {
+  const call = async (path: string, body: unknown, token?: string, extra: Record<string, string> = {}) => {
+    const res = await fetch(`${gateway}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...extra,
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const login = async (email: string) =>
+    (await call('/api/v1/auth/login', { tenant: 'demo', email, password: DEMO_PASSWORD })).body
+      .accessToken as string;
+  const admin = await login('admin@demo.test');
+  const product = DEMO_PRODUCTS[1];
+  if (!product) throw new Error('no demo product');
+  const sale = await call(
+    '/api/v1/admin/flash-sales',
+    {
+      productId: product.id,
+      quantity: 3,
+      priceCents: 100,
+      startsAt: new Date(Date.now() - 1000).toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      perUserLimit: 1,
+    },
+    admin,
+  );
+  if (sale.status !== 201)
+    throw new Error(`flash sale not created: ${sale.status} ${JSON.stringify(sale.body)}`);
+  const outcomes: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const email = `flash-${i}-${randomBytes(3).toString('hex')}@dash.test`;
+    await call('/api/v1/auth/register', {
+      tenant: 'demo',
+      email,
+      password: 'dash-password-1',
+      name: `Buyer ${i}`,
+    });
+    const token = (await call('/api/v1/auth/login', { tenant: 'demo', email, password: 'dash-password-1' }))
+      .body.accessToken as string;
+    const bought = await call(
+      `/api/v1/flash-sales/${sale.body.id}/purchases`,
+      { quantity: 1, payment: { method: 'card', token: 'tok_ok' } },
+      token,
+      { 'idempotency-key': randomBytes(8).toString('hex') },
+    );
+    outcomes.push(bought.status);
+  }
+  if (outcomes.filter((s) => s === 202).length !== 3)
+    throw new Error(`flash sale purchases answered ${outcomes}`);
+}
+
 describe.skipIf(!prometheusBinary)(
   `Grafana dashboards against a real Prometheus${prometheusBinary ? '' : ' (prometheus is not installed: apt-get install prometheus; skipped)'}`,
   () => {
@@ -85,6 +143,8 @@ describe.skipIf(!prometheusBinary)(
         prometheusPort: prometheusPort ?? 0,
         alertmanagerPort: 0,
       });
+      // A flash sale through the gateway: an admin creates it, customers buy until it sells out.
+      await runFlashSale(stack.urls.gateway);
       // New customers register (the bus carries user.registered), browse and check out; some cards decline.
       loadRun = runLoadTest({
         gateway: stack.urls.gateway,

@@ -229,7 +229,7 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
     uid: 'glassbox-business',
     title: 'Glassbox / Business',
     file: 'business.json',
-    description: 'Orders, revenue and payment outcomes, from the services’ own counters.',
+    description: 'Orders, revenue, payment outcomes and flash sales, from the services’ own counters.',
     variables: [],
     panels: [
       {
@@ -277,6 +277,31 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         queries: [
           { expr: `sum(${rate('glassbox_stock_reserved_total')}) * 60`, legend: 'reserved' },
           { expr: `sum(${rate('glassbox_stock_committed_total')}) * 60`, legend: 'committed' },
+        ],
+      },
+      {
+        title: 'Flash sale attempts per second by outcome',
+        unit: 'reqps',
+        queries: [
+          {
+            expr: `sum by (glassbox_outcome) (${rate('glassbox_flash_sale_attempts_total')})`,
+            legend: '{{glassbox_outcome}}',
+          },
+        ],
+      },
+      {
+        title: 'Flash sale admission p99',
+        unit: 's',
+        queries: [
+          { expr: quantile(0.99, '', 'glassbox_flash_sale_admission_duration_bucket'), legend: 'p99' },
+        ],
+      },
+      {
+        title: 'Flash sale admission queue and oversell check (must stay 0)',
+        unit: 'short',
+        queries: [
+          { expr: 'max(glassbox_flash_sale_queue_depth)', legend: 'queue depth' },
+          { expr: 'max(glassbox_flash_sale_units_oversold)', legend: 'units oversold' },
         ],
       },
     ],

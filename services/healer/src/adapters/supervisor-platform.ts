@@ -1,6 +1,9 @@
 /**
  * Restarts a service through the supervisor's control API (cli/src/control.ts) in embedded mode: a stopped
- * process is started, any other one restarted, and the answer waits until it is ready again.
+ * process is started, any other one restarted, and the answer waits until it is ready again. A process in its
+ * first start (never restarted) is not killed: it is waited for, and restarted only if it does not become ready
+ * in time. At a demo time scale a target-down alert fires within seconds, while the stack is still starting;
+ * restarting services that are starting only starts them again (what a Kubernetes startup probe prevents).
  */
 
 export interface Platform {
@@ -18,9 +21,32 @@ async function problemText(res: Response): Promise<string> {
   }
 }
 
-export function supervisorPlatform(controlUrl: string, options: { readyTimeoutMs?: number } = {}): Platform {
+/** Polls the process until it is ready (true), or it leaves `starting` otherwise or `withinMs` passes (false). */
+async function waitUntilReady(
+  base: string,
+  name: string,
+  signal: AbortSignal,
+  withinMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${base}/services/${encodeURIComponent(name)}`, { signal });
+    if (!res.ok) return false;
+    const { service } = (await res.json()) as { service: { state: string } };
+    if (service.state === 'ready') return true;
+    if (service.state !== 'starting') return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+export function supervisorPlatform(
+  controlUrl: string,
+  options: { readyTimeoutMs?: number; firstStartWaitMs?: number } = {},
+): Platform {
   const base = controlUrl.replace(/\/$/, '');
   const timeoutMs = options.readyTimeoutMs ?? 90_000;
+  const firstStartWaitMs = options.firstStartWaitMs ?? 45_000;
   return {
     async restartService(name, signal) {
       const timeout = AbortSignal.timeout(timeoutMs);
@@ -28,7 +54,11 @@ export function supervisorPlatform(controlUrl: string, options: { readyTimeoutMs
       const info = await fetch(`${base}/services/${encodeURIComponent(name)}`, { signal: sig });
       if (info.status === 404) throw new Error(`the supervisor knows no service ${name}`);
       if (!info.ok) throw new Error(`control API ${info.status}: ${await problemText(info)}`);
-      const { service } = (await info.json()) as { service: { state: string } };
+      const { service } = (await info.json()) as { service: { state: string; restarts: number } };
+      if (service.state === 'starting' && service.restarts === 0) {
+        const waited = await waitUntilReady(base, name, sig, firstStartWaitMs);
+        if (waited) return `waited for ${name} (it was in its first start); it is ready`;
+      }
       const verb = service.state === 'stopped' ? 'start' : 'restart';
       const res = await fetch(`${base}/services/${encodeURIComponent(name)}/${verb}?wait=ready`, {
         method: 'POST',
