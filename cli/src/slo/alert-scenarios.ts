@@ -211,6 +211,8 @@ const requests = (code: string) =>
 const buckets = (metric: string, bounds: Array<[string, number, number]>): SeriesSpec[] =>
   bounds.map(([le, above, below]) => counter(`${metric}${lbl({ ...ORDER, le })}`, above, below));
 const OBS = { job: 'observatory', instance: '127.0.0.1:3000' };
+/** order's own database. */
+const ORDER_DB = { ...ORDER, db_namespace: 'glassbox_order' };
 /** order's calls to payment (glassbox.dependency.duration), with more labels. */
 const dependencyCalls = (labels: Record<string, string>) =>
   `glassbox_dependency_duration_count${lbl({ ...ORDER, glassbox_dependency: 'payment', http_request_method: 'POST', ...labels })}`;
@@ -373,10 +375,24 @@ export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
   },
   DbConnectionsFailing: {
     series: [
-      counter(`glassbox_db_connection_failures_total${lbl({ ...ORDER, error_type: 'ECONNREFUSED' })}`, 11, 9),
-      counter(`db_client_operation_duration_count${lbl({ ...ORDER, db_operation_name: 'SELECT' })}`, 89, 91),
+      counter(
+        `glassbox_db_connection_failures_total${lbl({ ...ORDER_DB, error_type: 'ECONNREFUSED' })}`,
+        11,
+        9,
+      ),
+      counter(
+        `db_client_operation_duration_count${lbl({ ...ORDER_DB, db_operation_name: 'SELECT' })}`,
+        89,
+        91,
+      ),
+      // The same process's statements on another database (the PostgreSQL bus's): they do not dilute it.
+      counter(
+        `db_client_operation_duration_count${lbl({ ...ORDER, db_namespace: 'glassbox_bus', db_operation_name: 'SELECT' })}`,
+        1000,
+        1000,
+      ),
     ],
-    result: { job: 'order' },
+    result: { job: 'order', db_namespace: 'glassbox_order' },
   },
   OutboxRelayStalled: {
     series: [
@@ -436,11 +452,11 @@ export const QUIET_CASES: Readonly<
       name: 'one burst of refused connections (a server restart) among steady statements',
       series: [
         {
-          series: `glassbox_db_connection_failures_total${lbl({ ...ORDER, error_type: 'ECONNREFUSED' })}`,
+          series: `glassbox_db_connection_failures_total${lbl({ ...ORDER_DB, error_type: 'ECONNREFUSED' })}`,
           values: '0x10 30x30',
         },
         {
-          series: `db_client_operation_duration_count${lbl({ ...ORDER, db_operation_name: 'SELECT' })}`,
+          series: `db_client_operation_duration_count${lbl({ ...ORDER_DB, db_operation_name: 'SELECT' })}`,
           values: counterValues(100, 40),
         },
       ],

@@ -382,14 +382,16 @@ export const FAULT_SIGNAL_GROUPS: ReadonlyArray<{ name: string; alerts: readonly
         // then (a failover, a server restart) stays far below 10 %; a database that stays unreachable is at
         // 100 % and pages within two minutes.
         alert: 'DbConnectionsFailing',
+        // Per database (`db_namespace`): a process also talks to others (the PostgreSQL bus's), whose
+        // statements must not dilute the share of its own database's failures.
         expr:
-          'sum by (job) (rate(glassbox_db_connection_failures_total[[5m]]))\n/\n(\n' +
-          '  sum by (job) (rate(glassbox_db_connection_failures_total[[5m]]))\n' +
-          '  + sum by (job) (rate(db_client_operation_duration_count[[5m]]))\n)\n> 0.1',
+          'sum by (job, db_namespace) (rate(glassbox_db_connection_failures_total[[5m]]))\n/\n(\n' +
+          '  sum by (job, db_namespace) (rate(glassbox_db_connection_failures_total[[5m]]))\n' +
+          '  + sum by (job, db_namespace) (rate(db_client_operation_duration_count[[5m]]))\n)\n> 0.1',
         for: '1m',
         severity: 'page',
         service: BY_JOB,
-        summary: '{{ $labels.job }} cannot reach its database',
+        summary: '{{ $labels.job }} cannot reach its database {{ $labels.db_namespace }}',
         description:
           'More than 10 % of the attempts of {{ $labels.job }} to use its database over 5 minutes failed to reach it (refused, reset, timed out waiting for a connection), for a minute: its statements fail.',
         runbook: 'db-unreachable',
