@@ -211,6 +211,19 @@ const requests = (code: string) =>
 const buckets = (metric: string, bounds: Array<[string, number, number]>): SeriesSpec[] =>
   bounds.map(([le, above, below]) => counter(`${metric}${lbl({ ...ORDER, le })}`, above, below));
 const OBS = { job: 'observatory', instance: '127.0.0.1:3000' };
+/** order's own database. */
+const ORDER_DB = { ...ORDER, db_namespace: 'glassbox_order' };
+/** order's calls to payment (glassbox.dependency.duration), with more labels. */
+const dependencyCalls = (labels: Record<string, string>) =>
+  `glassbox_dependency_duration_count${lbl({ ...ORDER, glassbox_dependency: 'payment', http_request_method: 'POST', ...labels })}`;
+const dependencyBuckets = (bounds: Array<[string, number, number]>): SeriesSpec[] =>
+  bounds.map(([le, above, below]) =>
+    counter(
+      `glassbox_dependency_duration_bucket${lbl({ ...ORDER, glassbox_dependency: 'payment', http_request_method: 'POST', le })}`,
+      above,
+      below,
+    ),
+  );
 
 export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
   TargetDown: { series: [gauge(`up${lbl(ORDER)}`, 0, 1)], result: ORDER },
@@ -249,14 +262,17 @@ export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
   },
   UpstreamCallsFailing: {
     series: [
+      counter(dependencyCalls({ http_response_status_code: '200' }), 94.9, 95.1),
+      counter(dependencyCalls({ error_type: 'ECONNREFUSED' }), 2.1, 1.9),
+      counter(dependencyCalls({ http_response_status_code: '503', error_type: '503' }), 3, 3),
+      // Calls to another dependency, all failing: a series of their own, never this one's result.
       counter(
-        `http_client_request_duration_count${lbl({ ...ORDER, http_response_status_code: '200' })}`,
-        94.9,
-        95.1,
+        `glassbox_dependency_duration_count${lbl({ ...ORDER, glassbox_dependency: 'inventory', error_type: '503' })}`,
+        0,
+        0,
       ),
-      counter(`http_client_request_duration_count${lbl({ ...ORDER, error_type: 'ECONNREFUSED' })}`, 5.1, 4.9),
     ],
-    result: { job: 'order' },
+    result: { job: 'order', glassbox_dependency: 'payment' },
   },
   EventLoopLagHigh: {
     series: [gauge(`nodejs_eventloop_delay_p99${lbl(ORDER)}`, 0.51, 0.49)],
@@ -343,12 +359,133 @@ export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
     ],
     result: { job: 'observatory' },
   },
+  // The alerts for faults the others did not see (classic-alerts.ts, FAULT_SIGNAL_GROUPS).
+  EventLoopSaturated: {
+    series: [gauge(`nodejs_eventloop_utilization${lbl(ORDER)}`, 0.91, 0.89)],
+    result: { job: 'order' },
+  },
+  UpstreamCallsSlow: {
+    series: dependencyBuckets([
+      ['0.5', 95, 97],
+      ['1', 98, 100],
+      ['2.5', 100, 100],
+      ['+Inf', 100, 100],
+    ]),
+    result: { job: 'order', glassbox_dependency: 'payment' },
+  },
+  DbConnectionsFailing: {
+    series: [
+      counter(
+        `glassbox_db_connection_failures_total${lbl({ ...ORDER_DB, error_type: 'ECONNREFUSED' })}`,
+        11,
+        9,
+      ),
+      counter(
+        `db_client_operation_duration_count${lbl({ ...ORDER_DB, db_operation_name: 'SELECT' })}`,
+        89,
+        91,
+      ),
+      // The same process's statements on another database (the PostgreSQL bus's): they do not dilute it.
+      counter(
+        `db_client_operation_duration_count${lbl({ ...ORDER, db_namespace: 'glassbox_bus', db_operation_name: 'SELECT' })}`,
+        1000,
+        1000,
+      ),
+    ],
+    result: { job: 'order', db_namespace: 'glassbox_order' },
+  },
+  OutboxRelayStalled: {
+    series: [
+      gauge(`glassbox_outbox_backlog_size${lbl({ ...ORDER, glassbox_outbox_source: 'order' })}`, 3, 3),
+      // Stalled: not one event out; healthy: a busy outbox that holds a few events and publishes.
+      counter(
+        `messaging_client_sent_messages_total${lbl({ ...ORDER, messaging_system: 'rabbitmq', messaging_destination_name: 'order.confirmed' })}`,
+        0,
+        10,
+      ),
+    ],
+    result: { job: 'order' },
+  },
   JwksFetchFailing: {
     series: [
       counter(`glassbox_jwks_fetch_failures_total${lbl({ ...ORDER, error_type: 'TypeError' })}`, 1, 0),
     ],
     result: { job: 'order' },
   },
+};
+
+/**
+ * Situations that must not fire an alert that is near them (the false positives an operator would curse):
+ * each runs long enough for the alert's range and `for` to pass several times over, checked at every minute. Series in promtool's notation, one value per minute.
+ */
+export const QUIET_CASES: Readonly<
+  Record<string, ReadonlyArray<{ readonly name: string; readonly series: readonly InputSeries[] }>>
+> = {
+  EventLoopSaturated: [
+    {
+      name: 'a burst of saturation shorter than its for (a deploy warming up, a big response)',
+      series: [{ series: `nodejs_eventloop_utilization${lbl(ORDER)}`, values: '0.2x5 1x3 0.2x30' }],
+    },
+  ],
+  UpstreamCallsSlow: [
+    {
+      name: 'a few slow calls under 1 % of them',
+      series: dependencyBuckets([
+        ['0.5', 995, 995],
+        ['1', 995, 995],
+        ['2.5', 997, 997],
+        ['+Inf', 1000, 1000],
+      ]).map((b) => ({ series: b.series, values: counterValues(b.above, 30) })),
+    },
+  ],
+  UpstreamCallsFailing: [
+    {
+      name: '4xx answers (not found, a conflict): the callee did its job',
+      series: [
+        { series: dependencyCalls({ http_response_status_code: '200' }), values: counterValues(80, 30) },
+        { series: dependencyCalls({ http_response_status_code: '409' }), values: counterValues(20, 30) },
+      ],
+    },
+  ],
+  DbConnectionsFailing: [
+    {
+      name: 'one burst of refused connections (a server restart) among steady statements',
+      series: [
+        {
+          series: `glassbox_db_connection_failures_total${lbl({ ...ORDER_DB, error_type: 'ECONNREFUSED' })}`,
+          values: '0x10 30x30',
+        },
+        {
+          series: `db_client_operation_duration_count${lbl({ ...ORDER_DB, db_operation_name: 'SELECT' })}`,
+          values: counterValues(100, 40),
+        },
+      ],
+    },
+  ],
+  OutboxRelayStalled: [
+    {
+      name: 'an idle service: an empty outbox, nothing published for a long time',
+      series: [
+        {
+          series: `glassbox_outbox_backlog_size${lbl({ ...ORDER, glassbox_outbox_source: 'order' })}`,
+          values: '0x40',
+        },
+      ],
+    },
+    {
+      name: 'a quiet service whose one event waits a moment for the relay (it goes out, then all is quiet)',
+      series: [
+        {
+          series: `glassbox_outbox_backlog_size${lbl({ ...ORDER, glassbox_outbox_source: 'order' })}`,
+          values: '0x10 1 0x29',
+        },
+        {
+          series: `messaging_client_sent_messages_total${lbl({ ...ORDER, messaging_system: 'rabbitmq', messaging_destination_name: 'order.confirmed' })}`,
+          values: '0x11 1x29',
+        },
+      ],
+    },
+  ],
 };
 
 /** The longest range the expression reads, in minutes (0 for instant expressions). */
@@ -373,7 +510,21 @@ function classicScenarios(group: string, rule: AlertingRule): AlertScenario[] {
       : gaugeValues(s[first], n, next && { ...next, value: s[then ?? first] });
   };
   const fireAt = range + forMin + 1;
+  const quiet = (QUIET_CASES[rule.alert] ?? []).map((q): AlertScenario => {
+    const length = Math.max(...q.series.map((x) => expandedLength(x.values)));
+    return {
+      name: `${rule.alert}: silent for ${q.name}`,
+      group,
+      alert: rule.alert,
+      series: q.series,
+      checks: Array.from({ length: length - 1 }, (_, i) => ({ at: i + 1, firing: false })),
+      labels,
+      annotations,
+      minutes: length,
+    };
+  });
   return [
+    ...quiet,
     {
       name: `${rule.alert}: fires just above its threshold${forMin > 0 ? ', after its for' : ''}`,
       group,
@@ -412,6 +563,17 @@ function classicScenarios(group: string, rule: AlertingRule): AlertScenario[] {
       minutes: total,
     },
   ];
+}
+
+/** How many values promtool's expanding notation (`a+bxn`, `axn`, plain values) yields. */
+export function expandedLength(values: string): number {
+  return values
+    .trim()
+    .split(/\s+/)
+    .reduce((n, term) => {
+      const m = /x(\d+)$/.exec(term);
+      return n + (m ? Number(m[1]) + 1 : 1);
+    }, 0);
 }
 
 /** Every alert of the rule files, three or more scenarios each. */

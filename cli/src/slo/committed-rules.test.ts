@@ -58,6 +58,12 @@ describe('deploy/prometheus/rules', () => {
       'ObservatoryStoreNearLimit',
       'JwksFetchFailing',
       'ReconciliationMismatches',
+      // The alerts for the faults the others did not see (issue 9: every fault detected).
+      'EventLoopSaturated',
+      'UpstreamCallsSlow',
+      'UpstreamCallsFailing',
+      'DbConnectionsFailing',
+      'OutboxRelayStalled',
     ]) {
       expect(names, name).toContain(name);
     }

@@ -1,8 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
-import { dbTargetOf, startTransactionTrace } from './db-trace.js';
-import { beforeStatement, exhaustPoolDuringFaults } from './faults/db.js';
+import { metrics } from '@opentelemetry/api';
+import { ATTR_DB_NAMESPACE, ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import type { Pool, PoolConfig, QueryResultRow } from 'pg';
+import { type DbTarget, dbTargetOf, startTransactionTrace } from './db-trace.js';
+import {
+  beforeStatement,
+  exhaustPoolDuringFaults,
+  SLOW_STATEMENT_SQL,
+  slowStatementSeconds,
+} from './faults/db.js';
 import type { Logger } from './logger.js';
 
 // Loaded with require() so the OpenTelemetry pg instrumentation patches it (see telemetry/index.ts).
@@ -31,14 +38,69 @@ export interface Db extends Queryable {
   readonly pool: Pool;
 }
 
-function queryable(client: Pool | PoolClient): Queryable {
-  return {
-    async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
-      await beforeStatement();
-      const result = await client.query<R>(text, values);
-      return result.rows;
-    },
-  };
+const connectionFailures = metrics.getMeter('glassbox.db').createCounter('glassbox.db.connection.failures', {
+  description:
+    'Statements and transactions that failed because the database could not be reached or the connection broke (refused, reset, timed out, shut down)',
+  unit: '{failure}',
+});
+
+/** Socket errors that mean the server was not reached, or the connection to it broke. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/**
+ * The `error.type` of an error that means the database could not be reached or the connection broke, else
+ * undefined (a statement the server refused — a constraint, a syntax error, a statement timeout — is not one).
+ * SQLSTATE class 08 is a connection exception; 57P01–57P03 are the server shutting down or not accepting
+ * connections; node-postgres says "timeout exceeded when trying to connect" when no connection came in time
+ * and "Connection terminated" when one broke.
+ */
+export function connectionErrorType(error: unknown): string | undefined {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code)) return code;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  if (/timeout exceeded when trying to connect/i.test(message)) return 'connect_timeout';
+  if (/connection terminated/i.test(message)) return 'connection_terminated';
+  return undefined;
+}
+
+/** Runs `fn`; a failure to reach the database is counted (glassbox.db.connection.failures) and rethrown. */
+async function counted<T>(target: DbTarget, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const type = connectionErrorType(error);
+    if (type !== undefined) {
+      connectionFailures.add(1, {
+        [ATTR_ERROR_TYPE]: type,
+        ...(target.database ? { [ATTR_DB_NAMESPACE]: target.database } : {}),
+      });
+    }
+    throw error;
+  }
+}
+
+/** A statement on the pool: `db-slow` makes the database sleep first, on the statement's own connection. */
+async function poolQuery<R extends QueryResultRow>(pool: Pool, text: string, values?: unknown[]) {
+  await beforeStatement();
+  const slow = slowStatementSeconds();
+  if (slow === undefined) return pool.query<R>(text, values);
+  const client = await pool.connect();
+  try {
+    await client.query(SLOW_STATEMENT_SQL, [slow]);
+    return await client.query<R>(text, values);
+  } finally {
+    client.release();
+  }
 }
 
 export function createDb(connectionString: string, options: PoolConfig = {}): Db {
@@ -61,43 +123,14 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
   let closed: Promise<void> | undefined;
   return {
     pool,
-    ...queryable(pool),
-    async tx(fn) {
-      await beforeStatement();
-      const client = await pool.connect();
-      const committed: (() => void)[] = [];
-      // One span for the whole transaction (db-trace.ts): no span for BEGIN/COMMIT, statements as events.
-      const traced = startTransactionTrace(target);
-      const transaction: Transaction = {
-        async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
-          return (await traced.statement(text, () => client.query<R>(text, values))).rows;
-        },
-        afterCommit: (f) => committed.push(f),
-      };
-      try {
-        await traced.quiet(() => client.query('BEGIN'));
-        const result = await traced.within(() => fn(transaction));
-        await traced.statement('COMMIT', () => client.query('COMMIT'));
-        traced.end('commit');
-        for (const f of committed) {
-          try {
-            f();
-          } catch {
-            // an after-commit hook is a hint (wake a relay); the transaction's outcome stands
-          }
-        }
-        return result;
-      } catch (error) {
-        await traced.quiet(() => client.query('ROLLBACK')).catch(() => {});
-        traced.end('rollback', error);
-        throw error;
-      } finally {
-        client.release();
-      }
+    query<R extends QueryResultRow>(text: string, values?: unknown[]) {
+      return counted(target, async () => (await poolQuery<R>(pool, text, values)).rows);
+    },
+    tx(fn) {
+      return transaction(fn);
     },
     async ping() {
-      await beforeStatement();
-      await pool.query('SELECT 1');
+      await counted(target, () => poolQuery(pool, 'SELECT 1'));
     },
     close() {
       stopExhaustion();
@@ -105,6 +138,48 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
       return closed;
     },
   };
+
+  async function transaction<T>(fn: (q: Transaction) => Promise<T>): Promise<T> {
+    const client = await counted(target, async () => {
+      await beforeStatement();
+      return pool.connect();
+    });
+    // Only what reaches the database counts as a connection failure (not an error of the caller's own code).
+    const run = <R extends QueryResultRow>(text: string, values?: unknown[]) =>
+      counted(target, () => client.query<R>(text, values));
+    const committed: (() => void)[] = [];
+    // One span for the whole transaction (db-trace.ts): no span for BEGIN/COMMIT, statements as events.
+    const traced = startTransactionTrace(target);
+    const handle: Transaction = {
+      async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
+        return (await traced.statement(text, () => run<R>(text, values))).rows;
+      },
+      afterCommit: (f) => committed.push(f),
+    };
+    try {
+      await traced.quiet(() => run('BEGIN'));
+      const slow = slowStatementSeconds();
+      if (slow !== undefined)
+        await traced.statement(SLOW_STATEMENT_SQL, () => run(SLOW_STATEMENT_SQL, [slow]));
+      const result = await traced.within(() => fn(handle));
+      await traced.statement('COMMIT', () => run('COMMIT'));
+      traced.end('commit');
+      for (const f of committed) {
+        try {
+          f();
+        } catch {
+          // an after-commit hook is a hint (wake a relay); the transaction's outcome stands
+        }
+      }
+      return result;
+    } catch (error) {
+      await traced.quiet(() => client.query('ROLLBACK')).catch(() => {});
+      traced.end('rollback', error);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
 }
 
 const MIGRATION_FILE = /^(\d+)_([\w-]+)\.sql$/;

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startDependencyCall } from './dependency-calls.js';
 import { AppError, type ProblemDetails } from './errors.js';
 import { beforeDependencyCall } from './faults/dependency.js';
 
@@ -83,9 +84,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      // Timed from before the fault seam: an injected delay or error is part of the call as the caller sees it.
+      const call = startDependencyCall(options.name, method);
       try {
         const injected = await beforeDependencyCall(options.name);
         if (injected) {
+          call.answered(injected.status);
           const problem = {
             type: 'about:blank',
             title: 'Injected fault',
@@ -106,6 +110,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           signal: AbortSignal.timeout(req.timeoutMs ?? timeoutMs),
         });
         const text = await response.text();
+        call.answered(response.status);
         const body = (text.length > 0 && isJson(response.headers) ? JSON.parse(text) : text) as T;
         if (RETRYABLE_STATUS.has(response.status) && attempt < attempts - 1) {
           lastError = new UpstreamError(options.name, response.status, body as ProblemDetails);
@@ -113,6 +118,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
         return { status: response.status, headers: response.headers, body };
       } catch (error) {
+        call.failed(error);
         lastError = error;
       }
     }

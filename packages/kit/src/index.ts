@@ -38,6 +38,7 @@ export {
   type Queryable,
   type Transaction,
 } from './db.js';
+export { type DependencyCall, startDependencyCall } from './dependency-calls.js';
 export {
   AppError,
   appError,

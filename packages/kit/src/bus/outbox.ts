@@ -161,6 +161,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   let backlog = { count: 0, oldestAgeSeconds: 0 };
   let backlogReadAt = 0;
+  let backlogTimer: NodeJS.Timeout | undefined;
   const attrs = { 'glassbox.outbox.source': options.source };
   backlogAge.addCallback((r) => r.observe(backlog.oldestAgeSeconds, attrs));
   backlogSize.addCallback((r) => r.observe(backlog.count, attrs));
@@ -234,8 +235,18 @@ export function createOutbox(options: OutboxOptions): Outbox {
     start() {
       relay.start({ immediately: true });
       purge.start();
+      // Measured on its own clock too: a relay stuck in a publish that never returns (a stalled broker) runs
+      // no round, and the gauges must still show the backlog growing older behind it.
+      clearInterval(backlogTimer);
+      backlogTimer = setInterval(
+        () => void measureBacklog().catch(() => undefined),
+        Math.max(100, backlogRefreshMs),
+      );
+      backlogTimer.unref();
     },
     async stop() {
+      clearInterval(backlogTimer);
+      backlogTimer = undefined;
       await Promise.all([relay.stop(), purge.stop()]);
     },
   };

@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolClient } from 'pg';
 import { activeFaults, delayOf, markSpan, onFaultsChanged } from './state.js';
 
 /**
  * The pg pool seam, before every statement and every checkout: `db-down` fails as a refused connection
- * would, `db-slow` delays the statement by ms ± jitterMs.
+ * would. (`db-slow` is applied by the database itself: see `slowStatementSeconds`.)
  */
 export async function beforeStatement(): Promise<void> {
   const down = activeFaults('db-down')[0];
@@ -14,12 +13,23 @@ export async function beforeStatement(): Promise<void> {
       code: 'ECONNREFUSED',
     });
   }
-  const slow = activeFaults('db-slow')[0];
-  if (slow) {
-    markSpan(slow);
-    await sleep(delayOf(slow));
-  }
 }
+
+/**
+ * `db-slow`: how long (seconds, ms ± jitterMs) the database spends before the next statement, or undefined.
+ * The kit runs it as `SELECT pg_sleep(…)` on the statement's own connection, so the time is spent where a slow
+ * database spends it: the connection is held, and `db.client.operation.duration` (what DbQueriesSlow reads)
+ * measures it like any slow statement — a delay slept in the client would be invisible to it.
+ */
+export function slowStatementSeconds(): number | undefined {
+  const slow = activeFaults('db-slow')[0];
+  if (!slow) return undefined;
+  markSpan(slow);
+  return delayOf(slow) / 1000;
+}
+
+/** The statement a `db-slow` delay runs as. */
+export const SLOW_STATEMENT_SQL = 'SELECT pg_sleep($1)';
 
 /**
  * `pool-exhaustion`: while it is active every connection the pool may open is checked out and held, so the

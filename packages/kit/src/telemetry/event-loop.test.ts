@@ -37,4 +37,27 @@ describe('recordEventLoopDelay', () => {
     recorder.stop();
     await provider.shutdown();
   });
+
+  it('reports how much of the window the loop was busy: near 1 when a busy loop holds it, low when idle', async () => {
+    const reader = new CollectingReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const recorder = recordEventLoopDelay(provider.getMeter('t'), 400);
+    // Window 1: idle. Window 2: busy 95 ms of every 100 ms, as the cpu-burn fault does.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    const idle = await gauge(reader, 'nodejs.eventloop.utilization');
+    const burn = setInterval(() => {
+      const until = performance.now() + 95;
+      while (performance.now() < until) {
+        // busy
+      }
+    }, 100);
+    await new Promise((resolve) => setTimeout(resolve, 850));
+    clearInterval(burn);
+    const busy = await gauge(reader, 'nodejs.eventloop.utilization');
+    expect(idle).toBeLessThan(0.5);
+    expect(busy).toBeGreaterThan(0.8);
+    expect(busy).toBeLessThanOrEqual(1);
+    recorder.stop();
+    await provider.shutdown();
+  });
 });

@@ -3,8 +3,14 @@
  * (`nodejs.eventloop.delay.p99` and `.max`, seconds): a CPU-bound or blocked process answers late whatever its
  * code does, and the EventLoopLag alerts watch this. Measured with `perf_hooks.monitorEventLoopDelay` over
  * fixed windows, so every reader (the /metrics scrape, the OTLP push) sees the same last complete window.
+ *
+ * And its utilization (`nodejs.eventloop.utilization`, 0–1, `performance.eventLoopUtilization` over the same
+ * windows): the share of the time the loop was running code rather than waiting. Near 1 the process's one
+ * JavaScript thread is saturated — busy on CPU work (or starved of the CPU it asks for: the share is of wall
+ * time, so it shows a CPU-bound process on a crowded machine too, where its CPU seconds cannot) — and every
+ * request queues behind it. The EventLoopSaturated alert watches it.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Meter } from '@opentelemetry/api';
 
 export interface EventLoopMetrics {
@@ -14,12 +20,18 @@ export interface EventLoopMetrics {
 export function recordEventLoopDelay(meter: Meter, windowMs = 5_000): EventLoopMetrics {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
-  let last: { p99: number; max: number } | undefined;
+  let last: { p99: number; max: number; utilization: number } | undefined;
+  let windowStart: EventLoopUtilization = performance.eventLoopUtilization();
   const seconds = (ns: number) => (Number.isFinite(ns) ? ns / 1e9 : 0);
-  const current = () => ({ p99: seconds(histogram.percentile(99)), max: seconds(histogram.max) });
+  const current = () => ({
+    p99: seconds(histogram.percentile(99)),
+    max: seconds(histogram.max),
+    utilization: performance.eventLoopUtilization(windowStart).utilization,
+  });
   const timer = setInterval(() => {
     last = current();
     histogram.reset();
+    windowStart = performance.eventLoopUtilization();
   }, windowMs);
   timer.unref();
   const p99 = meter.createObservableGauge('nodejs.eventloop.delay.p99', {
@@ -30,7 +42,12 @@ export function recordEventLoopDelay(meter: Meter, windowMs = 5_000): EventLoopM
     description: 'Event loop delay, maximum over the last window',
     unit: 's',
   });
+  const utilization = meter.createObservableGauge('nodejs.eventloop.utilization', {
+    description: 'Share of the last window the event loop spent running code (0–1) rather than idle',
+    unit: '1',
+  });
   p99.addCallback((result) => result.observe((last ?? current()).p99));
+  utilization.addCallback((result) => result.observe((last ?? current()).utilization));
   max.addCallback((result) => result.observe((last ?? current()).max));
   return {
     stop() {

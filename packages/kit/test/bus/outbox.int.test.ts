@@ -79,6 +79,50 @@ describe('outbox', () => {
     await db.query('DELETE FROM outbox WHERE sent_at IS NULL');
   });
 
+  it('keeps measuring its backlog while the relay is stuck in a publish that does not return (a stalled broker)', async () => {
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const published: CloudEvent[] = [];
+    const stalling: Bus = {
+      publish: async (events: CloudEvent[]) => {
+        await stalled;
+        published.push(...events);
+      },
+    } as unknown as Bus;
+    const outbox = createOutbox({
+      db,
+      bus: stalling,
+      source: 'stall-test',
+      logger,
+      catalog,
+      intervalMs: 60_000,
+      backlogRefreshMs: 100,
+    });
+    outbox.start();
+    try {
+      await db.tx((tx) => outbox.add(tx, 'test.ping', { n: 5_101 }));
+      // The relay is woken by the commit and blocks in publish; the gauges must keep ageing behind it.
+      await waitFor(
+        () => outbox.backlog().count >= 1 && outbox.backlog().oldestAgeSeconds >= 1.5,
+        'the backlog ageing behind the stalled publish',
+        10_000,
+      );
+      expect(published).toEqual([]);
+      release();
+      await waitFor(
+        () => published.length === 1 && outbox.backlog().count === 0,
+        'the event out and the backlog empty',
+        10_000,
+      );
+    } finally {
+      release();
+      await outbox.stop();
+      await db.query(`DELETE FROM outbox WHERE event->>'source' = '/glassbox/stall-test'`);
+    }
+  });
+
   it('publishes an event right after its transaction commits, and never one whose transaction rolled back', async () => {
     const b = await bus();
     const seen: CloudEvent[] = [];

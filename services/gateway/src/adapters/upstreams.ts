@@ -1,4 +1,4 @@
-import { appError, beforeDependencyCall, type Logger } from '@glassbox/kit';
+import { appError, beforeDependencyCall, type Logger, startDependencyCall } from '@glassbox/kit';
 import { metrics } from '@opentelemetry/api';
 import { Agent, type Dispatcher, request } from 'undici';
 import { CircuitBreaker } from '../domain/circuit-breaker.js';
@@ -125,6 +125,21 @@ export function createUpstreams(options: UpstreamsOptions) {
     // The agent's headersTimeout/bodyTimeout bound the call (UND_ERR_*_TIMEOUT → 504); the signal is the client's.
     const base = options.urls[upstream];
     if (!base) throw Object.assign(new Error(`no URL for ${upstream}`), { code: 'ECONNREFUSED' });
+    // Timed from before the fault seam (glassbox.dependency.duration): an injected delay or error is part of
+    // the call as the gateway lives through it.
+    const call = startDependencyCall(upstream, req.method);
+    try {
+      const res = await callOnce(upstream, base, req);
+      call.answered(res.status);
+      return res;
+    } catch (error) {
+      if (req.signal?.aborted) call.cancelled();
+      else call.failed(error);
+      throw error;
+    }
+  }
+
+  async function callOnce(upstream: Upstream, base: string, req: UpstreamRequest): Promise<UpstreamResponse> {
     // Injected dependency faults (dependency-latency, dependency-error) on this upstream.
     const injected = await beforeDependencyCall(upstream);
     if (injected) {
