@@ -127,4 +127,68 @@ describe('the console with the shop running', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('shows a flash sale on the Flash sale page: accepted, sold out, the oversell check at 0', async () => {
+    const gw = stack.urls.gateway;
+    const admin = (
+      await api<{ accessToken: string }>(gw, '/api/v1/auth/login', {
+        method: 'POST',
+        body: { tenant: 'demo', email: 'admin@demo.test', password: DEMO_PASSWORD },
+      })
+    ).body.accessToken;
+    const sale = await api<{ id: string }>(gw, '/api/v1/admin/flash-sales', {
+      method: 'POST',
+      token: admin,
+      body: {
+        productId: DEMO_PRODUCTS[2]!.id,
+        quantity: 2,
+        priceCents: 100,
+        startsAt: new Date(Date.now() - 1000).toISOString(),
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        perUserLimit: 1,
+      },
+    });
+    expect(sale.status).toBe(201);
+    const answers: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const email = `flash-${i}-${randomUUID().slice(0, 8)}@console.test`;
+      const password = 'console-password-1';
+      await api(gw, '/api/v1/auth/register', {
+        method: 'POST',
+        body: { tenant: 'demo', email, password, name: 'Buyer' },
+      });
+      const token = (
+        await api<{ accessToken: string }>(gw, '/api/v1/auth/login', {
+          method: 'POST',
+          body: { tenant: 'demo', email, password },
+        })
+      ).body.accessToken;
+      const bought = await api(gw, `/api/v1/flash-sales/${sale.body.id}/purchases`, {
+        method: 'POST',
+        token,
+        headers: { 'idempotency-key': randomUUID() },
+        body: { quantity: 1, payment: { method: 'card', token: 'tok_ok' } },
+      });
+      answers.push(bought.status);
+    }
+    expect(answers).toEqual([202, 202, 409]);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${stack.urls.observatory}/flash-sale?range=15m&refresh=10s`);
+    const summary = page.locator('[data-testid=flash-sale-summary]');
+    // The metrics arrive every 2 s; the page refreshes until the sale is in them.
+    await expect
+      .poll(async () => summary.innerText(), { timeout: 45_000, interval: 1_000 })
+      .toMatch(/Oversold \(check\)\s*0 units\s*never oversold/);
+    await expect
+      .poll(async () => summary.innerText(), { timeout: 30_000, interval: 1_000 })
+      .not.toMatch(/not in this window/);
+    const text = await summary.innerText();
+    expect(text).toMatch(/Accepted \(peak\)\s*[0-9.]+/);
+    await page.screenshot({ path: join(shots, 'flash-sale.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 });
