@@ -8,10 +8,36 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
+import {
+  AddressList,
+  AddressView,
+  AdminFlashSaleView,
+  DEMO_PASSWORD,
+  DEMO_PRODUCTS,
+  FlashSaleCreated,
+  FlashSaleView,
+  MeView,
+  NotificationPage,
+  OrderPage,
+  OrderView,
+  PaymentDetail,
+  PaymentList,
+  Problem,
+  Product,
+  ProductPage,
+  PurchaseAccepted,
+  PurchaseView,
+  ReconciliationFlagList,
+  ReconciliationReportList,
+  RefundView,
+  RegisterResponse,
+  StockLevel,
+  TokenPair,
+} from '@glassbox/contracts';
 import { testServerUrl } from '@glassbox/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from '../../cli/src/stack.js';
+import { contractErrors, expectContract } from '../support/contract.js';
 import { dropDatabasesWithPrefix } from '../support/databases.js';
 import { api, eventually } from '../support/http.js';
 import { OtlpJsonReceiver } from '../support/otlp-receiver.js';
@@ -409,4 +435,307 @@ describe('telemetry', () => {
       }
     },
   );
+});
+
+describe('the public API keeps its contract', () => {
+  /** A problem document: its status, its media type and its shape. */
+  function expectProblem(name: string, res: Awaited<ReturnType<typeof api>>, status: number) {
+    expect(res.headers.get('content-type'), name).toContain('application/problem+json');
+    return expectContract(name, Problem, res, status);
+  }
+
+  it('answers every main public route through the gateway as its contract schema says', async () => {
+    // Accounts: a new customer of the demo shop.
+    const email = `carol-${randomUUID().slice(0, 8)}@demo.test`;
+    const password = 'carol has a long password';
+    const registered = expectContract(
+      'POST /api/v1/auth/register',
+      RegisterResponse,
+      await api(gw, '/api/v1/auth/register', {
+        method: 'POST',
+        body: { tenant: 'demo', email, password, name: 'Carol' },
+      }),
+      201,
+    );
+    const login = (body: unknown) => api(gw, '/api/v1/auth/login', { method: 'POST', body });
+    const pair = expectContract(
+      'POST /api/v1/auth/login',
+      TokenPair,
+      await login({ tenant: 'demo', email, password }),
+    );
+    const refreshed = expectContract(
+      'POST /api/v1/auth/refresh',
+      TokenPair,
+      await api(gw, '/api/v1/auth/refresh', { method: 'POST', body: { refreshToken: pair.refreshToken } }),
+    );
+    expectProblem(
+      'POST /api/v1/auth/login (wrong password)',
+      await login({ tenant: 'demo', email, password: 'not her password' }),
+      401,
+    );
+    const carol = refreshed.accessToken;
+
+    // Profile and addresses.
+    const me = expectContract('GET /api/v1/me', MeView, await api(gw, '/api/v1/me', { token: carol }));
+    expect(me).toMatchObject({ id: registered.userId, email, roles: ['customer'] });
+    expectContract(
+      'PATCH /api/v1/me',
+      MeView,
+      await api(gw, '/api/v1/me', { method: 'PATCH', token: carol, body: { name: 'Carol C.' } }),
+    );
+    const address = expectContract(
+      'POST /api/v1/me/addresses',
+      AddressView,
+      await api(gw, '/api/v1/me/addresses', {
+        method: 'POST',
+        token: carol,
+        body: { line1: '2 Elm Street', city: 'Hamburg', postalCode: '20095', country: 'de' },
+      }),
+      201,
+    );
+    const addresses = expectContract(
+      'GET /api/v1/me/addresses',
+      AddressList,
+      await api(gw, '/api/v1/me/addresses', { token: carol }),
+    );
+    expect(addresses.items.map((a) => a.id)).toEqual([address.id]);
+
+    // The catalog, and a new product with stock (admin).
+    const page = expectContract(
+      'GET /api/v1/products',
+      ProductPage,
+      await api(gw, '/api/v1/products?limit=3', { token: carol }),
+    );
+    expect(page.items).toHaveLength(3);
+    expectContract(
+      'GET /api/v1/products/{id}',
+      Product,
+      await api(gw, `/api/v1/products/${page.items[0]?.id}`, { token: carol }),
+    );
+    const product = expectContract(
+      'POST /api/v1/admin/products',
+      Product,
+      await api(gw, '/api/v1/admin/products', {
+        method: 'POST',
+        token: admin,
+        body: {
+          sku: `CONTRACT-${randomUUID().slice(0, 8)}`,
+          name: 'Contract Teapot',
+          description: 'checked against its schema',
+          category: 'tea',
+          priceCents: 1_250,
+          currency: 'EUR',
+        },
+      }),
+      201,
+    );
+    expectContract(
+      'PATCH /api/v1/admin/products/{id}',
+      Product,
+      await api(gw, `/api/v1/admin/products/${product.id}`, {
+        method: 'PATCH',
+        token: admin,
+        body: { description: null },
+      }),
+    );
+    expectContract(
+      'PUT /api/v1/admin/stock/{productId}',
+      StockLevel,
+      await api(gw, `/api/v1/admin/stock/${product.id}`, {
+        method: 'PUT',
+        token: admin,
+        body: { onHand: 5 },
+      }),
+    );
+    expect(
+      expectContract(
+        'GET /api/v1/admin/stock/{productId}',
+        StockLevel,
+        await api(gw, `/api/v1/admin/stock/${product.id}`, { token: admin }),
+      ),
+    ).toEqual({ productId: product.id, onHand: 5, reserved: 0, available: 5 });
+    expectProblem(
+      'PUT /api/v1/admin/stock/{productId} (bad body)',
+      await api(gw, `/api/v1/admin/stock/${product.id}`, {
+        method: 'PUT',
+        token: admin,
+        body: { onHand: -1 },
+      }),
+      400,
+    );
+
+    // An order, its payment and its e-mail.
+    const placed = expectContract(
+      'POST /api/v1/orders',
+      OrderView,
+      await order(carol, [{ productId: product.id, quantity: 1 }], 'tok_ok'),
+      [201, 202],
+    );
+    const confirmed = await eventually(
+      async () =>
+        expectContract(
+          'GET /api/v1/orders/{id}',
+          OrderView,
+          await api(gw, `/api/v1/orders/${placed.id}`, { token: carol }),
+        ),
+      (o) => o.status !== 'PENDING',
+    );
+    expect(confirmed).toMatchObject({ status: 'CONFIRMED', totalCents: 1_250, currency: 'EUR' });
+    const orders = expectContract(
+      'GET /api/v1/orders',
+      OrderPage,
+      await api(gw, '/api/v1/orders?limit=5', { token: carol }),
+    );
+    expect(orders.items.map((o) => o.id)).toEqual([placed.id]);
+    expectProblem(
+      'POST /api/v1/orders/{id}/cancel (confirmed)',
+      await api(gw, `/api/v1/orders/${placed.id}/cancel`, { method: 'POST', token: carol }),
+      409,
+    );
+    expectProblem(
+      'GET /api/v1/orders/{id} (unknown)',
+      await api(gw, `/api/v1/orders/${randomUUID()}`, { token: carol }),
+      404,
+    );
+    expectProblem('GET /api/v1/orders (no token)', await api(gw, '/api/v1/orders'), 401);
+
+    const payments = expectContract(
+      'GET /api/v1/admin/payments',
+      PaymentList,
+      await api(gw, `/api/v1/admin/payments?orderId=${placed.id}`, { token: admin }),
+    );
+    expect(payments.items).toHaveLength(1);
+    const paymentId = payments.items[0]?.paymentId;
+    const captured = await eventually(
+      async () =>
+        expectContract(
+          'GET /api/v1/admin/payments/{id}',
+          PaymentDetail,
+          await api(gw, `/api/v1/admin/payments/${paymentId}`, { token: admin }),
+        ),
+      (p) => p.status === 'CAPTURED',
+    );
+    expect(captured).toMatchObject({ orderId: placed.id, status: 'CAPTURED', capturedCents: 1_250 });
+    expectContract(
+      'POST /api/v1/admin/payments/{id}/refunds',
+      RefundView,
+      await api(gw, `/api/v1/admin/payments/${paymentId}/refunds`, {
+        method: 'POST',
+        token: admin,
+        body: { amountCents: 250 },
+      }),
+      201,
+    );
+    expectContract(
+      'GET /api/v1/admin/payments/reconciliation-flags',
+      ReconciliationFlagList,
+      await api(gw, '/api/v1/admin/payments/reconciliation-flags', { token: admin }),
+    );
+    expectContract(
+      'GET /api/v1/admin/reconciliation/reports',
+      ReconciliationReportList,
+      await api(gw, '/api/v1/admin/reconciliation/reports', { token: admin }),
+    );
+    const mail = await eventually(
+      async () =>
+        expectContract(
+          'GET /api/v1/me/notifications',
+          NotificationPage,
+          await api(gw, '/api/v1/me/notifications', { token: carol }),
+        ),
+      (p) => p.items.length > 0,
+    );
+    expect(mail.items.length).toBeGreaterThan(0);
+
+    // A flash sale of the new product, and a purchase.
+    const sale = expectContract(
+      'POST /api/v1/admin/flash-sales',
+      FlashSaleCreated,
+      await api(gw, '/api/v1/admin/flash-sales', {
+        method: 'POST',
+        token: admin,
+        body: {
+          productId: product.id,
+          quantity: 2,
+          priceCents: 500,
+          startsAt: new Date(Date.now() - 1_000).toISOString(),
+          endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+          perUserLimit: 1,
+        },
+      }),
+      201,
+    );
+    expectContract(
+      'GET /api/v1/flash-sales/{id}',
+      FlashSaleView,
+      await api(gw, `/api/v1/flash-sales/${sale.id}`, { token: carol }),
+    );
+    const accepted = expectContract(
+      'POST /api/v1/flash-sales/{id}/purchases',
+      PurchaseAccepted,
+      await api(gw, `/api/v1/flash-sales/${sale.id}/purchases`, {
+        method: 'POST',
+        token: carol,
+        headers: { 'idempotency-key': randomUUID() },
+        body: { quantity: 1, payment: { method: 'card', token: 'tok_ok' } },
+      }),
+      202,
+    );
+    expectContract(
+      'GET /api/v1/flash-sales/{id}/purchases/{purchaseId}',
+      PurchaseView,
+      await api(gw, `/api/v1/flash-sales/${sale.id}/purchases/${accepted.purchaseId}`, { token: carol }),
+    );
+    expectContract(
+      'GET /api/v1/admin/flash-sales/{id}',
+      AdminFlashSaleView,
+      await api(gw, `/api/v1/admin/flash-sales/${sale.id}`, { token: admin }),
+    );
+
+    // What answers without a body.
+    const removed = await api(gw, `/api/v1/me/addresses/${address.id}`, { method: 'DELETE', token: carol });
+    expect(removed.status).toBe(204);
+    const logout = await api(gw, '/api/v1/auth/logout', {
+      method: 'POST',
+      body: { refreshToken: refreshed.refreshToken },
+    });
+    expect(logout.status).toBe(204);
+  });
+
+  it('fails a real answer that drifts from its contract, naming the member', async () => {
+    const product = expectContract(
+      'GET /api/v1/products/{id}',
+      Product,
+      await api(gw, `/api/v1/products/${DEMO_PRODUCTS[0]?.id}`, { token: alice }),
+    );
+    const latest = expectContract(
+      'POST /api/v1/orders',
+      OrderView,
+      await order(alice, [{ productId: product.id, quantity: 1 }], 'tok_ok'),
+      [201, 202],
+    );
+    const { currency: _currency, ...withoutCurrency } = latest;
+    const drifts: [string, typeof Product | typeof OrderView, unknown, RegExp][] = [
+      ['a price as a string', Product, { ...product, priceCents: '12.50' }, /^\/priceCents /],
+      ['a member the contract does not name', Product, { ...product, costCents: 1 }, /^\/costCents /],
+      ['a status the contract does not list', OrderView, { ...latest, status: 'SHIPPED' }, /^\/status /],
+      [
+        'a required member missing',
+        OrderView,
+        withoutCurrency,
+        /^\/ must have required properties currency$/,
+      ],
+      ['a time that is not RFC 3339', OrderView, { ...latest, createdAt: 'yesterday' }, /^\/createdAt /],
+    ];
+    for (const [what, schema, body, error] of drifts) {
+      const errors = contractErrors(schema, body);
+      expect(
+        errors.some((e) => error.test(e)),
+        `${what}: ${errors.join('; ')}`,
+      ).toBe(true);
+      expect(() => expectContract(what, schema, { status: 200, headers: new Headers(), body })).toThrow(
+        /breaks its contract/,
+      );
+    }
+  });
 });
