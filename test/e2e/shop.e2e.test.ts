@@ -9,32 +9,60 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  AddressIdParams,
+  AddressInput,
   AddressList,
   AddressView,
   AdminFlashSaleView,
+  CreateOrderRequest,
   DEMO_PASSWORD,
   DEMO_PRODUCTS,
   FlashSaleCreated,
+  FlashSaleIdParams,
   FlashSaleView,
+  LoginRequest,
+  MePatch,
   MeView,
+  NewFlashSaleRequest,
+  NewProductRequest,
+  NotificationListQuery,
   NotificationPage,
+  OrderIdParams,
+  OrderListQuery,
   OrderPage,
   OrderView,
   PaymentDetail,
+  PaymentIdParams,
   PaymentList,
+  PaymentListQuery,
   Problem,
   Product,
+  ProductChangesRequest,
+  ProductIdParams,
+  ProductListQuery,
   ProductPage,
+  ProviderCallbackResult,
+  ProviderEvent,
   PurchaseAccepted,
+  PurchaseParams,
+  PurchaseRequest,
   PurchaseView,
   ReconciliationFlagList,
+  ReconciliationFlagsQuery,
   ReconciliationReportList,
+  ReconciliationReportsQuery,
+  RefreshRequest,
+  RefundRequest,
   RefundView,
+  RegisterRequest,
   RegisterResponse,
+  SetStockRequest,
   StockLevel,
+  StockProductParams,
   TokenPair,
 } from '@glassbox/contracts';
 import { testServerUrl } from '@glassbox/kit/testing';
+import type { TSchema } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from '../../cli/src/stack.js';
 import { contractErrors, expectContract } from '../support/contract.js';
@@ -736,6 +764,141 @@ describe('the public API keeps its contract', () => {
       expect(() => expectContract(what, schema, { status: 200, headers: new Headers(), body })).toThrow(
         /breaks its contract/,
       );
+    }
+  });
+
+  it("describes every public route in the gateway's /openapi.json by its contract schemas", async () => {
+    type Operation = {
+      params?: TSchema;
+      query?: TSchema;
+      body?: TSchema;
+      answers?: Record<number, TSchema>;
+    };
+    // Every public operation and the contract of its request and successful answers; error answers are Problem.
+    const contract: Record<string, Operation> = {
+      'POST /api/v1/auth/register': {
+        body: RegisterRequest,
+        answers: { 200: RegisterResponse, 201: RegisterResponse },
+      },
+      'POST /api/v1/auth/login': { body: LoginRequest, answers: { 200: TokenPair } },
+      'POST /api/v1/auth/refresh': { body: RefreshRequest, answers: { 200: TokenPair } },
+      'POST /api/v1/auth/logout': { body: RefreshRequest },
+      'GET /api/v1/me': { answers: { 200: MeView } },
+      'PATCH /api/v1/me': { body: MePatch, answers: { 200: MeView } },
+      'GET /api/v1/me/addresses': { answers: { 200: AddressList } },
+      'POST /api/v1/me/addresses': { body: AddressInput, answers: { 201: AddressView } },
+      'DELETE /api/v1/me/addresses/{id}': { params: AddressIdParams },
+      'GET /api/v1/products': { query: ProductListQuery, answers: { 200: ProductPage } },
+      'GET /api/v1/products/{id}': { params: ProductIdParams, answers: { 200: Product } },
+      'POST /api/v1/admin/products': { body: NewProductRequest, answers: { 200: Product, 201: Product } },
+      'PATCH /api/v1/admin/products/{id}': {
+        params: ProductIdParams,
+        body: ProductChangesRequest,
+        answers: { 200: Product },
+      },
+      'DELETE /api/v1/admin/products/{id}': { params: ProductIdParams },
+      'GET /api/v1/admin/stock/{productId}': { params: StockProductParams, answers: { 200: StockLevel } },
+      'PUT /api/v1/admin/stock/{productId}': {
+        params: StockProductParams,
+        body: SetStockRequest,
+        answers: { 200: StockLevel },
+      },
+      'POST /api/v1/orders': {
+        body: CreateOrderRequest,
+        answers: { 200: OrderView, 201: OrderView, 202: OrderView },
+      },
+      'GET /api/v1/orders': { query: OrderListQuery, answers: { 200: OrderPage } },
+      'GET /api/v1/orders/{id}': { params: OrderIdParams, answers: { 200: OrderView } },
+      'POST /api/v1/orders/{id}/cancel': {
+        params: OrderIdParams,
+        answers: { 200: OrderView, 202: OrderView },
+      },
+      'GET /api/v1/admin/payments': { query: PaymentListQuery, answers: { 200: PaymentList } },
+      'GET /api/v1/admin/payments/reconciliation-flags': {
+        query: ReconciliationFlagsQuery,
+        answers: { 200: ReconciliationFlagList },
+      },
+      'GET /api/v1/admin/payments/{id}': { params: PaymentIdParams, answers: { 200: PaymentDetail } },
+      'POST /api/v1/admin/payments/{id}/refunds': {
+        params: PaymentIdParams,
+        body: RefundRequest,
+        answers: { 200: RefundView, 201: RefundView },
+      },
+      'GET /api/v1/admin/reconciliation/reports': {
+        query: ReconciliationReportsQuery,
+        answers: { 200: ReconciliationReportList },
+      },
+      'POST /api/v1/payments/provider-callbacks': {
+        body: ProviderEvent,
+        answers: { 200: ProviderCallbackResult },
+      },
+      'GET /api/v1/me/notifications': { query: NotificationListQuery, answers: { 200: NotificationPage } },
+      'POST /api/v1/admin/flash-sales': { body: NewFlashSaleRequest, answers: { 201: FlashSaleCreated } },
+      'GET /api/v1/admin/flash-sales/{id}': {
+        params: FlashSaleIdParams,
+        answers: { 200: AdminFlashSaleView },
+      },
+      'GET /api/v1/flash-sales/{id}': { params: FlashSaleIdParams, answers: { 200: FlashSaleView } },
+      'POST /api/v1/flash-sales/{id}/purchases': {
+        params: FlashSaleIdParams,
+        body: PurchaseRequest,
+        answers: { 202: PurchaseAccepted },
+      },
+      'GET /api/v1/flash-sales/{id}/purchases/{purchaseId}': {
+        params: PurchaseParams,
+        answers: { 200: PurchaseView },
+      },
+    };
+    // A schema as the document shows it: JSON without TypeBox's own `~` markers, `const` written as a one-value
+    // `enum` (@fastify/swagger's rendering).
+    const json = (schema: unknown) =>
+      JSON.parse(
+        JSON.stringify(schema, (key, value) => {
+          if (key.startsWith('~')) return undefined;
+          if (typeof value !== 'object' || value === null || !('const' in value)) return value;
+          const { const: only, ...rest } = value as Record<string, unknown>;
+          return { ...rest, enum: [only] };
+        }),
+      );
+    const propertiesOf = (schema: TSchema | undefined) =>
+      Object.keys((schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}).sort();
+
+    const res = await api<{
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: { in: string; name: string }[];
+            requestBody?: { content: Record<string, { schema: unknown }> };
+            responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+          }
+        >
+      >;
+      'x-glassbox-unavailable'?: unknown;
+    }>(gw, '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body['x-glassbox-unavailable']).toBeUndefined();
+    const documented = Object.entries(res.body.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, op })),
+    );
+    expect(documented.map((d) => d.name).sort()).toEqual(Object.keys(contract).sort());
+    for (const { name, op } of documented) {
+      const expected = contract[name] as Operation;
+      const body = op.requestBody?.content['application/json']?.schema;
+      expect(body, `${name} request body`).toEqual(expected.body ? json(expected.body) : undefined);
+      const inPath = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+      const inQuery = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+      expect(inPath.sort(), `${name} path parameters`).toEqual(propertiesOf(expected.params));
+      expect(inQuery.sort(), `${name} query parameters`).toEqual(propertiesOf(expected.query));
+      for (const [status, answer] of Object.entries(op.responses)) {
+        const schema = answer.content?.['application/json']?.schema;
+        const want = Number(status) >= 400 ? Problem : expected.answers?.[Number(status)];
+        expect(schema, `${name} → ${status}`).toEqual(want ? json(want) : undefined);
+      }
+      for (const status of Object.keys(expected.answers ?? {})) {
+        expect(Object.keys(op.responses), `${name} answers ${status}`).toContain(status);
+      }
     }
   });
 });
