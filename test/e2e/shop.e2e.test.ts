@@ -8,10 +8,64 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
+import {
+  AddressIdParams,
+  AddressInput,
+  AddressList,
+  AddressView,
+  AdminFlashSaleView,
+  CreateOrderRequest,
+  DEMO_PASSWORD,
+  DEMO_PRODUCTS,
+  FlashSaleCreated,
+  FlashSaleIdParams,
+  FlashSaleView,
+  LoginRequest,
+  MePatch,
+  MeView,
+  NewFlashSaleRequest,
+  NewProductRequest,
+  NotificationListQuery,
+  NotificationPage,
+  OrderIdParams,
+  OrderListQuery,
+  OrderPage,
+  OrderView,
+  PaymentDetail,
+  PaymentIdParams,
+  PaymentList,
+  PaymentListQuery,
+  Problem,
+  Product,
+  ProductChangesRequest,
+  ProductIdParams,
+  ProductListQuery,
+  ProductPage,
+  ProviderCallbackResult,
+  ProviderEvent,
+  PurchaseAccepted,
+  PurchaseParams,
+  PurchaseRequest,
+  PurchaseView,
+  ReconciliationFlagList,
+  ReconciliationFlagsQuery,
+  ReconciliationReportList,
+  ReconciliationReportsQuery,
+  RefreshRequest,
+  RefundRequest,
+  RefundView,
+  RegisterRequest,
+  RegisterResponse,
+  SetStockRequest,
+  StockLevel,
+  StockProductParams,
+  TokenPair,
+} from '@glassbox/contracts';
 import { testServerUrl } from '@glassbox/kit/testing';
+import type { TSchema } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from '../../cli/src/stack.js';
+import { contractErrors, expectContract } from '../support/contract.js';
 import { dropDatabasesWithPrefix } from '../support/databases.js';
 import { api, eventually } from '../support/http.js';
 import { OtlpJsonReceiver } from '../support/otlp-receiver.js';
@@ -409,4 +463,442 @@ describe('telemetry', () => {
       }
     },
   );
+});
+
+describe('the public API keeps its contract', () => {
+  /** A problem document: its status, its media type and its shape. */
+  function expectProblem(name: string, res: Awaited<ReturnType<typeof api>>, status: number) {
+    expect(res.headers.get('content-type'), name).toContain('application/problem+json');
+    return expectContract(name, Problem, res, status);
+  }
+
+  it('answers every main public route through the gateway as its contract schema says', async () => {
+    // Accounts: a new customer of the demo shop.
+    const email = `carol-${randomUUID().slice(0, 8)}@demo.test`;
+    const password = 'carol has a long password';
+    const registered = expectContract(
+      'POST /api/v1/auth/register',
+      RegisterResponse,
+      await api(gw, '/api/v1/auth/register', {
+        method: 'POST',
+        body: { tenant: 'demo', email, password, name: 'Carol' },
+      }),
+      201,
+    );
+    const login = (body: unknown) => api(gw, '/api/v1/auth/login', { method: 'POST', body });
+    const pair = expectContract(
+      'POST /api/v1/auth/login',
+      TokenPair,
+      await login({ tenant: 'demo', email, password }),
+    );
+    const refreshed = expectContract(
+      'POST /api/v1/auth/refresh',
+      TokenPair,
+      await api(gw, '/api/v1/auth/refresh', { method: 'POST', body: { refreshToken: pair.refreshToken } }),
+    );
+    expectProblem(
+      'POST /api/v1/auth/login (wrong password)',
+      await login({ tenant: 'demo', email, password: 'not her password' }),
+      401,
+    );
+    const carol = refreshed.accessToken;
+
+    // Profile and addresses.
+    const me = expectContract('GET /api/v1/me', MeView, await api(gw, '/api/v1/me', { token: carol }));
+    expect(me).toMatchObject({ id: registered.userId, email, roles: ['customer'] });
+    expectContract(
+      'PATCH /api/v1/me',
+      MeView,
+      await api(gw, '/api/v1/me', { method: 'PATCH', token: carol, body: { name: 'Carol C.' } }),
+    );
+    const address = expectContract(
+      'POST /api/v1/me/addresses',
+      AddressView,
+      await api(gw, '/api/v1/me/addresses', {
+        method: 'POST',
+        token: carol,
+        body: { line1: '2 Elm Street', city: 'Hamburg', postalCode: '20095', country: 'de' },
+      }),
+      201,
+    );
+    const addresses = expectContract(
+      'GET /api/v1/me/addresses',
+      AddressList,
+      await api(gw, '/api/v1/me/addresses', { token: carol }),
+    );
+    expect(addresses.items.map((a) => a.id)).toEqual([address.id]);
+
+    // The catalog, and a new product with stock (admin).
+    const page = expectContract(
+      'GET /api/v1/products',
+      ProductPage,
+      await api(gw, '/api/v1/products?limit=3', { token: carol }),
+    );
+    expect(page.items).toHaveLength(3);
+    expectContract(
+      'GET /api/v1/products/{id}',
+      Product,
+      await api(gw, `/api/v1/products/${page.items[0]?.id}`, { token: carol }),
+    );
+    const product = expectContract(
+      'POST /api/v1/admin/products',
+      Product,
+      await api(gw, '/api/v1/admin/products', {
+        method: 'POST',
+        token: admin,
+        body: {
+          sku: `CONTRACT-${randomUUID().slice(0, 8)}`,
+          name: 'Contract Teapot',
+          description: 'checked against its schema',
+          category: 'tea',
+          priceCents: 1_250,
+          currency: 'EUR',
+        },
+      }),
+      201,
+    );
+    expectContract(
+      'PATCH /api/v1/admin/products/{id}',
+      Product,
+      await api(gw, `/api/v1/admin/products/${product.id}`, {
+        method: 'PATCH',
+        token: admin,
+        body: { description: null },
+      }),
+    );
+    expectContract(
+      'PUT /api/v1/admin/stock/{productId}',
+      StockLevel,
+      await api(gw, `/api/v1/admin/stock/${product.id}`, {
+        method: 'PUT',
+        token: admin,
+        body: { onHand: 5 },
+      }),
+    );
+    expect(
+      expectContract(
+        'GET /api/v1/admin/stock/{productId}',
+        StockLevel,
+        await api(gw, `/api/v1/admin/stock/${product.id}`, { token: admin }),
+      ),
+    ).toEqual({ productId: product.id, onHand: 5, reserved: 0, available: 5 });
+    expectProblem(
+      'PUT /api/v1/admin/stock/{productId} (bad body)',
+      await api(gw, `/api/v1/admin/stock/${product.id}`, {
+        method: 'PUT',
+        token: admin,
+        body: { onHand: -1 },
+      }),
+      400,
+    );
+
+    // An order, its payment and its e-mail.
+    const placed = expectContract(
+      'POST /api/v1/orders',
+      OrderView,
+      await order(carol, [{ productId: product.id, quantity: 1 }], 'tok_ok'),
+      [201, 202],
+    );
+    const confirmed = await eventually(
+      async () =>
+        expectContract(
+          'GET /api/v1/orders/{id}',
+          OrderView,
+          await api(gw, `/api/v1/orders/${placed.id}`, { token: carol }),
+        ),
+      (o) => o.status !== 'PENDING',
+    );
+    expect(confirmed).toMatchObject({ status: 'CONFIRMED', totalCents: 1_250, currency: 'EUR' });
+    const orders = expectContract(
+      'GET /api/v1/orders',
+      OrderPage,
+      await api(gw, '/api/v1/orders?limit=5', { token: carol }),
+    );
+    expect(orders.items.map((o) => o.id)).toEqual([placed.id]);
+    expectProblem(
+      'POST /api/v1/orders/{id}/cancel (confirmed)',
+      await api(gw, `/api/v1/orders/${placed.id}/cancel`, { method: 'POST', token: carol }),
+      409,
+    );
+    expectProblem(
+      'GET /api/v1/orders/{id} (unknown)',
+      await api(gw, `/api/v1/orders/${randomUUID()}`, { token: carol }),
+      404,
+    );
+    expectProblem('GET /api/v1/orders (no token)', await api(gw, '/api/v1/orders'), 401);
+
+    const payments = expectContract(
+      'GET /api/v1/admin/payments',
+      PaymentList,
+      await api(gw, `/api/v1/admin/payments?orderId=${placed.id}`, { token: admin }),
+    );
+    expect(payments.items).toHaveLength(1);
+    const paymentId = payments.items[0]?.paymentId;
+    const captured = await eventually(
+      async () =>
+        expectContract(
+          'GET /api/v1/admin/payments/{id}',
+          PaymentDetail,
+          await api(gw, `/api/v1/admin/payments/${paymentId}`, { token: admin }),
+        ),
+      (p) => p.status === 'CAPTURED',
+    );
+    expect(captured).toMatchObject({ orderId: placed.id, status: 'CAPTURED', capturedCents: 1_250 });
+    expectContract(
+      'POST /api/v1/admin/payments/{id}/refunds',
+      RefundView,
+      await api(gw, `/api/v1/admin/payments/${paymentId}/refunds`, {
+        method: 'POST',
+        token: admin,
+        body: { amountCents: 250 },
+      }),
+      201,
+    );
+    expectContract(
+      'GET /api/v1/admin/payments/reconciliation-flags',
+      ReconciliationFlagList,
+      await api(gw, '/api/v1/admin/payments/reconciliation-flags', { token: admin }),
+    );
+    expectContract(
+      'GET /api/v1/admin/reconciliation/reports',
+      ReconciliationReportList,
+      await api(gw, '/api/v1/admin/reconciliation/reports', { token: admin }),
+    );
+    const mail = await eventually(
+      async () =>
+        expectContract(
+          'GET /api/v1/me/notifications',
+          NotificationPage,
+          await api(gw, '/api/v1/me/notifications', { token: carol }),
+        ),
+      (p) => p.items.length > 0,
+    );
+    expect(mail.items.length).toBeGreaterThan(0);
+
+    // A flash sale of the new product, and a purchase.
+    const sale = expectContract(
+      'POST /api/v1/admin/flash-sales',
+      FlashSaleCreated,
+      await api(gw, '/api/v1/admin/flash-sales', {
+        method: 'POST',
+        token: admin,
+        body: {
+          productId: product.id,
+          quantity: 2,
+          priceCents: 500,
+          startsAt: new Date(Date.now() - 1_000).toISOString(),
+          endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+          perUserLimit: 1,
+        },
+      }),
+      201,
+    );
+    expectContract(
+      'GET /api/v1/flash-sales/{id}',
+      FlashSaleView,
+      await api(gw, `/api/v1/flash-sales/${sale.id}`, { token: carol }),
+    );
+    const accepted = expectContract(
+      'POST /api/v1/flash-sales/{id}/purchases',
+      PurchaseAccepted,
+      await api(gw, `/api/v1/flash-sales/${sale.id}/purchases`, {
+        method: 'POST',
+        token: carol,
+        headers: { 'idempotency-key': randomUUID() },
+        body: { quantity: 1, payment: { method: 'card', token: 'tok_ok' } },
+      }),
+      202,
+    );
+    expectContract(
+      'GET /api/v1/flash-sales/{id}/purchases/{purchaseId}',
+      PurchaseView,
+      await api(gw, `/api/v1/flash-sales/${sale.id}/purchases/${accepted.purchaseId}`, { token: carol }),
+    );
+    expectContract(
+      'GET /api/v1/admin/flash-sales/{id}',
+      AdminFlashSaleView,
+      await api(gw, `/api/v1/admin/flash-sales/${sale.id}`, { token: admin }),
+    );
+
+    // What answers without a body.
+    const removed = await api(gw, `/api/v1/me/addresses/${address.id}`, { method: 'DELETE', token: carol });
+    expect(removed.status).toBe(204);
+    const logout = await api(gw, '/api/v1/auth/logout', {
+      method: 'POST',
+      body: { refreshToken: refreshed.refreshToken },
+    });
+    expect(logout.status).toBe(204);
+  });
+
+  it('fails a real answer that drifts from its contract, naming the member', async () => {
+    const product = expectContract(
+      'GET /api/v1/products/{id}',
+      Product,
+      await api(gw, `/api/v1/products/${DEMO_PRODUCTS[0]?.id}`, { token: alice }),
+    );
+    const latest = expectContract(
+      'POST /api/v1/orders',
+      OrderView,
+      await order(alice, [{ productId: product.id, quantity: 1 }], 'tok_ok'),
+      [201, 202],
+    );
+    const { currency: _currency, ...withoutCurrency } = latest;
+    const drifts: [string, typeof Product | typeof OrderView, unknown, RegExp][] = [
+      ['a price as a string', Product, { ...product, priceCents: '12.50' }, /^\/priceCents /],
+      ['a member the contract does not name', Product, { ...product, costCents: 1 }, /^\/costCents /],
+      ['a status the contract does not list', OrderView, { ...latest, status: 'SHIPPED' }, /^\/status /],
+      [
+        'a required member missing',
+        OrderView,
+        withoutCurrency,
+        /^\/ must have required properties currency$/,
+      ],
+      ['a time that is not RFC 3339', OrderView, { ...latest, createdAt: 'yesterday' }, /^\/createdAt /],
+    ];
+    for (const [what, schema, body, error] of drifts) {
+      const errors = contractErrors(schema, body);
+      expect(
+        errors.some((e) => error.test(e)),
+        `${what}: ${errors.join('; ')}`,
+      ).toBe(true);
+      expect(() => expectContract(what, schema, { status: 200, headers: new Headers(), body })).toThrow(
+        /breaks its contract/,
+      );
+    }
+  });
+
+  it("describes every public route in the gateway's /openapi.json by its contract schemas", async () => {
+    type Operation = {
+      params?: TSchema;
+      query?: TSchema;
+      body?: TSchema;
+      answers?: Record<number, TSchema>;
+    };
+    // Every public operation and the contract of its request and successful answers; error answers are Problem.
+    const contract: Record<string, Operation> = {
+      'POST /api/v1/auth/register': {
+        body: RegisterRequest,
+        answers: { 200: RegisterResponse, 201: RegisterResponse },
+      },
+      'POST /api/v1/auth/login': { body: LoginRequest, answers: { 200: TokenPair } },
+      'POST /api/v1/auth/refresh': { body: RefreshRequest, answers: { 200: TokenPair } },
+      'POST /api/v1/auth/logout': { body: RefreshRequest },
+      'GET /api/v1/me': { answers: { 200: MeView } },
+      'PATCH /api/v1/me': { body: MePatch, answers: { 200: MeView } },
+      'GET /api/v1/me/addresses': { answers: { 200: AddressList } },
+      'POST /api/v1/me/addresses': { body: AddressInput, answers: { 201: AddressView } },
+      'DELETE /api/v1/me/addresses/{id}': { params: AddressIdParams },
+      'GET /api/v1/products': { query: ProductListQuery, answers: { 200: ProductPage } },
+      'GET /api/v1/products/{id}': { params: ProductIdParams, answers: { 200: Product } },
+      'POST /api/v1/admin/products': { body: NewProductRequest, answers: { 200: Product, 201: Product } },
+      'PATCH /api/v1/admin/products/{id}': {
+        params: ProductIdParams,
+        body: ProductChangesRequest,
+        answers: { 200: Product },
+      },
+      'DELETE /api/v1/admin/products/{id}': { params: ProductIdParams },
+      'GET /api/v1/admin/stock/{productId}': { params: StockProductParams, answers: { 200: StockLevel } },
+      'PUT /api/v1/admin/stock/{productId}': {
+        params: StockProductParams,
+        body: SetStockRequest,
+        answers: { 200: StockLevel },
+      },
+      'POST /api/v1/orders': {
+        body: CreateOrderRequest,
+        answers: { 200: OrderView, 201: OrderView, 202: OrderView },
+      },
+      'GET /api/v1/orders': { query: OrderListQuery, answers: { 200: OrderPage } },
+      'GET /api/v1/orders/{id}': { params: OrderIdParams, answers: { 200: OrderView } },
+      'POST /api/v1/orders/{id}/cancel': {
+        params: OrderIdParams,
+        answers: { 200: OrderView, 202: OrderView },
+      },
+      'GET /api/v1/admin/payments': { query: PaymentListQuery, answers: { 200: PaymentList } },
+      'GET /api/v1/admin/payments/reconciliation-flags': {
+        query: ReconciliationFlagsQuery,
+        answers: { 200: ReconciliationFlagList },
+      },
+      'GET /api/v1/admin/payments/{id}': { params: PaymentIdParams, answers: { 200: PaymentDetail } },
+      'POST /api/v1/admin/payments/{id}/refunds': {
+        params: PaymentIdParams,
+        body: RefundRequest,
+        answers: { 200: RefundView, 201: RefundView },
+      },
+      'GET /api/v1/admin/reconciliation/reports': {
+        query: ReconciliationReportsQuery,
+        answers: { 200: ReconciliationReportList },
+      },
+      'POST /api/v1/payments/provider-callbacks': {
+        body: ProviderEvent,
+        answers: { 200: ProviderCallbackResult },
+      },
+      'GET /api/v1/me/notifications': { query: NotificationListQuery, answers: { 200: NotificationPage } },
+      'POST /api/v1/admin/flash-sales': { body: NewFlashSaleRequest, answers: { 201: FlashSaleCreated } },
+      'GET /api/v1/admin/flash-sales/{id}': {
+        params: FlashSaleIdParams,
+        answers: { 200: AdminFlashSaleView },
+      },
+      'GET /api/v1/flash-sales/{id}': { params: FlashSaleIdParams, answers: { 200: FlashSaleView } },
+      'POST /api/v1/flash-sales/{id}/purchases': {
+        params: FlashSaleIdParams,
+        body: PurchaseRequest,
+        answers: { 202: PurchaseAccepted },
+      },
+      'GET /api/v1/flash-sales/{id}/purchases/{purchaseId}': {
+        params: PurchaseParams,
+        answers: { 200: PurchaseView },
+      },
+    };
+    // A schema as the document shows it: JSON without TypeBox's own `~` markers, `const` written as a one-value
+    // `enum` (@fastify/swagger's rendering).
+    const json = (schema: unknown) =>
+      JSON.parse(
+        JSON.stringify(schema, (key, value) => {
+          if (key.startsWith('~')) return undefined;
+          if (typeof value !== 'object' || value === null || !('const' in value)) return value;
+          const { const: only, ...rest } = value as Record<string, unknown>;
+          return { ...rest, enum: [only] };
+        }),
+      );
+    const propertiesOf = (schema: TSchema | undefined) =>
+      Object.keys((schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}).sort();
+
+    const res = await api<{
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: { in: string; name: string }[];
+            requestBody?: { content: Record<string, { schema: unknown }> };
+            responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+          }
+        >
+      >;
+      'x-glassbox-unavailable'?: unknown;
+    }>(gw, '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body['x-glassbox-unavailable']).toBeUndefined();
+    const documented = Object.entries(res.body.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, op })),
+    );
+    expect(documented.map((d) => d.name).sort()).toEqual(Object.keys(contract).sort());
+    for (const { name, op } of documented) {
+      const expected = contract[name] as Operation;
+      const body = op.requestBody?.content['application/json']?.schema;
+      expect(body, `${name} request body`).toEqual(expected.body ? json(expected.body) : undefined);
+      const inPath = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+      const inQuery = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+      expect(inPath.sort(), `${name} path parameters`).toEqual(propertiesOf(expected.params));
+      expect(inQuery.sort(), `${name} query parameters`).toEqual(propertiesOf(expected.query));
+      for (const [status, answer] of Object.entries(op.responses)) {
+        const schema = answer.content?.['application/json']?.schema;
+        const want = Number(status) >= 400 ? Problem : expected.answers?.[Number(status)];
+        expect(schema, `${name} → ${status}`).toEqual(want ? json(want) : undefined);
+      }
+      for (const status of Object.keys(expected.answers ?? {})) {
+        expect(Object.keys(op.responses), `${name} answers ${status}`).toContain(status);
+      }
+    }
+  });
 });

@@ -1,4 +1,14 @@
-export type { CatalogProductSummary, CatalogProductsResponse } from './catalog.js';
+export {
+  CatalogProductSummary,
+  CatalogProductsResponse,
+  NewProductRequest,
+  Product,
+  ProductChangesRequest,
+  ProductIdempotencyHeaders,
+  ProductIdParams,
+  ProductListQuery,
+  ProductPage,
+} from './catalog.js';
 export { DEMO_PASSWORD, DEMO_PRODUCTS, DEMO_TENANT, DEMO_USERS, type DemoProduct } from './demo.js';
 export {
   type CloudEvent,
@@ -37,11 +47,28 @@ export {
   type ValidatedFault,
   validateFaultRequest,
 } from './faults.js';
-export type {
+export {
+  AdminFlashSaleView,
+  FlashSaleCreated,
+  FlashSaleIdParams,
+  FlashSaleStatus,
+  FlashSaleView,
+  NewFlashSaleRequest,
+  PurchaseAccepted,
+  PurchaseHeaders,
+  PurchaseParams,
+  PurchaseRequest,
+  PurchaseStatus,
+  PurchaseView,
+} from './flash-sale.js';
+export {
+  AddressIdParams,
   AddressInput,
+  AddressList,
   AddressView,
   Jwks,
   LoginRequest,
+  MePatch,
   MeView,
   ProfileInput,
   RefreshRequest,
@@ -50,13 +77,15 @@ export type {
   Role as IdentityRole,
   TokenPair,
 } from './identity.js';
-export type {
-  ReservationItemInput,
-  ReservationStatus,
-  ReservationStatusView,
-  ReservationView,
-  ReserveRequest,
+export {
+  type ReservationItemInput,
+  type ReservationStatus,
+  type ReservationStatusView,
+  type ReservationView,
+  type ReserveRequest,
+  SetStockRequest,
   StockLevel,
+  StockProductParams,
 } from './inventory.js';
 export {
   defaultServiceUrl,
@@ -74,15 +103,44 @@ export {
   type ServiceName,
   serviceUrlEnv,
 } from './manifest.js';
-export type { CreateOrderRequest, OrderLineView, OrderPage, OrderStatus, OrderView } from './order.js';
-export type {
+export {
+  NotificationListQuery,
+  NotificationPage,
+  NotificationView,
+} from './notification.js';
+export {
+  CreateOrderHeaders,
+  CreateOrderRequest,
+  OrderIdParams,
+  OrderLineView,
+  OrderListQuery,
+  OrderPage,
+  OrderStatus,
+  OrderView,
+} from './order.js';
+export {
   AuthorizationView,
-  AuthorizeRequest,
+  type AuthorizeRequest,
+  MAX_AMOUNT_CENTS,
+  MismatchKind,
+  PaymentDetail,
+  PaymentIdParams,
+  PaymentList,
+  PaymentListQuery,
   PaymentStatus,
   PaymentView,
+  ProviderCallbackResult,
   ProviderEvent,
   ProviderEventType,
+  ReconciliationFlag,
+  ReconciliationFlagList,
+  ReconciliationFlagsQuery,
+  ReconciliationReport,
+  ReconciliationReportList,
+  ReconciliationReportsQuery,
+  RefundHeaders,
+  RefundRequest,
   RefundView,
 } from './payment.js';
-export { MAX_AMOUNT_CENTS } from './payment.js';
 export { CONTROL_PORT, GATEWAY_OPS_PORT, OBSERVATORY_PORTS } from './ports.js';
+export { Problem, problemResponses } from './problem.js';

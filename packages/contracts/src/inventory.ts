@@ -1,6 +1,13 @@
 /**
- * The inventory service's internal API (owned by the catalog/inventory engineer). Every call sends
- * `x-internal-token` and `x-tenant-id`; errors are problem+json documents with a `code`.
+ * The inventory service's API (owned by the catalog/inventory engineer); errors are problem+json documents with
+ * a `code`.
+ *
+ * Public (role admin), at the gateway's paths:
+ * GET /api/v1/admin/stock/{productId}   → 200 StockLevel; 404 if the product has no stock record
+ * PUT /api/v1/admin/stock/{productId}   SetStockRequest → 200 StockLevel (creates the record of a product the
+ *                                       catalog has; 409 below what is reserved)
+ *
+ * Internal: every call sends `x-internal-token` and `x-tenant-id`.
  *
  * POST /internal/reservations                 ReserveRequest → 201 (new) or 200 (same reservationId again)
  *                                              ReservationView; 409 OUT_OF_STOCK {productId, requested,
@@ -19,7 +26,11 @@
  *                                              reservation puts its goods back on hand)
  * GET  /internal/reservations/{id}            → 200 ReservationView; 404 if unknown
  * GET  /internal/stock/{productId}            → 200 StockLevel; 404 if the product has no stock record
+ *
+ * The public routes' schemas (and StockLevel, which the internal ones share) are TypeBox schemas the routes
+ * validate and serialize with; the internal-only shapes are plain types.
  */
+import { type Static, Type } from 'typebox';
 export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
 
 export interface ReservationItemInput {
@@ -50,9 +61,20 @@ export interface ReservationStatusView {
   status: ReservationStatus;
 }
 
-export interface StockLevel {
-  productId: string;
-  onHand: number;
-  reserved: number;
-  available: number;
-}
+export const StockProductParams = Type.Object({
+  productId: Type.String({ format: 'uuid', description: 'catalog product id' }),
+});
+
+export const StockLevel = Type.Object({
+  productId: Type.String({ format: 'uuid' }),
+  onHand: Type.Integer(),
+  reserved: Type.Integer(),
+  available: Type.Integer(),
+});
+export type StockLevel = Static<typeof StockLevel>;
+
+export const SetStockRequest = Type.Object(
+  { onHand: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }) },
+  { additionalProperties: false },
+);
+export type SetStockRequest = Static<typeof SetStockRequest>;

@@ -1,44 +1,14 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  LoginRequest,
+  RefreshRequest,
+  RegisterRequest,
+  RegisterResponse,
+  TokenPair,
+} from '@glassbox/contracts';
 import { isAppError } from '@glassbox/kit';
 import { type AuthService, REFRESH_TOKEN_REUSED } from '../app/auth-service.js';
 import { authMetrics } from '../metrics.js';
-
-const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
-const Tenant = Type.String({
-  minLength: 1,
-  maxLength: 63,
-  pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$',
-  description: 'Tenant slug; an unknown slug creates the tenant on registration',
-});
-
-const RegisterBody = Type.Object(
-  {
-    tenant: Tenant,
-    email: Email,
-    password: Type.String({ minLength: 8, maxLength: 1024 }),
-    name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
-  },
-  { additionalProperties: false },
-);
-const RegisterResponse = Type.Object({
-  userId: Type.String({ format: 'uuid' }),
-  tenantId: Type.String({ format: 'uuid' }),
-  email: Type.String(),
-});
-const LoginBody = Type.Object(
-  { tenant: Tenant, email: Email, password: Type.String({ minLength: 1, maxLength: 1024 }) },
-  { additionalProperties: false },
-);
-const TokenPair = Type.Object({
-  accessToken: Type.String(),
-  refreshToken: Type.String(),
-  expiresIn: Type.Integer({ description: 'Seconds until the access token expires' }),
-  tokenType: Type.Literal('Bearer'),
-});
-const RefreshBody = Type.Object(
-  { refreshToken: Type.String({ minLength: 1, maxLength: 512 }) },
-  { additionalProperties: false },
-);
 
 /** Public auth routes, served at the same paths the gateway exposes (no token needed). */
 export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = async (app, { auth }) => {
@@ -49,7 +19,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
         summary:
           'Register a user; an unknown tenant slug creates the tenant with this user as its admin. An email the ' +
           'tenant already has is answered as a login: 200 with the account for its password, else 401',
-        body: RegisterBody,
+        body: RegisterRequest,
         response: { 200: RegisterResponse, 201: RegisterResponse },
       },
     },
@@ -74,7 +44,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
 
   app.post(
     '/api/v1/auth/login',
-    { schema: { summary: 'Exchange credentials for tokens', body: LoginBody, response: { 200: TokenPair } } },
+    {
+      schema: {
+        summary: 'Exchange credentials for tokens',
+        body: LoginRequest,
+        response: { 200: TokenPair },
+      },
+    },
     async (request) => {
       try {
         const tokens = await auth.login(request.body);
@@ -94,7 +70,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
     {
       schema: {
         summary: 'Exchange a refresh token for a new pair (the old refresh token stops working)',
-        body: RefreshBody,
+        body: RefreshRequest,
         response: { 200: TokenPair },
       },
     },
@@ -119,7 +95,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
     {
       schema: {
         summary: 'End the session of a refresh token (its whole rotation family); always 204',
-        body: RefreshBody,
+        body: RefreshRequest,
       },
     },
     async (request, reply) => {

@@ -1,21 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  NewProductRequest,
+  Product,
+  ProductChangesRequest,
+  ProductIdempotencyHeaders,
+  ProductIdParams,
+} from '@glassbox/contracts';
 import { Type } from 'typebox';
 import type { Products } from '../app/products.js';
-import { IdParams, NewProductBody, Product, ProductChangesBody, problems, tenantOf } from './schemas.js';
+import { problems, tenantOf } from './schemas.js';
 
 export interface AdminRoutesOptions {
   products: Products;
 }
-
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 255,
-      description: 'optional: the same key and body create the product once and answer it again',
-    }),
-  ),
-});
 
 /** Merchant administration of the catalog (role admin), served at the gateway's paths. */
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { products }) => {
@@ -29,8 +26,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         ...common,
         summary: 'Create a product (optional Idempotency-Key)',
-        headers: IdempotencyHeaders,
-        body: NewProductBody,
+        headers: ProductIdempotencyHeaders,
+        body: NewProductRequest,
         response: { 200: Product, 201: Product, ...problems(400, 401, 403, 404, 409, 422) },
       },
     },
@@ -57,8 +54,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         ...common,
         summary: 'Change some fields of a product (null clears description or category)',
-        params: IdParams,
-        body: ProductChangesBody,
+        params: ProductIdParams,
+        body: ProductChangesRequest,
         response: { 200: Product, ...problems(400, 401, 403, 404, 409) },
       },
     },
@@ -76,7 +73,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         ...common,
         summary: 'Remove a product from the catalog',
-        params: IdParams,
+        params: ProductIdParams,
         response: { 204: Type.Null(), ...problems(400, 401, 403, 404) },
       },
     },

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { CatalogProductsResponse } from '@glassbox/contracts';
+import { CatalogProductsResponse } from '@glassbox/contracts';
 import { appError } from '@glassbox/kit';
 import { Type } from 'typebox';
 import type { Products } from '../app/products.js';
-import { isUuid, ProductSummary, problems, tenantOf } from './schemas.js';
+import { isUuid, problems, tenantOf } from './schemas.js';
 
 export interface InternalRoutesOptions {
   products: Products;
@@ -24,7 +24,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
           { ids: Type.Array(Type.String({ maxLength: 4_000 }), { minItems: 1, maxItems: MAX_IDS }) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ items: Type.Array(ProductSummary) }), ...problems(400, 401) },
+        response: { 200: CatalogProductsResponse, ...problems(400, 401) },
       },
     },
     async (request): Promise<CatalogProductsResponse> => {

@@ -1,25 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Product, ProductIdParams, ProductListQuery, ProductPage } from '@glassbox/contracts';
 import type { Products } from '../app/products.js';
-import { IdParams, Product, ProductSummary, problems, tenantOf } from './schemas.js';
+import { problems, tenantOf } from './schemas.js';
 
 export interface ProductRoutesOptions {
   products: Products;
 }
-
-const ListQuery = Type.Object(
-  {
-    search: Type.Optional(
-      Type.String({ maxLength: 200, description: 'case-insensitive, over name, SKU and description' }),
-    ),
-    category: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 1_024, description: 'nextCursor of the previous page' }),
-    ),
-  },
-  { additionalProperties: false },
-);
 
 /** The shop's product listing and product pages, for any signed-in user of the tenant. */
 export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = async (app, { products }) => {
@@ -32,12 +18,9 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
       schema: {
         ...common,
         summary: 'List products by name, with search and keyset pagination',
-        querystring: ListQuery,
+        querystring: ProductListQuery,
         response: {
-          200: Type.Object({
-            items: Type.Array(ProductSummary),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: ProductPage,
           ...problems(400, 401),
         },
       },
@@ -52,7 +35,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
       schema: {
         ...common,
         summary: 'One product',
-        params: IdParams,
+        params: ProductIdParams,
         response: { 200: Product, ...problems(400, 401, 404) },
       },
     },

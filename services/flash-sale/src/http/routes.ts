@@ -1,7 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  AdminFlashSaleView,
+  FlashSaleCreated,
+  FlashSaleIdParams,
+  FlashSaleView,
+  NewFlashSaleRequest,
+  PurchaseAccepted,
+  PurchaseHeaders,
+  PurchaseParams,
+  PurchaseRequest,
+  PurchaseView,
+} from '@glassbox/contracts';
 import { principalOf, problemResponses as problems } from '@glassbox/kit';
 import type { FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { type FlashSales, saleView } from '../app/sales.js';
 import { appError } from '../errors.js';
 
@@ -23,102 +34,6 @@ function callerOf(request: FastifyRequest) {
   };
 }
 
-const SaleId = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const PurchaseParams = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  purchaseId: Type.String({ format: 'uuid' }),
-});
-
-const NewSaleBody = Type.Object(
-  {
-    productId: Type.String({ format: 'uuid' }),
-    quantity: Type.Integer({
-      minimum: 1,
-      maximum: 1_000_000,
-      description: 'at most what one inventory reservation holds',
-    }),
-    priceCents: Type.Integer({ minimum: 0, maximum: 100_000_000_000 }),
-    startsAt: Type.String({ format: 'date-time' }),
-    endsAt: Type.String({ format: 'date-time' }),
-    perUserLimit: Type.Integer({ minimum: 1, maximum: 1_000 }),
-  },
-  { additionalProperties: false },
-);
-
-const PurchaseBody = Type.Object(
-  {
-    quantity: Type.Integer({ minimum: 1, maximum: 1_000 }),
-    payment: Type.Object(
-      { method: Type.Literal('card'), token: Type.String({ minLength: 1, maxLength: 200 }) },
-      { additionalProperties: false },
-    ),
-  },
-  { additionalProperties: false },
-);
-
-const Status = Type.Union([
-  Type.Literal('SCHEDULED'),
-  Type.Literal('ACTIVE'),
-  Type.Literal('SOLD_OUT'),
-  Type.Literal('ENDED'),
-]);
-const PurchaseStatus = Type.Union([
-  Type.Literal('ACCEPTED'),
-  Type.Literal('ORDERED'),
-  Type.Literal('CONFIRMED'),
-  Type.Literal('FAILED'),
-  Type.Literal('RELEASED'),
-]);
-const StatusCount = Type.Object({ purchases: Type.Integer(), units: Type.Integer() });
-
-const PublicSale = Type.Object({
-  id: Type.String(),
-  productId: Type.String(),
-  quantity: Type.Integer(),
-  priceCents: Type.Integer(),
-  startsAt: Type.String(),
-  endsAt: Type.String(),
-  perUserLimit: Type.Integer(),
-  remaining: Type.Integer(),
-  status: Status,
-});
-
-const AdminSale = Type.Object({
-  ...PublicSale.properties,
-  sold: Type.Integer({ description: 'units held by purchases not released: confirmed + in flight' }),
-  oversold: Type.Integer({ description: 'units sold beyond the quantity: always 0' }),
-  purchases: Type.Object({
-    ACCEPTED: StatusCount,
-    ORDERED: StatusCount,
-    CONFIRMED: StatusCount,
-    FAILED: StatusCount,
-    RELEASED: StatusCount,
-  }),
-  persistedPurchases: Type.Integer(),
-  admissionMode: Type.Union([Type.Literal('redis'), Type.Literal('embedded')]),
-  queueDepth: Type.Integer(),
-  settlement: Type.Union([
-    Type.Null(),
-    Type.Object(
-      {
-        settledAt: Type.String(),
-        unitsSold: Type.Integer({ description: 'taken off hand from the sale’s reservation' }),
-        unitsReturned: Type.Integer({ description: 'given back to inventory' }),
-      },
-      { description: 'the sale settled with inventory once it ended and every purchase was final' },
-    ),
-  ]),
-});
-
-const PurchaseView = Type.Object({
-  purchaseId: Type.String(),
-  saleId: Type.String(),
-  status: PurchaseStatus,
-  orderId: Type.Union([Type.String(), Type.Null()]),
-  quantity: Type.Integer(),
-  acceptedAt: Type.String(),
-});
-
 /** Admin and customer routes of flash sales, at the gateway's paths. */
 export const flashSaleRoutes: FastifyPluginAsyncTypebox<FlashSaleRoutesOptions> = async (app, { flash }) => {
   const admin = [app.authenticate, app.requireRole('admin')];
@@ -131,9 +46,9 @@ export const flashSaleRoutes: FastifyPluginAsyncTypebox<FlashSaleRoutesOptions> 
         tags: ['admin'],
         summary: 'Create a flash sale: its quantity is reserved from inventory until the sale ends',
         security: [{ bearer: [] }],
-        body: NewSaleBody,
+        body: NewFlashSaleRequest,
         response: {
-          201: Type.Object({ id: Type.String() }),
+          201: FlashSaleCreated,
           ...problems(400, 401, 403, 404, 409, 502, 503, 504),
         },
       },
@@ -163,8 +78,8 @@ export const flashSaleRoutes: FastifyPluginAsyncTypebox<FlashSaleRoutesOptions> 
         tags: ['admin'],
         summary: 'A flash sale with its live counters',
         security: [{ bearer: [] }],
-        params: SaleId,
-        response: { 200: AdminSale, ...problems(400, 401, 403, 404) },
+        params: FlashSaleIdParams,
+        response: { 200: AdminFlashSaleView, ...problems(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -180,8 +95,8 @@ export const flashSaleRoutes: FastifyPluginAsyncTypebox<FlashSaleRoutesOptions> 
       schema: {
         summary: 'A flash sale: its terms, the units remaining and its status',
         security: [{ bearer: [] }],
-        params: SaleId,
-        response: { 200: PublicSale, ...problems(400, 401, 404) },
+        params: FlashSaleIdParams,
+        response: { 200: FlashSaleView, ...problems(400, 401, 404) },
       },
     },
     async (request) => {
@@ -217,11 +132,11 @@ export const flashSaleRoutes: FastifyPluginAsyncTypebox<FlashSaleRoutesOptions> 
       schema: {
         summary: 'Try to buy: 202 ACCEPTED (an order follows), or 409 SOLD_OUT / LIMIT_REACHED / NOT_ACTIVE',
         security: [{ bearer: [] }],
-        params: SaleId,
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        body: PurchaseBody,
+        params: FlashSaleIdParams,
+        headers: PurchaseHeaders,
+        body: PurchaseRequest,
         response: {
-          202: Type.Object({ purchaseId: Type.String(), status: Type.Literal('ACCEPTED') }),
+          202: PurchaseAccepted,
           ...problems(400, 401, 404, 409, 422, 429, 503),
         },
       },

@@ -1,13 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { SetStockRequest, StockLevel, StockProductParams } from '@glassbox/contracts';
 import type { Stock } from '../app/stock.js';
-import { ProductId, problems, StockLevel, tenantOf } from './schemas.js';
+import { problems, tenantOf } from './schemas.js';
 
 export interface AdminRoutesOptions {
   stock: Stock;
 }
-
-const Params = Type.Object({ productId: ProductId });
 
 /** Merchant administration of stock (role admin), served at the gateway's paths. */
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { stock }) => {
@@ -21,7 +19,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         ...common,
         summary: 'Stock of one product',
-        params: Params,
+        params: StockProductParams,
         response: { 200: StockLevel, ...problems(400, 401, 403, 404) },
       },
     },
@@ -38,11 +36,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         ...common,
         summary:
           'Set the units on hand (creates the stock record of a product the catalog has); never below what is reserved',
-        params: Params,
-        body: Type.Object(
-          { onHand: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }) },
-          { additionalProperties: false },
-        ),
+        params: StockProductParams,
+        body: SetStockRequest,
         response: { 200: StockLevel, ...problems(400, 401, 403, 404, 409, 502, 503, 504) },
       },
     },

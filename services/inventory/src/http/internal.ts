@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { StockLevel, StockProductParams } from '@glassbox/contracts';
 import { type Attributes, trace } from '@opentelemetry/api';
 import { Type } from 'typebox';
 import type { Stock } from '../app/stock.js';
-import { ProductId, problems, StockLevel, tenantOf } from './schemas.js';
+import { ProductId, problems, tenantOf } from './schemas.js';
 
 export interface InternalRoutesOptions {
   stock: Stock;
@@ -182,7 +183,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
       schema: {
         tags,
         summary: 'Stock of one product',
-        params: Type.Object({ productId: ProductId }),
+        params: StockProductParams,
         response: { 200: StockLevel, ...problems(401, 404) },
       },
     },

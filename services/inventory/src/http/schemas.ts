@@ -2,17 +2,11 @@ import { appError, principalOf, TENANT_HEADER } from '@glassbox/kit';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 
-/** Route response schemas for problem documents: the kit's. */
-export { ProblemSchema as Problem, problemResponses as problems } from '@glassbox/kit';
+/** Route response schemas for problem documents (the contract's, through the kit). */
+export { problemResponses as problems } from '@glassbox/kit';
 
+/** A catalog product id in the internal routes' bodies (the public routes' schemas are the contract's). */
 export const ProductId = Type.String({ format: 'uuid', description: 'catalog product id' });
-
-export const StockLevel = Type.Object({
-  productId: Type.String({ format: 'uuid' }),
-  onHand: Type.Integer(),
-  reserved: Type.Integer(),
-  available: Type.Integer(),
-});
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

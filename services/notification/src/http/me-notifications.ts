@@ -1,26 +1,12 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { NotificationListQuery, NotificationPage, type NotificationView } from '@glassbox/contracts';
 import { appError, ProblemSchema, principalOf } from '@glassbox/kit';
 import type { NotificationRecord } from '../adapters/notification-repo.js';
 import type { ReadNotifications } from '../app/read-notifications.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const NotificationSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  type: Type.String({ description: 'The event it announces: order.confirmed, payment.refunded, …' }),
-  eventId: Type.String(),
-  subjectId: Type.Union([Type.String(), Type.Null()], { description: 'The order or payment it is about' }),
-  channel: Type.Literal('email'),
-  recipient: Type.String(),
-  subject: Type.String(),
-  body: Type.String(),
-  status: Type.Union([Type.Literal('PENDING'), Type.Literal('SENT'), Type.Literal('FAILED')]),
-  attempts: Type.Integer(),
-  createdAt: Type.String({ format: 'date-time' }),
-  sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
-
-function view(n: NotificationRecord) {
+function view(n: NotificationRecord): NotificationView {
   return {
     id: n.id,
     type: n.eventType,
@@ -48,18 +34,9 @@ export const meNotificationRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         summary: 'Your notifications (the e-mails sent to you), newest first',
         security: [{ bearer: [] }],
-        querystring: Type.Object(
-          {
-            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-            cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: NotificationListQuery,
         response: {
-          200: Type.Object({
-            items: Type.Array(NotificationSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: NotificationPage,
           400: ProblemSchema,
         },
       },

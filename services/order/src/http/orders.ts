@@ -3,10 +3,17 @@
  * checkout, or 202 PENDING while its saga goes on in the background.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { appError, principalOf } from '@glassbox/kit';
+import {
+  CreateOrderHeaders,
+  CreateOrderRequest,
+  OrderIdParams,
+  OrderListQuery,
+  OrderPage,
+  OrderView,
+} from '@glassbox/contracts';
+import { appError, ProblemSchema, principalOf } from '@glassbox/kit';
 import { context, propagation } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import type { OrderRecord } from '../adapters/order-repo.js';
 import type { CancelOrder } from '../app/cancel-order.js';
 import type { PlaceOrder } from '../app/place-order.js';
@@ -15,36 +22,13 @@ import { CLIENT_FAILURES } from '../domain/checkout.js';
 import { isValidIdempotencyKey, requestHash } from '../domain/idempotency.js';
 import { isFinal } from '../domain/order-status.js';
 import { duplicateItems } from '../domain/pricing.js';
-import { OrderSchema, OrderStatusSchema, orderView, ProblemSchema } from './views.js';
+import { orderView } from './views.js';
 
 export interface OrderRoutesOptions {
   placeOrder: PlaceOrder;
   cancelOrder: CancelOrder;
   readOrders: ReadOrders;
 }
-
-const CreateOrderBody = Type.Object(
-  {
-    items: Type.Array(
-      Type.Object(
-        {
-          productId: Type.String({ format: 'uuid' }),
-          quantity: Type.Integer({ minimum: 1, maximum: 100 }),
-        },
-        { additionalProperties: false },
-      ),
-      { minItems: 1, maxItems: 50 },
-    ),
-    payment: Type.Object(
-      {
-        method: Type.Literal('card'),
-        token: Type.String({ minLength: 1, maxLength: 200 }),
-      },
-      { additionalProperties: false },
-    ),
-  },
-  { additionalProperties: false },
-);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -120,12 +104,12 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
       schema: {
         summary: 'Place an order (runs the checkout saga)',
         security: [{ bearer: [] }],
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        body: CreateOrderBody,
+        headers: CreateOrderHeaders,
+        body: CreateOrderRequest,
         response: {
-          200: OrderSchema,
-          201: OrderSchema,
-          202: OrderSchema,
+          200: OrderView,
+          201: OrderView,
+          202: OrderView,
           400: ProblemSchema,
           401: ProblemSchema,
           422: ProblemSchema,
@@ -174,8 +158,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
           'Cancel a pending order: its checkout stops before confirming and is undone (200 CANCELLED, 202 while it ' +
           'winds down, 409 once confirmed or failed)',
         security: [{ bearer: [] }],
-        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 200: OrderSchema, 202: OrderSchema, 404: ProblemSchema, 409: ProblemSchema },
+        params: OrderIdParams,
+        response: { 200: OrderView, 202: OrderView, 404: ProblemSchema, 409: ProblemSchema },
       },
     },
     async (request, reply) => {
@@ -194,8 +178,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
       schema: {
         summary: 'One order (your own; an admin sees every order of the tenant)',
         security: [{ bearer: [] }],
-        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 200: OrderSchema, 404: ProblemSchema },
+        params: OrderIdParams,
+        response: { 200: OrderView, 404: ProblemSchema },
       },
     },
     async (request) => orderView(await readOrders.get(callerOf(request), request.params.id.toLowerCase())),
@@ -207,19 +191,9 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
       schema: {
         summary: 'Orders, newest first (your own; an admin sees the tenant’s)',
         security: [{ bearer: [] }],
-        querystring: Type.Object(
-          {
-            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-            cursor: Type.Optional(Type.String({ maxLength: 200 })),
-            status: Type.Optional(OrderStatusSchema),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: OrderListQuery,
         response: {
-          200: Type.Object({
-            items: Type.Array(OrderSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: OrderPage,
           400: ProblemSchema,
         },
       },

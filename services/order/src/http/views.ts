@@ -1,6 +1,5 @@
 import type { OrderView } from '@glassbox/contracts';
 import { CANCELLED } from '@glassbox/kit/saga/runner';
-import { Type } from 'typebox';
 import type { OrderRecord } from '../adapters/order-repo.js';
 import { CLIENT_FAILURES } from '../domain/checkout.js';
 
@@ -17,49 +16,6 @@ const CUSTOMER_REASONS = new Set([
   CANCELLED,
 ]);
 const INTERNAL_FAILURE = 'the order could not be completed because of a problem on our side';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-
-export const OrderStatusSchema = Type.Union([
-  Type.Literal('PENDING'),
-  Type.Literal('CONFIRMED'),
-  Type.Literal('CANCELLED'),
-  Type.Literal('FAILED'),
-]);
-
-export const OrderSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  status: OrderStatusSchema,
-  items: Type.Array(
-    Type.Object({
-      productId: Type.String({ format: 'uuid' }),
-      quantity: Type.Integer(),
-      sku: Nullable(Type.String()),
-      name: Nullable(Type.String()),
-      unitPriceCents: Nullable(Type.Integer()),
-      lineTotalCents: Nullable(Type.Integer()),
-    }),
-  ),
-  totalCents: Nullable(Type.Integer()),
-  currency: Nullable(Type.String()),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-  failureReason: Type.Optional(Type.String()),
-  failureDetail: Type.Optional(Type.String()),
-});
-
-export const ProblemSchema = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    code: Type.String(),
-    detail: Type.Optional(Type.String()),
-    traceId: Type.Optional(Type.String()),
-  },
-  { additionalProperties: true },
-);
 
 export function orderView(o: OrderRecord): OrderView {
   return {

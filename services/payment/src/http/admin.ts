@@ -1,20 +1,20 @@
 /** Merchant administration of payments: look them up, refund captured ones. Role admin, own tenant only. */
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
-import { principalOf } from '@glassbox/kit';
-import { Type } from 'typebox';
-import type { Payments } from '../app/payments.js';
 import {
-  PaymentSchema,
-  paymentView,
-  ReconciliationFlagSchema,
-  RefundSchema,
-  reconciliationFlagView,
-  refundView,
-} from './views.js';
-
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+  PaymentDetail,
+  PaymentIdParams,
+  PaymentList,
+  PaymentListQuery,
+  ReconciliationFlagList,
+  ReconciliationFlagsQuery,
+  RefundHeaders,
+  RefundRequest,
+  RefundView,
+} from '@glassbox/contracts';
+import { principalOf } from '@glassbox/kit';
+import type { Payments } from '../app/payments.js';
+import { paymentView, reconciliationFlagView, refundView } from './views.js';
 
 export interface AdminRoutesOptions {
   payments: Payments;
@@ -30,14 +30,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         description: "The tenant's payments: those of one order, or the most recent.",
         security: [{ bearer: [] }],
-        querystring: Type.Object(
-          {
-            orderId: Type.Optional(Type.String({ format: 'uuid' })),
-            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ items: Type.Array(PaymentSchema) }) },
+        querystring: PaymentListQuery,
+        response: { 200: PaymentList },
       },
     },
     async (request) => {
@@ -56,11 +50,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
           'Payments the provider changed behind their order (refund, void), not yet reconciled: the order may ' +
           'still say CONFIRMED. Newest first.',
         security: [{ bearer: [] }],
-        querystring: Type.Object(
-          { limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ items: Type.Array(ReconciliationFlagSchema) }) },
+        querystring: ReconciliationFlagsQuery,
+        response: { 200: ReconciliationFlagList },
       },
     },
     async (request) => {
@@ -76,15 +67,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         description: 'One payment with its refunds.',
         security: [{ bearer: [] }],
-        params: IdParams,
-        response: {
-          200: Type.Object({
-            ...PaymentSchema.properties,
-            refunds: Type.Array(
-              Type.Object({ refundId: Type.String(), amountCents: Type.Integer(), createdAt: Type.String() }),
-            ),
-          }),
-        },
+        params: PaymentIdParams,
+        response: { 200: PaymentDetail },
       },
     },
     async (request) => {
@@ -108,15 +92,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         description:
           'Refunds part or all of a captured payment. With an Idempotency-Key a repeat answers the same refund (200).',
         security: [{ bearer: [] }],
-        params: IdParams,
-        headers: Type.Object({
-          'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-        }),
-        body: Type.Object(
-          { amountCents: Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_CENTS }) },
-          { additionalProperties: false },
-        ),
-        response: { 200: RefundSchema, 201: RefundSchema },
+        params: PaymentIdParams,
+        headers: RefundHeaders,
+        body: RefundRequest,
+        response: { 200: RefundView, 201: RefundView },
       },
     },
     async (request, reply) => {

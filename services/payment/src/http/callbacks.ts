@@ -4,13 +4,11 @@
  */
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ProviderEvent } from '@glassbox/contracts';
+import { ProviderCallbackResult, ProviderEvent } from '@glassbox/contracts';
 import { appError } from '@glassbox/kit';
-import { Type } from 'typebox';
 import type { Payments } from '../app/payments.js';
 import { verifySignature } from '../domain/signature.js';
 import type { PaymentMetrics } from '../metrics.js';
-import { PaymentStatusSchema } from './views.js';
 
 export const SIGNATURE_HEADER = 'x-provider-signature';
 
@@ -57,38 +55,8 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<CallbackRoutesOptions> = 
     {
       schema: {
         description: `Signed provider events (header ${SIGNATURE_HEADER}: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">). Applied once per event id.`,
-        body: Type.Object(
-          {
-            id: Type.String({ minLength: 1, maxLength: 200 }),
-            type: Type.Union([
-              Type.Literal('payment.captured'),
-              Type.Literal('payment.voided'),
-              Type.Literal('payment.refunded'),
-            ]),
-            created: Type.Optional(Type.Integer()),
-            data: Type.Object(
-              {
-                paymentId: Type.String({ format: 'uuid' }),
-                tenantId: Type.String({ format: 'uuid' }),
-                amountCents: Type.Optional(Type.Integer({ minimum: 1 })),
-              },
-              { additionalProperties: false },
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({
-            eventId: Type.String(),
-            outcome: Type.Union([
-              Type.Literal('applied'),
-              Type.Literal('ignored'),
-              Type.Literal('duplicate'),
-            ]),
-            paymentId: Type.String(),
-            paymentStatus: PaymentStatusSchema,
-          }),
-        },
+        body: ProviderEvent,
+        response: { 200: ProviderCallbackResult },
       },
     },
     async (request) => {

@@ -1,21 +1,14 @@
 /** Service-to-service routes (the checkout saga): authorize, void, capture, look up by order. */
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { MAX_AMOUNT_CENTS } from '@glassbox/contracts';
-import { principalOf, TENANT_HEADER } from '@glassbox/kit';
+import { AuthorizationView, MAX_AMOUNT_CENTS, PaymentIdParams, PaymentList } from '@glassbox/contracts';
+import { ProblemSchema, principalOf, TENANT_HEADER } from '@glassbox/kit';
 import { Type } from 'typebox';
 import type { Payments } from '../app/payments.js';
 import { appError } from '../errors.js';
-import {
-  AuthorizationSchema,
-  authorizationView,
-  PaymentSchema,
-  ProblemSchema,
-  paymentView,
-} from './views.js';
+import { authorizationView, paymentView } from './views.js';
 
 const TenantHeaders = Type.Object({ [TENANT_HEADER]: Type.String({ format: 'uuid' }) });
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export interface InternalRoutesOptions {
   payments: Payments;
@@ -43,7 +36,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
           },
           { additionalProperties: false },
         ),
-        response: { 200: AuthorizationSchema, 201: AuthorizationSchema, 402: ProblemSchema },
+        response: { 200: AuthorizationView, 201: AuthorizationView, 402: ProblemSchema },
       },
     },
     async (request, reply) => {
@@ -73,7 +66,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
       schema: {
         description: 'Voids an authorization. Idempotent; a no-op on an unknown, void or declined payment.',
         headers: TenantHeaders,
-        params: IdParams,
+        params: PaymentIdParams,
         response: {
           200: Type.Object({
             paymentId: Type.String(),
@@ -98,8 +91,8 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
       schema: {
         description: 'Captures an authorized payment. Idempotent.',
         headers: TenantHeaders,
-        params: IdParams,
-        response: { 200: AuthorizationSchema },
+        params: PaymentIdParams,
+        response: { 200: AuthorizationView },
       },
     },
     async (request) => {
@@ -118,7 +111,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<InternalRoutesOptions> = 
           { orderId: Type.String({ format: 'uuid' }) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ items: Type.Array(PaymentSchema) }) },
+        response: { 200: PaymentList },
       },
     },
     async (request) => {

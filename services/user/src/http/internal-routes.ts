@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ProfileInput } from '@glassbox/contracts';
 import { principalOf } from '@glassbox/kit';
 import type { Profiles } from '../app/profiles.js';
-import { Profile, ProfileInput, TenantHeader } from './schemas.js';
+import { Profile, TenantHeader } from './schemas.js';
 
 /** Service-to-service routes (internal token + x-tenant-id); never exposed by the gateway. */
 export const internalRoutes: FastifyPluginAsyncTypebox<{ profiles: Profiles }> = async (

@@ -1,8 +1,15 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  AddressIdParams,
+  AddressInput,
+  AddressList,
+  AddressView,
+  MePatch,
+  MeView,
+} from '@glassbox/contracts';
 import { appError, type Principal, principalOf } from '@glassbox/kit';
 import type { FastifyRequest } from 'fastify';
 import type { Profiles } from '../app/profiles.js';
-import { Address, AddressId, AddressInput, Me, MePatch } from './schemas.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -23,13 +30,13 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ profiles: Profiles }> = async
 
   app.get(
     '/api/v1/me',
-    { schema: { summary: 'The caller’s profile, roles and addresses', security, response: { 200: Me } } },
+    { schema: { summary: 'The caller’s profile, roles and addresses', security, response: { 200: MeView } } },
     async (request) => profiles.me(caller(request)),
   );
 
   app.patch(
     '/api/v1/me',
-    { schema: { summary: 'Change the caller’s name', security, body: MePatch, response: { 200: Me } } },
+    { schema: { summary: 'Change the caller’s name', security, body: MePatch, response: { 200: MeView } } },
     async (request) => profiles.rename(caller(request), request.body.name),
   );
 
@@ -39,7 +46,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ profiles: Profiles }> = async
       schema: {
         summary: 'The caller’s addresses, oldest first',
         security,
-        response: { 200: Type.Object({ items: Type.Array(Address) }) },
+        response: { 200: AddressList },
       },
     },
     async (request) => ({ items: await profiles.addresses(caller(request)) }),
@@ -52,7 +59,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ profiles: Profiles }> = async
         summary: 'Add an address (the first one is the default)',
         security,
         body: AddressInput,
-        response: { 201: Address },
+        response: { 201: AddressView },
       },
     },
     async (request, reply) => {
@@ -63,7 +70,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ profiles: Profiles }> = async
 
   app.delete(
     '/api/v1/me/addresses/:id',
-    { schema: { summary: 'Delete one of the caller’s addresses', security, params: AddressId } },
+    { schema: { summary: 'Delete one of the caller’s addresses', security, params: AddressIdParams } },
     async (request, reply) => {
       await profiles.deleteAddress(caller(request), request.params.id);
       return reply.code(204).send();
