@@ -13,6 +13,10 @@
  * OTLP/HTTP to a sink here that only counts bytes.
  *
  *   node --import tsx bench/bus.ts [--events 20000] [--seconds 8] [--adapters pg,rabbitmq] [--modes off,on]
+ *                                  [--profile DIR]
+ *
+ * `--profile DIR` writes a V8 CPU profile of every producer and consumer process into DIR (open it in Chrome's
+ * DevTools or summarise it with `node bench/cpu-profile-top.ts FILE`).
  *
  * Prints a table and writes bench/results/bus.json (with the machine). Needs the machine's PostgreSQL
  * (TEST_DATABASE_URL or DATABASE_URL, else 127.0.0.1:5432) and RabbitMQ (TEST_BUS_URL, else guest@127.0.0.1),
@@ -35,6 +39,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '8' },
     adapters: { type: 'string', default: 'pg,rabbitmq' },
     modes: { type: 'string', default: 'off,on' },
+    profile: { type: 'string' },
     // child options
     phase: { type: 'string' },
     db: { type: 'string' },
@@ -69,6 +74,8 @@ function percentile(sorted: number[], p: number): number {
 // ------------------------------------------------------------------------------------------------------
 
 async function child(role: 'producer' | 'consumer'): Promise<void> {
+  // Profiled children write their profile on exit; the parent stops them with SIGTERM, so exit on it.
+  if (process.execArgv.includes('--cpu-prof')) process.once('SIGTERM', () => process.exit(0));
   const { startTelemetry } = await import('../packages/kit/src/telemetry/index.js');
   await startTelemetry({ serviceName: `bench-${role}` });
   const { createDb, createLogger } = await import('../packages/kit/src/index.js');
@@ -161,6 +168,7 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
         { subject: orderId },
       );
     });
+  const commitsStarted = performance.now();
   if (values.phase === 'max') {
     let next = 0;
     await Promise.all(
@@ -192,6 +200,7 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
     }
     await Promise.all(inFlight);
   }
+  process.stdout.write(`COMMITTED ${Math.round(performance.now() - commitsStarted)}\n`);
   while ((await outbox.pending()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   const cpu = process.cpuUsage(cpuAtStart);
   process.stdout.write(`CPU ${Math.round((cpu.user + cpu.system) / 1000)}\n`);
@@ -205,7 +214,10 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
 const SELF = fileURLToPath(import.meta.url);
 
 function spawnChild(role: string, args: string[], env: NodeJS.ProcessEnv) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', role, ...args], {
+  const profile = values.profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, `--cpu-prof-name=${role}.${Date.now()}.cpuprofile`]
+    : [];
+  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', SELF, '--child', role, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -284,6 +296,10 @@ interface Result {
   /** CPU milliseconds of the producer and consumer processes per 1,000 events (PostgreSQL and RabbitMQ not counted). */
   cpuMsPerThousand: { producer: number; consumer: number };
   otlpBytes: number;
+  /** Producer transactions committed per second, on their own (the first stage of the pipeline). */
+  producerCommitsPerSecond: number;
+  /** Outbox relay: transaction start of the event → the relay's mark as published (from the outbox table). */
+  relayLatencyMs: { p50: number; p99: number };
 }
 
 async function parent(): Promise<void> {
@@ -359,11 +375,22 @@ async function parent(): Promise<void> {
         });
         died.catch(() => {});
         const line = await Promise.race([consumer.waitFor(/^REPORT /, 900_000), died]);
+        const committedMs = Number((await producer.waitFor(/^COMMITTED \d+$/, 120_000)).slice(10));
         const producerCpu = Number((await producer.waitFor(/^CPU \d+$/, 120_000)).slice(4));
         await producer.waitFor(/^DONE$/, 60_000);
         producer.proc.kill('SIGTERM');
         await producer.exited;
         const report = JSON.parse(line.slice('REPORT '.length)) as ConsumerReport;
+        const producerDb = new pg.default.Client({ connectionString: dbUrl(names.producer) });
+        await producerDb.connect();
+        const [relay] = (
+          await producerDb.query<{ p50: number; p99: number }>(
+            `SELECT round(1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY sent_at - created_at)))::int AS p50,
+                    round(1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY sent_at - created_at)))::int AS p99
+               FROM outbox`,
+          )
+        ).rows;
+        await producerDb.end();
         const result: Result = {
           adapter,
           telemetry: mode,
@@ -379,6 +406,8 @@ async function parent(): Promise<void> {
             consumer: Math.round((report.cpuMs / report.count) * 1000),
           },
           otlpBytes: sink.bytes() - bytesBefore,
+          producerCommitsPerSecond: Math.round(count / (committedMs / 1000)),
+          relayLatencyMs: { p50: relay?.p50 ?? Number.NaN, p99: relay?.p99 ?? Number.NaN },
         };
         results.push(result);
         process.stderr.write(`${JSON.stringify(result)}\n`);
@@ -407,6 +436,8 @@ async function parent(): Promise<void> {
     'p50 ms': r.latencyMs.p50,
     'p99 ms': r.latencyMs.p99,
     'max ms': r.latencyMs.max,
+    'commits/s': r.producerCommitsPerSecond,
+    'relay p50/p99 ms': `${r.relayLatencyMs.p50}/${r.relayLatencyMs.p99}`,
     'CPU ms/1k (prod+cons)': r.cpuMsPerThousand.producer + r.cpuMsPerThousand.consumer,
   }));
   console.table(rows);
