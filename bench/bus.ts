@@ -13,7 +13,7 @@
  * OTLP/HTTP to a sink here that only counts bytes.
  *
  *   node --import tsx bench/bus.ts [--events 20000] [--seconds 8] [--adapters pg,rabbitmq] [--modes off,on]
- *                                  [--profile DIR]
+ *                                  [--phases max,rate] [--profile DIR]
  *
  * `--profile DIR` writes a V8 CPU profile of every producer and consumer process into DIR (open it in Chrome's
  * DevTools or summarise it with `node bench/cpu-profile-top.ts FILE`).
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '8' },
     adapters: { type: 'string', default: 'pg,rabbitmq' },
     modes: { type: 'string', default: 'off,on' },
+    phases: { type: 'string', default: 'max,rate' },
     profile: { type: 'string' },
     // child options
     phase: { type: 'string' },
@@ -329,9 +330,11 @@ async function parent(): Promise<void> {
   };
 
   const steps: { adapter: Adapter; mode: Mode; phase: Phase; rate: number | null }[] = [];
+  const phases = String(values.phases).split(',') as Phase[];
   for (const adapter of adapters) {
-    for (const mode of modes) steps.push({ adapter, mode, phase: 'max', rate: null });
-    for (const mode of modes) steps.push({ adapter, mode, phase: 'rate', rate: GOAL[adapter] / 2 });
+    if (phases.includes('max')) for (const mode of modes) steps.push({ adapter, mode, phase: 'max', rate: null });
+    if (phases.includes('rate'))
+      for (const mode of modes) steps.push({ adapter, mode, phase: 'rate', rate: GOAL[adapter] / 2 });
   }
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i];
@@ -411,7 +414,7 @@ async function parent(): Promise<void> {
         };
         results.push(result);
         process.stderr.write(`${JSON.stringify(result)}\n`);
-        if (phase === 'max') {
+        if (phase === 'max' && phases.includes('rate')) {
           // Latency below saturation too: half the rate this machine reached, when that is under the goal's half.
           const half = Math.max(10, Math.round(result.eventsPerSecond / 2));
           if (half < GOAL[adapter] / 2) steps.push({ adapter, mode, phase: 'rate', rate: half });

@@ -3,7 +3,9 @@
  * by package (`node_modules/<name>`, the project's own files, Node's internals, idle, GC) and the top
  * functions by self time, as shares of the sampled time.
  *
- *   node bench/cpu-profile-top.ts FILE.cpuprofile [--top 25]
+ *   node bench/cpu-profile-top.ts FILE.cpuprofile [--top 25] [--within relayRound,add,tx]
+ *
+ * `--within` also prints the total (inclusive) time spent inside each named function, callees included.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -21,10 +23,10 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' } },
+  options: { top: { type: 'string', default: '25' }, within: { type: 'string' } },
 });
 const file = positionals[0];
-if (!file) throw new Error('usage: node bench/cpu-profile-top.ts FILE.cpuprofile [--top 25]');
+if (!file) throw new Error('usage: node bench/cpu-profile-top.ts FILE.cpuprofile [--top 25] [--within f,g]');
 const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -79,4 +81,22 @@ console.log('\ntop functions by self time:');
 const ranked = [...functions].filter(([key]) => !key.startsWith('(idle)')).sort((a, b) => b[1] - a[1]);
 for (const [key, us] of ranked.slice(0, Number(values.top))) {
   console.log(`  ${share(us)}  ${key}`);
+}
+
+if (values.within) {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  console.log('\ntotal time inside (callees included):');
+  for (const name of values.within.split(',')) {
+    let us = 0;
+    for (const [id, self] of selfUs) {
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        if (byId.get(at)?.callFrame.functionName === name) {
+          us += self;
+          break;
+        }
+      }
+    }
+    console.log(`  ${share(us)}  ${name}`);
+  }
 }
