@@ -50,7 +50,8 @@ function counting(inner: Db) {
             afterCommit: (f) => tx.afterCommit(f),
             query: (text, values) => {
               seen.statements.push(text);
-              if (text.includes('INSERT INTO inbox')) seen.sizes.push((values?.[1] as string[]).length);
+              if (text.includes('INSERT INTO inbox'))
+                seen.sizes.push((values?.[1] as string[] | undefined)?.length ?? 0);
               return tx.query(text, values);
             },
           }),
