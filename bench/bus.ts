@@ -12,6 +12,11 @@
  * Telemetry off: OTEL_SDK_DISABLED=true; on: the kit's SDK with traces, metrics and logs exported over
  * OTLP/HTTP to a sink here that only counts bytes.
  *
+ * Per step, to see which stage limits: the producer's commits/s on their own, the outbox relay's latency
+ * (transaction start → marked published, from the outbox table), and CPU milliseconds per 1,000 events of
+ * each process — producer, consumer, the PostgreSQL backends of the step's databases (by database), and for
+ * RabbitMQ the broker's whole process (the machine's shared broker, so other users' traffic counts too).
+ *
  *   node --import tsx bench/bus.ts [--events 20000] [--seconds 8] [--adapters pg,rabbitmq] [--modes off,on]
  *                                  [--phases max,rate] [--profile DIR]
  *
@@ -24,7 +29,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -270,6 +275,24 @@ function spawnChild(role: string, args: string[], env: NodeJS.ProcessEnv) {
   };
 }
 
+/** CPU time (user + system) of a process so far, from /proc (0 when it is gone). */
+async function processCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command (which may hold spaces) start after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+/** CPU time of the RabbitMQ server (its Erlang VM), or null when it is not on this machine. */
+async function brokerCpuMs(): Promise<number | null> {
+  const { stdout } = await run('pidof', ['beam.smp']).catch(() => ({ stdout: '' }));
+  const pids = stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+  if (pids.length === 0) return null;
+  return (await Promise.all(pids.map(processCpuMs))).reduce((a, b) => a + b, 0);
+}
+
 async function startSink() {
   let bytes = 0;
   const server = createServer((req, res) => {
@@ -295,7 +318,16 @@ interface Result {
   eventsPerSecond: number;
   latencyMs: ConsumerReport['latencyMs'];
   /** CPU milliseconds of the producer and consumer processes per 1,000 events (PostgreSQL and RabbitMQ not counted). */
-  cpuMsPerThousand: { producer: number; consumer: number };
+  cpuMsPerThousand: {
+    producer: number;
+    consumer: number;
+    /** The PostgreSQL backends of the step's three databases (producer, consumer, bus), read from /proc. */
+    postgres: number;
+    /** The same by database. */
+    postgresBy: { producer: number; consumer: number; bus: number };
+    /** The whole RabbitMQ server process during the step (the machine's shared broker), RabbitMQ steps only. */
+    rabbitmq: number | null;
+  };
   otlpBytes: number;
   /** Producer transactions committed per second, on their own (the first stage of the pipeline). */
   producerCommitsPerSecond: number;
@@ -332,7 +364,8 @@ async function parent(): Promise<void> {
   const steps: { adapter: Adapter; mode: Mode; phase: Phase; rate: number | null }[] = [];
   const phases = String(values.phases).split(',') as Phase[];
   for (const adapter of adapters) {
-    if (phases.includes('max')) for (const mode of modes) steps.push({ adapter, mode, phase: 'max', rate: null });
+    if (phases.includes('max'))
+      for (const mode of modes) steps.push({ adapter, mode, phase: 'max', rate: null });
     if (phases.includes('rate'))
       for (const mode of modes) steps.push({ adapter, mode, phase: 'rate', rate: GOAL[adapter] / 2 });
   }
@@ -364,6 +397,7 @@ async function parent(): Promise<void> {
       const count = phase === 'max' ? events : Math.round((rate ?? 0) * seconds);
       const common = ['--phase', phase, '--bus', busUrl, '--count', String(count)];
       const bytesBefore = sink.bytes();
+      const brokerBefore = adapter === 'rabbitmq' ? await brokerCpuMs() : null;
       const consumer = spawnChild('consumer', [...common, '--db', dbUrl(names.consumer)], env);
       try {
         await consumer.waitFor(/^READY$/, 60_000);
@@ -381,6 +415,21 @@ async function parent(): Promise<void> {
         const committedMs = Number((await producer.waitFor(/^COMMITTED \d+$/, 120_000)).slice(10));
         const producerCpu = Number((await producer.waitFor(/^CPU \d+$/, 120_000)).slice(4));
         await producer.waitFor(/^DONE$/, 60_000);
+        const brokerAfter = adapter === 'rabbitmq' ? await brokerCpuMs() : null;
+        const backends = (
+          await admin.query<{ pid: number; datname: string }>(
+            'SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)',
+            [Object.values(names)],
+          )
+        ).rows;
+        const postgresBy = { producer: 0, consumer: 0, bus: 0 };
+        for (const b of backends) {
+          const role =
+            b.datname === names.producer ? 'producer' : b.datname === names.consumer ? 'consumer' : 'bus';
+          postgresBy[role] += await processCpuMs(b.pid);
+        }
+        const postgresCpu = postgresBy.producer + postgresBy.consumer + postgresBy.bus;
+        const perThousand = (ms: number) => Math.round((ms / report.count) * 1000);
         producer.proc.kill('SIGTERM');
         await producer.exited;
         const report = JSON.parse(line.slice('REPORT '.length)) as ConsumerReport;
@@ -407,6 +456,16 @@ async function parent(): Promise<void> {
           cpuMsPerThousand: {
             producer: Math.round((producerCpu / report.count) * 1000),
             consumer: Math.round((report.cpuMs / report.count) * 1000),
+            postgres: perThousand(postgresCpu),
+            postgresBy: {
+              producer: perThousand(postgresBy.producer),
+              consumer: perThousand(postgresBy.consumer),
+              bus: perThousand(postgresBy.bus),
+            },
+            rabbitmq:
+              brokerBefore === null || brokerAfter === null
+                ? null
+                : Math.round(((brokerAfter - brokerBefore) / report.count) * 1000),
           },
           otlpBytes: sink.bytes() - bytesBefore,
           producerCommitsPerSecond: Math.round(count / (committedMs / 1000)),
@@ -442,6 +501,7 @@ async function parent(): Promise<void> {
     'commits/s': r.producerCommitsPerSecond,
     'relay p50/p99 ms': `${r.relayLatencyMs.p50}/${r.relayLatencyMs.p99}`,
     'CPU ms/1k (prod+cons)': r.cpuMsPerThousand.producer + r.cpuMsPerThousand.consumer,
+    'CPU ms/1k (PG, broker)': `${r.cpuMsPerThousand.postgres}, ${r.cpuMsPerThousand.rabbitmq ?? '–'}`,
   }));
   console.table(rows);
   const cpu = cpus();
