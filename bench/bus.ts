@@ -152,7 +152,22 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
   outbox.start();
   const count = Number(values.count);
   const cpuAtStart = process.cpuUsage();
-  const commit = () =>
+  // A transaction the shared server refused (e.g. too many clients) is retried, so the consumer still gets
+  // every event it waits for; the retries are reported. One that keeps failing stops the producer (and the step).
+  let retries = 0;
+  const commit = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await commitOnce();
+      } catch (error) {
+        process.stderr.write(`commit failed (attempt ${attempt}): ${(error as Error).message}\n`);
+        if (attempt >= 10) process.exit(1);
+        retries++;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  };
+  const commitOnce = () =>
     db.tx(async (tx) => {
       const orderId = randomUUID();
       await tx.query(`INSERT INTO orders (id, status) VALUES ($1, 'CONFIRMED')`, [orderId]);
@@ -193,12 +208,7 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
     for (let sent = 0; sent < count; ) {
       const due = Math.min(count, Math.floor(((performance.now() - started) / 1000) * rate));
       while (sent < due) {
-        const p = commit()
-          .catch((error: unknown) => {
-            process.stderr.write(`commit failed: ${(error as Error).message}\n`);
-            process.exitCode = 1;
-          })
-          .finally(() => inFlight.delete(p));
+        const p = commit().finally(() => inFlight.delete(p));
         inFlight.add(p);
         sent++;
       }
@@ -206,7 +216,7 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
     }
     await Promise.all(inFlight);
   }
-  process.stdout.write(`COMMITTED ${Math.round(performance.now() - commitsStarted)}\n`);
+  process.stdout.write(`COMMITTED ${Math.round(performance.now() - commitsStarted)} ${retries}\n`);
   while ((await outbox.pending()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   const cpu = process.cpuUsage(cpuAtStart);
   process.stdout.write(`CPU ${Math.round((cpu.user + cpu.system) / 1000)}\n`);
@@ -331,6 +341,8 @@ interface Result {
   otlpBytes: number;
   /** Producer transactions committed per second, on their own (the first stage of the pipeline). */
   producerCommitsPerSecond: number;
+  /** Producer transactions the server refused and the producer ran again. */
+  commitRetries: number;
   /** Outbox relay: transaction start of the event → the relay's mark as published (from the outbox table). */
   relayLatencyMs: { p50: number; p99: number };
 }
@@ -412,7 +424,10 @@ async function parent(): Promise<void> {
         });
         died.catch(() => {});
         const line = await Promise.race([consumer.waitFor(/^REPORT /, 900_000), died]);
-        const committedMs = Number((await producer.waitFor(/^COMMITTED \d+$/, 120_000)).slice(10));
+        const [committedMs, commitRetries] = (await producer.waitFor(/^COMMITTED \d+ \d+$/, 120_000))
+          .slice(10)
+          .split(' ')
+          .map(Number);
         const producerCpu = Number((await producer.waitFor(/^CPU \d+$/, 120_000)).slice(4));
         await producer.waitFor(/^DONE$/, 60_000);
         const brokerAfter = adapter === 'rabbitmq' ? await brokerCpuMs() : null;
@@ -468,7 +483,8 @@ async function parent(): Promise<void> {
                 : Math.round(((brokerAfter - brokerBefore) / report.count) * 1000),
           },
           otlpBytes: sink.bytes() - bytesBefore,
-          producerCommitsPerSecond: Math.round(count / (committedMs / 1000)),
+          producerCommitsPerSecond: Math.round(count / ((committedMs ?? Number.NaN) / 1000)),
+          commitRetries: commitRetries ?? 0,
           relayLatencyMs: { p50: relay?.p50 ?? Number.NaN, p99: relay?.p99 ?? Number.NaN },
         };
         results.push(result);
