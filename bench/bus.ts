@@ -285,6 +285,20 @@ function spawnChild(role: string, args: string[], env: NodeJS.ProcessEnv) {
   };
 }
 
+/** rabbitmqctl, tried again for up to a minute while the shared broker is down (another user's restart test). */
+async function rabbitmqctl(args: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run('rabbitmqctl', args);
+      return;
+    } catch (error) {
+      if (attempt >= 30) throw error;
+      process.stderr.write(`rabbitmqctl ${args.join(' ')} failed; again in 2 s\n`);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
+}
+
 /** CPU time (user + system) of a process so far, from /proc (0 when it is gone). */
 async function processCpuMs(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
@@ -391,8 +405,8 @@ async function parent(): Promise<void> {
       for (const n of Object.values(names)) await admin.query(`CREATE DATABASE "${n}"`);
       let busUrl = dbUrl(names.bus);
       if (adapter === 'rabbitmq') {
-        await run('rabbitmqctl', ['-q', 'add_vhost', tag]);
-        await run('rabbitmqctl', ['-q', 'set_permissions', '-p', tag, 'guest', '.*', '.*', '.*']);
+        await rabbitmqctl(['-q', 'add_vhost', tag]);
+        await rabbitmqctl(['-q', 'set_permissions', '-p', tag, 'guest', '.*', '.*', '.*']);
         busUrl = `${amqpBase}/${tag}`;
       }
       const env: NodeJS.ProcessEnv = {
