@@ -383,7 +383,8 @@ async function parent(): Promise<void> {
   };
 
   const versions = {
-    postgres: (await admin.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '?',
+    postgres:
+      (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?',
     rabbitmq: (await run('rabbitmqctl', ['-q', 'version']).catch(() => ({ stdout: '?' }))).stdout.trim(),
   };
 
