@@ -12,7 +12,16 @@
  * Telemetry off: OTEL_SDK_DISABLED=true; on: the kit's SDK with traces, metrics and logs exported over
  * OTLP/HTTP to a sink here that only counts bytes.
  *
+ * Per step, to see which stage limits: the producer's commits/s on their own, the outbox relay's latency
+ * (transaction start → marked published, from the outbox table), and CPU milliseconds per 1,000 events of
+ * each process — producer, consumer, the PostgreSQL backends of the step's databases (by database), and for
+ * RabbitMQ the broker's whole process (the machine's shared broker, so other users' traffic counts too).
+ *
  *   node --import tsx bench/bus.ts [--events 20000] [--seconds 8] [--adapters pg,rabbitmq] [--modes off,on]
+ *                                  [--phases max,rate] [--profile DIR]
+ *
+ * `--profile DIR` writes a V8 CPU profile of every producer and consumer process into DIR (open it in Chrome's
+ * DevTools or summarise it with `node bench/cpu-profile-top.ts FILE`).
  *
  * Prints a table and writes bench/results/bus.json (with the machine). Needs the machine's PostgreSQL
  * (TEST_DATABASE_URL or DATABASE_URL, else 127.0.0.1:5432) and RabbitMQ (TEST_BUS_URL, else guest@127.0.0.1),
@@ -20,7 +29,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -35,6 +44,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '8' },
     adapters: { type: 'string', default: 'pg,rabbitmq' },
     modes: { type: 'string', default: 'off,on' },
+    phases: { type: 'string', default: 'max,rate' },
+    profile: { type: 'string' },
     // child options
     phase: { type: 'string' },
     db: { type: 'string' },
@@ -69,6 +80,8 @@ function percentile(sorted: number[], p: number): number {
 // ------------------------------------------------------------------------------------------------------
 
 async function child(role: 'producer' | 'consumer'): Promise<void> {
+  // Profiled children write their profile on exit; the parent stops them with SIGTERM, so exit on it.
+  if (process.execArgv.includes('--cpu-prof')) process.once('SIGTERM', () => process.exit(0));
   const { startTelemetry } = await import('../packages/kit/src/telemetry/index.js');
   await startTelemetry({ serviceName: `bench-${role}` });
   const { createDb, createLogger } = await import('../packages/kit/src/index.js');
@@ -139,7 +152,22 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
   outbox.start();
   const count = Number(values.count);
   const cpuAtStart = process.cpuUsage();
-  const commit = () =>
+  // A transaction the shared server refused (e.g. too many clients) is retried, so the consumer still gets
+  // every event it waits for; the retries are reported. One that keeps failing stops the producer (and the step).
+  let retries = 0;
+  const commit = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await commitOnce();
+      } catch (error) {
+        process.stderr.write(`commit failed (attempt ${attempt}): ${(error as Error).message}\n`);
+        if (attempt >= 10) process.exit(1);
+        retries++;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  };
+  const commitOnce = () =>
     db.tx(async (tx) => {
       const orderId = randomUUID();
       await tx.query(`INSERT INTO orders (id, status) VALUES ($1, 'CONFIRMED')`, [orderId]);
@@ -161,6 +189,7 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
         { subject: orderId },
       );
     });
+  const commitsStarted = performance.now();
   if (values.phase === 'max') {
     let next = 0;
     await Promise.all(
@@ -179,12 +208,7 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
     for (let sent = 0; sent < count; ) {
       const due = Math.min(count, Math.floor(((performance.now() - started) / 1000) * rate));
       while (sent < due) {
-        const p = commit()
-          .catch((error: unknown) => {
-            process.stderr.write(`commit failed: ${(error as Error).message}\n`);
-            process.exitCode = 1;
-          })
-          .finally(() => inFlight.delete(p));
+        const p = commit().finally(() => inFlight.delete(p));
         inFlight.add(p);
         sent++;
       }
@@ -192,6 +216,7 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
     }
     await Promise.all(inFlight);
   }
+  process.stdout.write(`COMMITTED ${Math.round(performance.now() - commitsStarted)} ${retries}\n`);
   while ((await outbox.pending()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   const cpu = process.cpuUsage(cpuAtStart);
   process.stdout.write(`CPU ${Math.round((cpu.user + cpu.system) / 1000)}\n`);
@@ -205,7 +230,10 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
 const SELF = fileURLToPath(import.meta.url);
 
 function spawnChild(role: string, args: string[], env: NodeJS.ProcessEnv) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', role, ...args], {
+  const profile = values.profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, `--cpu-prof-name=${role}.${Date.now()}.cpuprofile`]
+    : [];
+  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', SELF, '--child', role, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -257,6 +285,38 @@ function spawnChild(role: string, args: string[], env: NodeJS.ProcessEnv) {
   };
 }
 
+/** rabbitmqctl, tried again for up to a minute while the shared broker is down (another user's restart test). */
+async function rabbitmqctl(args: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run('rabbitmqctl', args);
+      return;
+    } catch (error) {
+      if (attempt >= 30) throw error;
+      process.stderr.write(`rabbitmqctl ${args.join(' ')} failed; again in 2 s\n`);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
+}
+
+/** CPU time (user + system) of a process so far, from /proc (0 when it is gone). */
+async function processCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command (which may hold spaces) start after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+/** CPU time of the RabbitMQ server (its Erlang VM), or null when it is not on this machine. */
+async function brokerCpuMs(): Promise<number | null> {
+  const { stdout } = await run('pidof', ['beam.smp']).catch(() => ({ stdout: '' }));
+  const pids = stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+  if (pids.length === 0) return null;
+  return (await Promise.all(pids.map(processCpuMs))).reduce((a, b) => a + b, 0);
+}
+
 async function startSink() {
   let bytes = 0;
   const server = createServer((req, res) => {
@@ -282,8 +342,23 @@ interface Result {
   eventsPerSecond: number;
   latencyMs: ConsumerReport['latencyMs'];
   /** CPU milliseconds of the producer and consumer processes per 1,000 events (PostgreSQL and RabbitMQ not counted). */
-  cpuMsPerThousand: { producer: number; consumer: number };
+  cpuMsPerThousand: {
+    producer: number;
+    consumer: number;
+    /** The PostgreSQL backends of the step's three databases (producer, consumer, bus), read from /proc. */
+    postgres: number;
+    /** The same by database. */
+    postgresBy: { producer: number; consumer: number; bus: number };
+    /** The whole RabbitMQ server process during the step (the machine's shared broker), RabbitMQ steps only. */
+    rabbitmq: number | null;
+  };
   otlpBytes: number;
+  /** Producer transactions committed per second, on their own (the first stage of the pipeline). */
+  producerCommitsPerSecond: number;
+  /** Producer transactions the server refused and the producer ran again. */
+  commitRetries: number;
+  /** Outbox relay: transaction start of the event → the relay's mark as published (from the outbox table). */
+  relayLatencyMs: { p50: number; p99: number };
 }
 
 async function parent(): Promise<void> {
@@ -308,14 +383,18 @@ async function parent(): Promise<void> {
   };
 
   const versions = {
-    postgres: (await admin.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '?',
+    postgres:
+      (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?',
     rabbitmq: (await run('rabbitmqctl', ['-q', 'version']).catch(() => ({ stdout: '?' }))).stdout.trim(),
   };
 
   const steps: { adapter: Adapter; mode: Mode; phase: Phase; rate: number | null }[] = [];
+  const phases = String(values.phases).split(',') as Phase[];
   for (const adapter of adapters) {
-    for (const mode of modes) steps.push({ adapter, mode, phase: 'max', rate: null });
-    for (const mode of modes) steps.push({ adapter, mode, phase: 'rate', rate: GOAL[adapter] / 2 });
+    if (phases.includes('max'))
+      for (const mode of modes) steps.push({ adapter, mode, phase: 'max', rate: null });
+    if (phases.includes('rate'))
+      for (const mode of modes) steps.push({ adapter, mode, phase: 'rate', rate: GOAL[adapter] / 2 });
   }
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i];
@@ -327,8 +406,8 @@ async function parent(): Promise<void> {
       for (const n of Object.values(names)) await admin.query(`CREATE DATABASE "${n}"`);
       let busUrl = dbUrl(names.bus);
       if (adapter === 'rabbitmq') {
-        await run('rabbitmqctl', ['-q', 'add_vhost', tag]);
-        await run('rabbitmqctl', ['-q', 'set_permissions', '-p', tag, 'guest', '.*', '.*', '.*']);
+        await rabbitmqctl(['-q', 'add_vhost', tag]);
+        await rabbitmqctl(['-q', 'set_permissions', '-p', tag, 'guest', '.*', '.*', '.*']);
         busUrl = `${amqpBase}/${tag}`;
       }
       const env: NodeJS.ProcessEnv = {
@@ -345,6 +424,7 @@ async function parent(): Promise<void> {
       const count = phase === 'max' ? events : Math.round((rate ?? 0) * seconds);
       const common = ['--phase', phase, '--bus', busUrl, '--count', String(count)];
       const bytesBefore = sink.bytes();
+      const brokerBefore = adapter === 'rabbitmq' ? await brokerCpuMs() : null;
       const consumer = spawnChild('consumer', [...common, '--db', dbUrl(names.consumer)], env);
       try {
         await consumer.waitFor(/^READY$/, 60_000);
@@ -359,11 +439,40 @@ async function parent(): Promise<void> {
         });
         died.catch(() => {});
         const line = await Promise.race([consumer.waitFor(/^REPORT /, 900_000), died]);
+        const [committedMs, commitRetries] = (await producer.waitFor(/^COMMITTED \d+ \d+$/, 120_000))
+          .slice(10)
+          .split(' ')
+          .map(Number);
         const producerCpu = Number((await producer.waitFor(/^CPU \d+$/, 120_000)).slice(4));
         await producer.waitFor(/^DONE$/, 60_000);
+        const brokerAfter = adapter === 'rabbitmq' ? await brokerCpuMs() : null;
+        const backends = (
+          await admin.query<{ pid: number; datname: string }>(
+            'SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)',
+            [Object.values(names)],
+          )
+        ).rows;
+        const postgresBy = { producer: 0, consumer: 0, bus: 0 };
+        for (const b of backends) {
+          const role =
+            b.datname === names.producer ? 'producer' : b.datname === names.consumer ? 'consumer' : 'bus';
+          postgresBy[role] += await processCpuMs(b.pid);
+        }
+        const postgresCpu = postgresBy.producer + postgresBy.consumer + postgresBy.bus;
+        const perThousand = (ms: number) => Math.round((ms / report.count) * 1000);
         producer.proc.kill('SIGTERM');
         await producer.exited;
         const report = JSON.parse(line.slice('REPORT '.length)) as ConsumerReport;
+        const producerDb = new pg.default.Client({ connectionString: dbUrl(names.producer) });
+        await producerDb.connect();
+        const [relay] = (
+          await producerDb.query<{ p50: number; p99: number }>(
+            `SELECT round(1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY sent_at - created_at)))::int AS p50,
+                    round(1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY sent_at - created_at)))::int AS p99
+               FROM outbox`,
+          )
+        ).rows;
+        await producerDb.end();
         const result: Result = {
           adapter,
           telemetry: mode,
@@ -377,12 +486,25 @@ async function parent(): Promise<void> {
           cpuMsPerThousand: {
             producer: Math.round((producerCpu / report.count) * 1000),
             consumer: Math.round((report.cpuMs / report.count) * 1000),
+            postgres: perThousand(postgresCpu),
+            postgresBy: {
+              producer: perThousand(postgresBy.producer),
+              consumer: perThousand(postgresBy.consumer),
+              bus: perThousand(postgresBy.bus),
+            },
+            rabbitmq:
+              brokerBefore === null || brokerAfter === null
+                ? null
+                : Math.round(((brokerAfter - brokerBefore) / report.count) * 1000),
           },
           otlpBytes: sink.bytes() - bytesBefore,
+          producerCommitsPerSecond: Math.round(count / ((committedMs ?? Number.NaN) / 1000)),
+          commitRetries: commitRetries ?? 0,
+          relayLatencyMs: { p50: relay?.p50 ?? Number.NaN, p99: relay?.p99 ?? Number.NaN },
         };
         results.push(result);
         process.stderr.write(`${JSON.stringify(result)}\n`);
-        if (phase === 'max') {
+        if (phase === 'max' && phases.includes('rate')) {
           // Latency below saturation too: half the rate this machine reached, when that is under the goal's half.
           const half = Math.max(10, Math.round(result.eventsPerSecond / 2));
           if (half < GOAL[adapter] / 2) steps.push({ adapter, mode, phase: 'rate', rate: half });
@@ -407,7 +529,10 @@ async function parent(): Promise<void> {
     'p50 ms': r.latencyMs.p50,
     'p99 ms': r.latencyMs.p99,
     'max ms': r.latencyMs.max,
+    'commits/s': r.producerCommitsPerSecond,
+    'relay p50/p99 ms': `${r.relayLatencyMs.p50}/${r.relayLatencyMs.p99}`,
     'CPU ms/1k (prod+cons)': r.cpuMsPerThousand.producer + r.cpuMsPerThousand.consumer,
+    'CPU ms/1k (PG, broker)': `${r.cpuMsPerThousand.postgres}, ${r.cpuMsPerThousand.rabbitmq ?? '–'}`,
   }));
   console.table(rows);
   const cpu = cpus();

@@ -5,9 +5,12 @@
  * fails rolls the record back with its own writes, so the retry runs it afresh. Two deliveries of one event
  * at once serialise on the inbox row: the second waits for the first's commit and then skips.
  *
- * Group commit: deliveries that arrive while earlier ones are being written share the next transaction (up
- * to `maxBatch` events, `concurrency` transactions at once), so a busy consumer commits — and waits for the
- * disk — once per batch instead of once per event, and an idle one still writes each event at once. If any
+ * Group commit: deliveries that arrive together (one fetch of the bus, one read of the socket) or while
+ * earlier ones are being written share the next transaction (up to `maxBatch` events, `concurrency`
+ * transactions at once), so a busy consumer commits — and waits for the disk — once per batch instead of once
+ * per event, and an idle one still writes each event at once (it waits one turn of the event loop for the rest
+ * of its burst). A batch records all its event ids in one statement, in a fixed order (so two batches that
+ * share an id wait for each other instead of deadlocking), then runs the handlers of the new ones. If any
  * event of a batch fails, the batch is rolled back and each of its events runs again in a transaction of its
  * own, so one failing event never holds back or fails the others. Handlers must therefore keep their effects
  * inside the transaction they are given (or be idempotent themselves), as at-least-once delivery needs anyway.
@@ -52,28 +55,36 @@ export function idempotent(
   });
   const queue: Pending[] = [];
   let running = 0;
+  let scheduled = false;
 
-  async function processOne(tx: Transaction, { event, delivery }: Pending): Promise<void> {
-    const fresh = await tx.query(
-      'INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
-      [delivery.group, event.id, event.type],
+  /** Records the batch's events in the inbox (one statement) and runs the handler of each one new there. */
+  async function processBatch(tx: Transaction, batch: readonly Pending[]): Promise<void> {
+    const keys = batch.map(({ event, delivery }) => [delivery.group, event.id, event.type] as const);
+    const fresh = await tx.query<{ consumer: string; event_id: string }>(
+      `INSERT INTO inbox (consumer, event_id, type)
+       SELECT consumer, event_id, type FROM unnest($1::text[], $2::text[], $3::text[]) AS e(consumer, event_id, type)
+        ORDER BY consumer, event_id
+       ON CONFLICT DO NOTHING RETURNING consumer, event_id`,
+      [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
     );
-    if (fresh.length === 0) {
-      duplicates.add(1, {
-        'messaging.consumer.group.name': delivery.group,
-        'messaging.destination.name': event.type,
-      });
-      return;
+    // A key in the batch twice (a redelivery that caught up with the first copy) runs once: the first claims it.
+    const unclaimed = new Set(fresh.map((row) => `${row.consumer}\u0000${row.event_id}`));
+    for (const { event, delivery } of batch) {
+      if (!unclaimed.delete(`${delivery.group}\u0000${event.id}`)) {
+        duplicates.add(1, {
+          'messaging.consumer.group.name': delivery.group,
+          'messaging.destination.name': event.type,
+        });
+        continue;
+      }
+      await handler(event, tx, delivery);
     }
-    await handler(event, tx, delivery);
   }
 
   async function flush(batch: Pending[]): Promise<void> {
     if (batch.length > 1) {
       try {
-        await db.tx(async (tx) => {
-          for (const item of batch) await processOne(tx, item);
-        });
+        await db.tx((tx) => processBatch(tx, batch));
         for (const item of batch) item.resolve();
         return;
       } catch {
@@ -82,7 +93,7 @@ export function idempotent(
     }
     for (const item of batch) {
       try {
-        await db.tx((tx) => processOne(tx, item));
+        await db.tx((tx) => processBatch(tx, [item]));
         item.resolve();
       } catch (error) {
         item.reject(error);
@@ -91,6 +102,7 @@ export function idempotent(
   }
 
   function pump(): void {
+    scheduled = false;
     while (running < concurrency && queue.length > 0) {
       const batch = queue.splice(0, maxBatch);
       running++;
@@ -104,7 +116,11 @@ export function idempotent(
   return (event, delivery) =>
     new Promise<void>((resolve, reject) => {
       queue.push({ event, delivery, resolve, reject });
-      pump();
+      // The rest of a burst arrives in this turn of the event loop: start its transaction after it.
+      if (!scheduled && running < concurrency) {
+        scheduled = true;
+        setImmediate(pump);
+      }
     });
 }
 

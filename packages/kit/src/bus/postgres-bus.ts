@@ -40,6 +40,10 @@ export interface PostgresBusOptions {
 
 const dlqOf = (group: string) => `${group}.dlq`;
 
+/** pg-boss workers per consumer group in a process, sharing its prefetch (each fetches `prefetch / FETCHERS`). */
+const FETCHERS = 4;
+const MIN_BATCH = 8;
+
 interface DeadOutput {
   reason?: string;
 }
@@ -127,10 +131,15 @@ export async function createPostgresBus(options: PostgresBusOptions): Promise<Bu
       }
       for (const type of settings.types) await boss.subscribe(type, group);
       routes = undefined;
+      // The prefetch is shared by a few workers, so one fetches while another's batch is handled and a third's
+      // is being completed: the handlers are never idle waiting for the round trips in between.
+      // Each takes at least MIN_BATCH: a full batch fetches again at once, but pg-boss never bursts at batch size 1.
+      const workers = Math.max(1, Math.min(FETCHERS, Math.floor(settings.prefetch / MIN_BATCH)));
       await boss.work<object>(
         group,
         {
-          batchSize: settings.prefetch,
+          batchSize: Math.floor(settings.prefetch / workers),
+          localConcurrency: workers,
           includeMetadata: true,
           perJobResults: true,
           burstWhenBatchFull: true,

@@ -13,7 +13,8 @@
  * Guarantees: publishes go through a confirm channel and resolve only when the broker confirmed them; a
  * consumer acks only after its handler finished, and moves a failed event to a delay queue or the dead letter
  * (a confirmed publish) before it acks it, so nothing is lost — a crash in between delivers twice, which the
- * consumers' inbox absorbs. Prefetch bounds what one process holds. While the broker is unreachable publish
+ * consumers' inbox absorbs. Acks are coalesced per turn of the event loop (rabbitmq-acks.ts). Prefetch bounds
+ * what one process holds. While the broker is unreachable publish
  * rejects at once (the outbox keeps the events and its relay retries) and `check()` says since when.
  */
 import { once } from 'node:events';
@@ -28,6 +29,7 @@ import amqp, {
 import type { Logger } from '../logger.js';
 import { parseBody, retryDelayFor, type SubscriptionSettings, settle, withDefaults } from './consume.js';
 import { createEventCatalog, type EventCatalog } from './events.js';
+import { type ChannelAcks, createChannelAcks } from './rabbitmq-acks.js';
 import { createBusTelemetry } from './telemetry.js';
 import { type Bus, type DeadLetter, InvalidEvent, type Subscription } from './types.js';
 
@@ -51,6 +53,7 @@ const CONTENT_TYPE = 'application/cloudevents+json';
 interface Consumer {
   settings: SubscriptionSettings;
   channel?: Channel;
+  acks?: ChannelAcks;
   tag?: string;
 }
 
@@ -132,7 +135,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Bus> {
     }
   }
 
-  async function onMessage(consumer: Consumer, channel: Channel, message: ConsumeMessage): Promise<void> {
+  async function onMessage(consumer: Consumer, acks: ChannelAcks, message: ConsumeMessage): Promise<void> {
     const { settings } = consumer;
     inFlight++;
     try {
@@ -169,7 +172,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Bus> {
           message,
         );
       }
-      channel.ack(message);
+      acks.settle(message);
     } catch (error) {
       // The channel or the connection went away: the broker delivers the event again (the inbox dedupes).
       logger.warn(
@@ -189,14 +192,23 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Bus> {
     );
     await declare(channel, consumer.settings);
     await channel.prefetch(consumer.settings.prefetch);
+    const acks = createChannelAcks(channel, (error) =>
+      logger.warn(
+        { group: consumer.settings.group, err: (error as Error).message },
+        'acknowledgements not sent; the broker will redeliver those events',
+      ),
+    );
     const { consumerTag } = await channel.consume(
       consumer.settings.group,
       (message) => {
-        if (message) void onMessage(consumer, channel, message);
+        if (!message) return;
+        acks.received(message);
+        void onMessage(consumer, acks, message);
       },
       { noAck: false },
     );
     consumer.channel = channel;
+    consumer.acks = acks;
     consumer.tag = consumerTag;
   }
 
@@ -231,7 +243,10 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Bus> {
   connection.on('disconnect', (error: Error) => {
     publisher = undefined;
     current = undefined;
-    for (const consumer of consumers.values()) consumer.channel = undefined;
+    for (const consumer of consumers.values()) {
+      consumer.channel = undefined;
+      consumer.acks = undefined;
+    }
     if (!closing) {
       down = { since: new Date(), reason: error?.message ?? 'connection lost' };
       logger.warn({ err: down.reason }, 'bus lost its RabbitMQ connection; reconnecting');
@@ -325,6 +340,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Bus> {
           new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref()),
         ]);
       }
+      for (const consumer of consumers.values()) consumer.acks?.flush();
       await connection.close().catch(() => {});
     },
   };

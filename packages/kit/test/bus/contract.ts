@@ -131,6 +131,37 @@ export function busContract(name: string, makeHarness: () => Promise<BusHarness>
       expect(byTwo.length).toBeGreaterThan(0);
     });
 
+    it('handles as many of a group’s events at once as its prefetch, never more', async () => {
+      const b = await bus();
+      let running = 0;
+      let most = 0;
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const done = new Set<string>();
+      await b.subscribe({
+        group: group('prefetch'),
+        types: ['test.ping'],
+        prefetch: 32,
+        handle: async (e) => {
+          running++;
+          most = Math.max(most, running);
+          await gate;
+          running--;
+          done.add(e.id);
+        },
+      });
+      await b.publish(Array.from({ length: 100 }, (_, i) => ping(i)));
+      await waitFor(() => running === 32, '32 handlers running at once');
+      // Time for anything beyond the prefetch to arrive, if the adapter let it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(most).toBe(32);
+      release();
+      await waitFor(() => done.size === 100, 'the other events');
+      expect(most).toBe(32);
+    });
+
     it('refuses to publish an event that does not match its schema, and publishes none of the batch', async () => {
       const b = await bus();
       const g = group('refuse');

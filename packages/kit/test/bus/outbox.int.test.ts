@@ -153,6 +153,35 @@ describe('outbox', () => {
     }
   });
 
+  it('publishes while every connection of the service’s pool is taken, with statements queued for one', async () => {
+    const b = await bus();
+    const seen: CloudEvent[] = [];
+    await b.subscribe({ group: 'saturated', types: ['test.ping'], handle: async (e) => void seen.push(e) });
+    const small = createDb(database.url, { max: 2 });
+    const outbox = createOutbox({ db: small, bus: b, source: 'test', logger, catalog, intervalMs: 60_000 });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const kept = await small.tx((tx) => outbox.add(tx, 'test.ping', { n: 2_000 }));
+      // Both connections held, and more work waiting for them, as in a service whose pool is saturated.
+      const busy = Array.from({ length: 4 }, () => small.tx(() => gate));
+      outbox.start();
+      await waitFor(() => seen.some((e) => e.id === kept.id), 'the event despite the saturated pool', 5_000);
+      release();
+      await Promise.all(busy);
+      await waitFor(async () => (await outbox.pending()) === 0, 'the mark', 5_000);
+      // Its connection is its own: stop() closes it and leaves the service's pool working.
+      await outbox.stop();
+      expect(await small.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      release();
+      await outbox.stop();
+      await small.close();
+    }
+  });
+
   it('refuses an event that does not match its schema inside the transaction, which then rolls back', async () => {
     const b = await bus();
     const outbox = createOutbox({ db, bus: b, source: 'test', logger, catalog });
