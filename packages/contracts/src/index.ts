@@ -16,6 +16,7 @@ export {
   UserRegistered,
 } from './events.js';
 export {
+  FAULT_ACTOR,
   FAULT_CATALOGUE,
   FAULT_DEFAULT_DURATION_MS,
   FAULT_KINDS,
@@ -34,6 +35,7 @@ export {
   faultFlagDocument,
   faultFlagKey,
   isFaultKind,
+  modelsBadRelease,
   type ValidatedFault,
   validateFaultRequest,
 } from './faults.js';
