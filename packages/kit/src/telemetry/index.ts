@@ -52,6 +52,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { setSlowStatementThreshold } from '../db-trace.js';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
+import { recordProcessMemory } from './process-memory.js';
 import { KeepErrorsAndSlowProcessor, productionSampler } from './production-policy.js';
 import { recordV8Runtime } from './v8-runtime.js';
 
@@ -210,6 +211,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   metrics.setGlobalMeterProvider(meterProvider);
   const eventLoop = recordEventLoopDelay(meterProvider.getMeter('glassbox.runtime'));
   const v8Runtime = recordV8Runtime(meterProvider.getMeter('glassbox.runtime'));
+  recordProcessMemory(meterProvider.getMeter('glassbox.runtime'));
 
   // Logs: pino records reach OTLP through the pino instrumentation when a log exporter is configured.
   let loggerProvider: LoggerProvider | undefined;
