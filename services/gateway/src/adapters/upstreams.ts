@@ -12,6 +12,12 @@ export interface UpstreamRequest {
   body?: Buffer;
   /** Aborts the upstream call when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * The verified tenant of a GET whose answer is the same for every user of that tenant (a route with shared
+   * reads): its last good answer is kept once for the tenant and may be served degraded to any of its callers.
+   * Absent: the answer is the caller's own (kept per Authorization header).
+   */
+  sharedWithTenant?: string;
 }
 
 export interface UpstreamResponse {
@@ -19,7 +25,7 @@ export interface UpstreamResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   /** A degraded answer: the last good one to the same request, served while the circuit is held open. */
-  degraded?: { storedAtMs: number };
+  degraded?: { storedAtMs: number; scope: 'caller' | 'tenant' };
 }
 
 /** Last good answers kept for degraded reads: entries at most, bytes per answer at most, bytes in all. */
@@ -69,7 +75,8 @@ const failuresCounter = meter.createCounter('glassbox.gateway.upstream.failures'
 });
 
 const degradedCounter = meter.createCounter('glassbox.gateway.degraded_answers', {
-  description: 'GETs answered with the last good answer while the upstream circuit was held open',
+  description:
+    "GETs answered with the last good answer while the upstream circuit was held open (scope: the caller's own, or the tenant's for shared reads)",
   unit: '{request}',
 });
 
@@ -92,11 +99,14 @@ export function createUpstreams(options: UpstreamsOptions) {
   });
   const breakers = new Map<Upstream, CircuitBreaker>();
   // The last good answer to each GET, per caller (the Authorization header is part of the key: an answer is
-  // only ever replayed to the caller it was made for), oldest first, bounded.
+  // only ever replayed to the caller it was made for) — or, for a route whose reads answer every user of a
+  // tenant alike, per verified tenant — oldest first, bounded.
   const lastGood = new Map<string, { res: UpstreamResponse; at: number }>();
   let lastGoodBytes = 0;
   const lastGoodKey = (upstream: Upstream, req: UpstreamRequest) =>
-    `${upstream}\n${req.headers.authorization ?? ''}\n${req.url}`;
+    req.sharedWithTenant !== undefined
+      ? `${upstream}\ntenant:${req.sharedWithTenant}\n${req.url}`
+      : `${upstream}\ncaller:${req.headers.authorization ?? ''}\n${req.url}`;
   const remember = (key: string, res: UpstreamResponse) => {
     const old = lastGood.get(key);
     if (old) {
@@ -183,8 +193,9 @@ export function createUpstreams(options: UpstreamsOptions) {
         const stale =
           breaker.held && req.method === 'GET' ? lastGood.get(lastGoodKey(upstream, req)) : undefined;
         if (stale) {
-          degradedCounter.add(1, { upstream });
-          return { ...stale.res, degraded: { storedAtMs: stale.at } };
+          const scope = req.sharedWithTenant !== undefined ? 'tenant' : 'caller';
+          degradedCounter.add(1, { upstream, 'glassbox.degraded.scope': scope });
+          return { ...stale.res, degraded: { storedAtMs: stale.at, scope } };
         }
         const retryAfter = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000));
         throw appError('UPSTREAM_UNAVAILABLE', `${upstream} is unavailable (circuit open)`, {
