@@ -58,6 +58,9 @@ export interface DrillResult {
     readonly dependency: string | null;
     readonly params: Readonly<Record<string, unknown>>;
     readonly startedAtMs: number;
+    /** Ground truth at the end of the drill (before the drill clears it): when it ended and who ended it. */
+    readonly endedAtMs: number | null;
+    readonly endedBy: string | null;
   };
   readonly expect: DrillScenario['expect'];
   readonly objective: number | null;
@@ -72,7 +75,10 @@ export interface DrillResult {
   readonly mttdMs: number | null;
   readonly mttaMs: number | null;
   readonly mttrMs: number | null;
-  /** Recovered by the healer's actions alone (no manual remediation, the fault still active). */
+  /**
+   * Recovered by the healer's actions alone: no manual remediation, and the fault still active at the recovery —
+   * unless the healer itself ended it by rolling back the bad release it models (its ground truth says so).
+   */
   readonly healed: boolean;
   readonly manualRemediation: string | null;
   readonly actions: readonly DrillAction[];
@@ -107,6 +113,16 @@ interface SloView {
 interface AlertsView {
   alerts: Array<{ name: string; service: string; severity: string; state: 'firing' | 'pending' }>;
   history: Array<{ atMs: number; name: string; service: string; severity: string; to: string }>;
+}
+interface FaultView {
+  id: string;
+  kind: string;
+  service: string;
+  dependency?: string;
+  params: Record<string, unknown>;
+  startedAt: string;
+  endedAt: string | null;
+  endedBy?: string;
 }
 interface RemediationView {
   action: string;
@@ -182,6 +198,31 @@ export function budgetConsumed(
   return (badShare * (to - from) * timeScale) / (PERIOD_MS * (1 - objective));
 }
 
+/**
+ * Healed means the healer's remediation brought the service back, never the fault ending under it: recovered,
+ * no manual step, an action of the healer verified, and the fault still active at the recovery — or ended by the
+ * healer itself (it can only end one by rolling back the bad release it models).
+ */
+export function judgeHealed(d: {
+  readonly recoveredAtMs: number | null;
+  readonly manualAtMs: number | null;
+  readonly actions: readonly Pick<DrillAction, 'status'>[];
+  readonly endedAtMs: number | null;
+  readonly endedBy: string | null;
+}): { healed: boolean; endedUnderIt: boolean } {
+  const endedUnderIt =
+    d.recoveredAtMs !== null &&
+    d.endedAtMs !== null &&
+    d.endedAtMs <= d.recoveredAtMs &&
+    d.endedBy !== 'healer';
+  const healed =
+    d.recoveredAtMs !== null &&
+    d.manualAtMs === null &&
+    !endedUnderIt &&
+    d.actions.some((a) => a.status === 'succeeded');
+  return { healed, endedUnderIt };
+}
+
 export async function runDrill(scenario: DrillScenario, targets: DrillTargets): Promise<DrillResult> {
   const log = targets.log ?? (() => {});
   const pollMs = targets.pollMs ?? 1000;
@@ -248,6 +289,7 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
   });
 
   let fault: DrillResult['fault'] | undefined;
+  let truth: FaultView | undefined;
   let firingAtMs: number | null = null;
   let manualAtMs: number | null = null;
   let recoveredAtMs: number | null = null;
@@ -275,16 +317,7 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     }
 
     // --- the fault
-    const { fault: injected } = await json<{
-      fault: {
-        id: string;
-        kind: string;
-        service: string;
-        dependency?: string;
-        params: Record<string, unknown>;
-        startedAt: string;
-      };
-    }>(`${targets.control}/faults`, {
+    const { fault: injected } = await json<{ fault: FaultView }>(`${targets.control}/faults`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(scenario.fault),
@@ -297,6 +330,8 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       dependency: injected.dependency ?? null,
       params: injected.params,
       startedAtMs: t0,
+      endedAtMs: null,
+      endedBy: null,
     };
     log(`${scenario.name}: injected ${injected.kind} into ${injected.service} (${injected.id})`);
 
@@ -331,7 +366,9 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       // for them, and the clock keeps running.
       if (scenario.manualRemediation && manualAtMs === null && firingAtMs !== null && fault) {
         if (actions.some((a) => a.status === 'paged') || now > firingAtMs + 60_000) {
-          await json(`${targets.control}/faults/${encodeURIComponent(fault.id)}`, { method: 'DELETE' });
+          await json(`${targets.control}/faults/${encodeURIComponent(fault.id)}?by=drill`, {
+            method: 'DELETE',
+          });
           if (targets.gatewayOps) await standDown(targets.gatewayOps).catch(() => undefined);
           manualAtMs = Date.now();
           manualRemediation = scenario.manualRemediation.why;
@@ -355,13 +392,16 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       await sleep(pollMs);
     }
     actions = await remediations(t0).catch(() => actions);
+    // Ground truth of the fault before the drill clears it: did it end, and who ended it?
+    truth = (await json<{ fault: FaultView }>(`${targets.control}/faults/${encodeURIComponent(fault.id)}`))
+      .fault;
   } catch (err) {
     failures.push((err as Error).message);
   } finally {
     if (fault) {
-      await fetch(`${targets.control}/faults/${encodeURIComponent(fault.id)}`, { method: 'DELETE' }).catch(
-        () => undefined,
-      );
+      await fetch(`${targets.control}/faults/${encodeURIComponent(fault.id)}?by=drill`, {
+        method: 'DELETE',
+      }).catch(() => undefined);
     }
     stopLoad.abort();
     await load;
@@ -378,8 +418,9 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
   const firstActionAtMs = actions[0]?.startedAtMs ?? null;
   const mttdMs = since(firingAtMs);
   const mttrMs = since(recoveredAtMs);
-  const healed =
-    recoveredAtMs !== null && manualAtMs === null && actions.some((a) => a.status === 'succeeded');
+  const endedAtMs = truth?.endedAt ? Date.parse(truth.endedAt) : null;
+  const endedBy = truth?.endedAt ? (truth.endedBy ?? 'unknown') : null;
+  const { healed, endedUnderIt } = judgeHealed({ recoveredAtMs, manualAtMs, actions, endedAtMs, endedBy });
   if (fault) {
     if (mttdMs === null) failures.push(`undetected: ${expect.alert} (${expect.service}) never fired`);
     else if (mttdMs > expect.detectWithinMs)
@@ -387,7 +428,13 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     if (mttrMs === null) failures.push('unrecovered: the SLI or the alert never came back');
     else if (mttrMs > expect.recoverWithinMs)
       failures.push(`recovered late: ${(mttrMs / 1000).toFixed(1)} s > ${expect.recoverWithinMs / 1000} s`);
-    if (expect.healed && !healed) failures.push('unhealed: the healer’s actions did not bring it back');
+    if (expect.healed && !healed) {
+      failures.push(
+        endedUnderIt
+          ? `unhealed: the fault ended (by ${endedBy}) before the recovery, not by the healer`
+          : 'unhealed: the healer’s actions did not bring it back',
+      );
+    }
     if (actions.length === 0) failures.push('the healer did not act');
   }
   if (orders.lost.length > 0) failures.push(`${orders.lost.length} accepted orders lost`);
@@ -397,14 +444,18 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     scenario: scenario.name,
     description: scenario.description,
     file: scenario.file,
-    fault: fault ?? {
-      id: '',
-      kind: String(scenario.fault.kind),
-      service: String(scenario.fault.service),
-      dependency: null,
-      params: {},
-      startedAtMs: t0,
-    },
+    fault: fault
+      ? { ...fault, endedAtMs, endedBy }
+      : {
+          id: '',
+          kind: String(scenario.fault.kind),
+          service: String(scenario.fault.service),
+          dependency: null,
+          params: {},
+          startedAtMs: t0,
+          endedAtMs: null,
+          endedBy: null,
+        },
     expect,
     objective,
     timeline: { faultAtMs: t0, firingAtMs, firstActionAtMs, manualAtMs, recoveredAtMs },
