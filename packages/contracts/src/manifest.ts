@@ -171,7 +171,7 @@ export const SERVICE_MANIFEST = [
     // First to stop: nothing may be "healed" while the stack shuts down.
     stopStage: 0,
     description:
-      'auto-heal: receives Alertmanager webhooks, runs the runbooks (restart, circuit, shed load), audits every action',
+      'auto-heal: receives Alertmanager webhooks, runs the runbooks (roll back, restart, circuit, shed load), audits every action',
     platform: ['control', 'observatory', 'gatewayOps'],
     alertWebhookPath: '/webhooks/alertmanager/observatory',
   },

@@ -108,6 +108,9 @@ export function createUpstreams(options: UpstreamsOptions) {
       ? `${upstream}\ntenant:${req.sharedWithTenant}\n${req.url}`
       : `${upstream}\ncaller:${req.headers.authorization ?? ''}\n${req.url}`;
   const remember = (key: string, res: UpstreamResponse) => {
+    // A server error says nothing new about the resource: the last good answer stays (it is what a held circuit
+    // serves while the upstream fails). Any other answer replaces it, or (not a 200) forgets it: a 404 is news.
+    if (res.status >= 500) return;
     const old = lastGood.get(key);
     if (old) {
       lastGood.delete(key);
