@@ -305,13 +305,29 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       const s = await slo().catch(() => undefined);
       const a = await json<AlertsView>(`${targets.observatory}/api/alerts`).catch(() => undefined);
       const sli = s?.sli['5m'];
-      if (s && a && sli !== null && sli !== undefined && sli >= s.objective && alertState(a) === 'inactive') {
+      // Nothing left of an earlier incident on the service either: a page alert still firing for it would set
+      // the healer acting (or held back by its cooldown) on this drill's target before this drill's fault.
+      const paging = a?.alerts.filter(
+        (x) => x.service === expect.service && x.severity === 'page' && x.state === 'firing',
+      );
+      if (
+        s &&
+        a &&
+        sli !== null &&
+        sli !== undefined &&
+        sli >= s.objective &&
+        alertState(a) === 'inactive' &&
+        paging?.length === 0
+      ) {
         objective = s.objective;
         remainingBefore = s.errorBudgetRemaining;
         break;
       }
       if (Date.now() > healthyBy) {
-        throw new Error(`the shop was not healthy before the fault (${expect.slo} SLI ${sli ?? 'unknown'})`);
+        const still = paging?.map((x) => x.name).join(', ');
+        throw new Error(
+          `the shop was not healthy before the fault (${expect.slo} SLI ${sli ?? 'unknown'}${still ? `; still paging for ${expect.service}: ${still}` : ''})`,
+        );
       }
       await sleep(pollMs);
     }
