@@ -131,4 +131,32 @@ describe('gateway upstreams: degraded answers under a held circuit', () => {
       await upstreams.close();
     }
   });
+
+  it('keeps each upstream’s answers apart: heavy traffic to another upstream evicts none of them', async () => {
+    const upstreams = createUpstreams({
+      urls: { catalog: base, order: base },
+      timeoutMs: 2_000,
+      breaker: { failureThreshold: 100, openMs: 1_000 },
+      logger: createLogger('gateway', 'silent'),
+    });
+    try {
+      const shared = await get(upstreams, '/products?limit=20', 'alice', 't1');
+      expect(shared.status).toBe(200);
+      // Order status polls: more distinct answers than one upstream's store holds.
+      for (let i = 0; i < 1_100; i++) {
+        const res = await upstreams.forward('order', {
+          method: 'GET',
+          url: `/orders/${i}`,
+          headers: { authorization: `Bearer u${i}` },
+        });
+        expect(res.status).toBe(200);
+      }
+      upstreams.holdOpen('catalog', 60_000);
+      const degraded = await get(upstreams, '/products?limit=20', 'carol', 't1');
+      expect(degraded.degraded).toMatchObject({ scope: 'tenant' });
+      expect(degraded.body.toString()).toBe(shared.body.toString());
+    } finally {
+      await upstreams.close();
+    }
+  });
 });

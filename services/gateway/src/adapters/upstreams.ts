@@ -28,8 +28,12 @@ export interface UpstreamResponse {
   degraded?: { storedAtMs: number; scope: 'caller' | 'tenant' };
 }
 
-/** Last good answers kept for degraded reads: entries at most, bytes per answer at most, bytes in all. */
-const LAST_GOOD = { entries: 2000, entryBytes: 64 * 1024, totalBytes: 8 * 1024 * 1024 };
+/**
+ * Last good answers kept for degraded reads, per upstream (one upstream's traffic — order polls, say — never
+ * evicts another's answers while its circuit is held and nothing refreshes them): entries at most, bytes per
+ * answer at most, bytes in all.
+ */
+const LAST_GOOD = { entries: 1000, entryBytes: 64 * 1024, totalBytes: 2 * 1024 * 1024 };
 
 export interface UpstreamsOptions {
   /** Base URL of each upstream (from `<NAME>_URL`); a route to an upstream without one answers 503. */
@@ -100,29 +104,40 @@ export function createUpstreams(options: UpstreamsOptions) {
   const breakers = new Map<Upstream, CircuitBreaker>();
   // The last good answer to each GET, per caller (the Authorization header is part of the key: an answer is
   // only ever replayed to the caller it was made for) — or, for a route whose reads answer every user of a
-  // tenant alike, per verified tenant — oldest first, bounded.
-  const lastGood = new Map<string, { res: UpstreamResponse; at: number }>();
-  let lastGoodBytes = 0;
-  const lastGoodKey = (upstream: Upstream, req: UpstreamRequest) =>
+  // tenant alike, per verified tenant — in a bounded store per upstream, oldest first.
+  const lastGood = new Map<
+    Upstream,
+    { answers: Map<string, { res: UpstreamResponse; at: number }>; bytes: number }
+  >();
+  const storeOf = (upstream: Upstream) => {
+    let store = lastGood.get(upstream);
+    if (!store) {
+      store = { answers: new Map(), bytes: 0 };
+      lastGood.set(upstream, store);
+    }
+    return store;
+  };
+  const lastGoodKey = (req: UpstreamRequest) =>
     req.sharedWithTenant !== undefined
-      ? `${upstream}\ntenant:${req.sharedWithTenant}\n${req.url}`
-      : `${upstream}\ncaller:${req.headers.authorization ?? ''}\n${req.url}`;
-  const remember = (key: string, res: UpstreamResponse) => {
+      ? `tenant:${req.sharedWithTenant}\n${req.url}`
+      : `caller:${req.headers.authorization ?? ''}\n${req.url}`;
+  const remember = (upstream: Upstream, key: string, res: UpstreamResponse) => {
     // A server error says nothing new about the resource: the last good answer stays (it is what a held circuit
     // serves while the upstream fails). Any other answer replaces it, or (not a 200) forgets it: a 404 is news.
     if (res.status >= 500) return;
-    const old = lastGood.get(key);
+    const store = storeOf(upstream);
+    const old = store.answers.get(key);
     if (old) {
-      lastGood.delete(key);
-      lastGoodBytes -= old.res.body.length;
+      store.answers.delete(key);
+      store.bytes -= old.res.body.length;
     }
     if (res.status !== 200 || res.body.length > LAST_GOOD.entryBytes) return;
-    lastGood.set(key, { res, at: Date.now() });
-    lastGoodBytes += res.body.length;
-    for (const [k, v] of lastGood) {
-      if (lastGood.size <= LAST_GOOD.entries && lastGoodBytes <= LAST_GOOD.totalBytes) break;
-      lastGood.delete(k);
-      lastGoodBytes -= v.res.body.length;
+    store.answers.set(key, { res, at: Date.now() });
+    store.bytes += res.body.length;
+    for (const [k, v] of store.answers) {
+      if (store.answers.size <= LAST_GOOD.entries && store.bytes <= LAST_GOOD.totalBytes) break;
+      store.answers.delete(k);
+      store.bytes -= v.res.body.length;
     }
   };
   const breakerOf = (upstream: Upstream) => {
@@ -194,7 +209,7 @@ export function createUpstreams(options: UpstreamsOptions) {
       if (!breaker.tryAcquire()) {
         failuresCounter.add(1, { upstream, reason: 'circuit_open' });
         const stale =
-          breaker.held && req.method === 'GET' ? lastGood.get(lastGoodKey(upstream, req)) : undefined;
+          breaker.held && req.method === 'GET' ? storeOf(upstream).answers.get(lastGoodKey(req)) : undefined;
         if (stale) {
           const scope = req.sharedWithTenant !== undefined ? 'tenant' : 'caller';
           degradedCounter.add(1, { upstream, 'glassbox.degraded.scope': scope });
@@ -211,7 +226,7 @@ export function createUpstreams(options: UpstreamsOptions) {
         try {
           const res = await once(upstream, req);
           breaker.onSuccess();
-          if (req.method === 'GET') remember(lastGoodKey(upstream, req), res);
+          if (req.method === 'GET') remember(upstream, lastGoodKey(req), res);
           return res;
         } catch (error) {
           const failure = classify(error, req.signal);
