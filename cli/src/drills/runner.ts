@@ -26,6 +26,8 @@ export interface DrillTargets {
   readonly stableMs?: number;
   /** How long to wait, before the fault, for page alerts of an earlier incident on the service. Default 45 s. */
   readonly settleMs?: number;
+  /** How long to wait, after the drill, for the healer's steps still running on the service. Default 120 s. */
+  readonly healerIdleMs?: number;
   readonly pollMs?: number;
   /** GLASSBOX_SLO_TIME_SCALE of the stack: SLO time runs this much faster (for the error budget). Default 1. */
   readonly timeScale?: number;
@@ -426,6 +428,18 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     }
     stopLoad.abort();
     await load;
+    // The healer may still be acting on the service for an incident of this drill (a second alert's runbook
+    // verifying, or about to pull a lever): the drill ends when it is done, or a lever it pulls afterwards
+    // (a circuit held for minutes) would change the next drill.
+    if (fault) {
+      const idleBy = Date.now() + (targets.healerIdleMs ?? 120_000);
+      for (;;) {
+        const rows = await remediations(fault.startedAtMs).catch(() => []);
+        if (!rows.some((r) => r.status === 'running') || Date.now() > idleBy) break;
+        await sleep(pollMs);
+      }
+      actions = await remediations(fault.startedAtMs).catch(() => actions);
+    }
     if (targets.gatewayOps) await standDown(targets.gatewayOps).catch(() => undefined);
   }
 
