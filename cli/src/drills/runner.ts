@@ -427,19 +427,19 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       }).catch(() => undefined);
     }
     stopLoad.abort();
-    await load;
     // The healer may still be acting on the service for an incident of this drill (a second alert's runbook
     // verifying, or about to pull a lever): the drill ends when it is done, or a lever it pulls afterwards
-    // (a circuit held for minutes) would change the next drill.
-    if (fault) {
+    // (a circuit held for minutes) would change the next drill. Waited for while the load drains.
+    const healerIdle = async (since: number) => {
       const idleBy = Date.now() + (targets.healerIdleMs ?? 120_000);
       for (;;) {
-        const rows = await remediations(fault.startedAtMs).catch(() => []);
-        if (!rows.some((r) => r.status === 'running') || Date.now() > idleBy) break;
+        const rows = await remediations(since).catch(() => []);
+        if (!rows.some((r) => r.status === 'running') || Date.now() > idleBy) return;
         await sleep(pollMs);
       }
-      actions = await remediations(fault.startedAtMs).catch(() => actions);
-    }
+    };
+    await Promise.all([load, fault ? healerIdle(fault.startedAtMs) : undefined]);
+    if (fault) actions = await remediations(fault.startedAtMs).catch(() => actions);
     if (targets.gatewayOps) await standDown(targets.gatewayOps).catch(() => undefined);
   }
 
@@ -455,7 +455,15 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
   const mttrMs = since(recoveredAtMs);
   const endedAtMs = truth?.endedAt ? Date.parse(truth.endedAt) : null;
   const endedBy = truth?.endedAt ? (truth.endedBy ?? 'unknown') : null;
-  const { healed, endedUnderIt } = judgeHealed({ recoveredAtMs, manualAtMs, actions, endedAtMs, endedBy });
+  // Only what the healer did up to the recovery can have brought it (steps after it are listed, not credited).
+  const before = actions.filter((a) => recoveredAtMs !== null && (a.startedAtMs ?? 0) <= recoveredAtMs);
+  const { healed, endedUnderIt } = judgeHealed({
+    recoveredAtMs,
+    manualAtMs,
+    actions: before,
+    endedAtMs,
+    endedBy,
+  });
   if (fault) {
     if (mttdMs === null) failures.push(`undetected: ${expect.alert} (${expect.service}) never fired`);
     else if (mttdMs > expect.detectWithinMs)
