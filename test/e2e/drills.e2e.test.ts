@@ -26,11 +26,11 @@ describe('the short drill suite at time scale 60', () => {
     async () => {
       const began = Date.now();
       const dir = path.join(REPO_ROOT, 'drills');
-      // The stack is fresh for the first drill; the others only need their own warm-up to pass the health check.
-      const scenarios = (await Promise.all(SUITE.map((name) => loadScenario(dir, name)))).map((s) => ({
-        ...s,
-        load: { ...s.load, warmupMs: 5000 },
-      }));
+      // A short warm-up passes the health check; dependency-error keeps its own (a minute of browsing: the held
+      // circuit serves only the catalog answers the gateway has seen, see drills/dependency-error.yaml).
+      const scenarios = (await Promise.all(SUITE.map((name) => loadScenario(dir, name)))).map((s) =>
+        s.name === 'dependency-error' ? s : { ...s, load: { ...s.load, warmupMs: 5000 } },
+      );
       const results = await runDrillSuite({
         scenarios,
         timeScale: 60,
