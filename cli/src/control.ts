@@ -1,8 +1,8 @@
 import http from 'node:http';
-import { FAULT_CATALOGUE } from '@glassbox/contracts';
+import { FAULT_ACTOR, FAULT_CATALOGUE } from '@glassbox/contracts';
 import type { FaultManager } from './faults/manager.js';
 import { supervisorMetricsText } from './supervisor/metrics-text.js';
-import { BusyError, IllegalStateError } from './supervisor/process.js';
+import { BusyError, IllegalStateError, type ManagedProcess } from './supervisor/process.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 
 /** Extra read-only facts the control API shows at `GET /` (mode, URLs). */
@@ -55,7 +55,7 @@ function problem(res: http.ServerResponse, status: number, title: string, detail
   send(res, status, { type: 'about:blank', title, status, detail, ...extra }, 'application/problem+json');
 }
 
-const ACTIONS = new Set(['start', 'stop', 'restart']);
+const ACTIONS = new Set(['start', 'stop', 'restart', 'rollback']);
 
 /**
  * The supervisor's control API, loopback only:
@@ -64,11 +64,15 @@ const ACTIONS = new Set(['start', 'stop', 'restart']);
  *   GET  /services                   → { services: [ProcessInfo] }
  *   GET  /services/:name             → { service: ProcessInfo }
  *   POST /services/:name/stop|start|restart[?wait=ready] → { service: ProcessInfo }
+ *   POST /services/:name/rollback[?by=NAME][&wait=ready] → { service, rolledBack: [Fault] }: rolls back a bad
+ *                                    release (ends the service's active faults that model one, as ended by
+ *                                    NAME, and starts the good release now); 409 NOTHING_TO_ROLL_BACK when
+ *                                    the service runs no release marked bad
  *   GET  /faults                     → { faults: [Fault], catalogue }   (active first, then ended)
  *   POST /faults  {kind, service, route?, dependency?, rate?, ms?, jitterMs?, status?, kb?, forMs?, by?}
  *                                    → 201 { fault }; 400 problem+json naming each bad field, nothing injected
- *   DELETE /faults                   → { cleared: [Fault] } every active fault
- *   DELETE /faults/:id               → { cleared: [Fault] }; 404 unknown id
+ *   DELETE /faults[?by=NAME]         → { cleared: [Fault] } every active fault (ended by NAME)
+ *   DELETE /faults/:id[?by=NAME]     → { cleared: [Fault] }; 404 unknown id
  * 404 unknown service, 409 action illegal in the current state (or another action in progress),
  * 503 while the supervisor shuts down.
  */
@@ -114,7 +118,8 @@ export function startControlServer(
     if (parts.length === 1 && parts[0] === 'healthz') {
       return send(res, 200, { status: supervisor.isShuttingDown ? 'stopping' : 'ok' });
     }
-    if (parts[0] === 'faults' && options.faults) return handleFaults(options.faults, req, res, method, parts);
+    if (parts[0] === 'faults' && options.faults)
+      return handleFaults(options.faults, req, res, method, parts, url);
     if (parts[0] !== 'services') return problem(res, 404, 'Not Found', `no route ${url.pathname}`);
     if (parts.length === 1) {
       if (method !== 'GET')
@@ -135,6 +140,7 @@ export function startControlServer(
     if (method !== 'POST') return problem(res, 405, 'Method Not Allowed', `use POST to ${action} a service`);
     if (supervisor.isShuttingDown)
       return problem(res, 503, 'Service Unavailable', 'the supervisor is shutting down');
+    if (action === 'rollback') return rollback(proc, url, res, options.faults, readyTimeoutMs);
     try {
       if (action === 'stop') await proc.stop();
       else if (action === 'start') await proc.start();
@@ -204,16 +210,78 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
+/** `?by=NAME`: who acts (recorded as who ended a fault); `unknown` when absent, undefined when not a name. */
+function actorOf(url: URL): string | undefined {
+  const by = url.searchParams.get('by') ?? 'unknown';
+  return FAULT_ACTOR.test(by) ? by : undefined;
+}
+
+function badActor(res: http.ServerResponse, url: URL): void {
+  problem(res, 400, 'Bad Request', `by: ${JSON.stringify(url.searchParams.get('by'))} is not a name`, {
+    errors: [{ path: 'querystring/by', message: 'must be a name (letters, digits, .@_-)' }],
+  });
+}
+
+/**
+ * Rolls back the bad release of a service: the faults on it that model one end (as ended by `?by`), and the
+ * process is started (or restarted) at once on the good release instead of waiting out its crash backoff.
+ * Nothing else is touched: a service that runs no release marked bad has nothing to roll back (409).
+ */
+async function rollback(
+  proc: ManagedProcess,
+  url: URL,
+  res: http.ServerResponse,
+  faults: FaultManager | undefined,
+  readyTimeoutMs: number,
+): Promise<void> {
+  const by = actorOf(url);
+  if (by === undefined) return badActor(res, url);
+  const rolledBack = faults ? await faults.rollback(proc.name, by) : [];
+  if (rolledBack.length === 0) {
+    return problem(
+      res,
+      409,
+      'Conflict',
+      `${proc.name} runs no release marked bad (no active fault that models a bad release): nothing to roll back`,
+      { code: 'NOTHING_TO_ROLL_BACK', service: proc.info() },
+    );
+  }
+  try {
+    const state = proc.info().state;
+    if (state === 'stopped' || state === 'crashed') await proc.start();
+    else await proc.restart();
+  } catch (err) {
+    // Another action is starting it already: it starts the rolled-back release too.
+    if (!(err instanceof BusyError) && !(err instanceof IllegalStateError)) throw err;
+  }
+  if (url.searchParams.get('wait') === 'ready') {
+    try {
+      await proc.waitReady(readyTimeoutMs);
+    } catch (err) {
+      return problem(res, 504, 'Gateway Timeout', (err as Error).message, {
+        service: proc.info(),
+        rolledBack,
+      });
+    }
+  }
+  return send(res, 200, { service: proc.info(), rolledBack });
+}
+
 async function handleFaults(
   faults: FaultManager,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   method: string,
   parts: string[],
+  url: URL,
 ): Promise<void> {
   if (parts.length === 1) {
     if (method === 'GET') return send(res, 200, { faults: faults.list(), catalogue: FAULT_CATALOGUE });
-    if (method === 'DELETE') return send(res, 200, { cleared: await faults.clear() });
+    if (method === 'DELETE') {
+      const by = actorOf(url);
+      if (by === undefined) return badActor(res, url);
+      return send(res, 200, { cleared: await faults.clear(undefined, by) });
+    }
     if (method !== 'POST') {
       return problem(res, 405, 'Method Not Allowed', `${method} /faults is not supported`);
     }
@@ -248,5 +316,7 @@ async function handleFaults(
   if (method !== 'DELETE')
     return problem(res, 405, 'Method Not Allowed', `${method} /faults/${id} is not supported`);
   if (!faults.get(id)) return problem(res, 404, 'Not Found', `unknown fault ${id}`);
-  return send(res, 200, { cleared: await faults.clear(id) });
+  const by = actorOf(url);
+  if (by === undefined) return badActor(res, url);
+  return send(res, 200, { cleared: await faults.clear(id, by) });
 }

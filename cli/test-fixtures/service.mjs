@@ -5,6 +5,8 @@
 //   FIXTURE_EXIT_ON_START    exit at once with this code (a crash loop)
 //   FIXTURE_CRASH_FIRST_N    with FIXTURE_COUNTER_FILE: exit(1) on the first N starts, then run normally
 //   FIXTURE_IGNORE_SIGTERM   ignore SIGTERM (the supervisor must SIGKILL)
+//   GLASSBOX_FAULTS_FILE     exit(1) at once on start while the fault flag file holds a crash-loop fault for
+//                            this service (a bad release: a crash loop until it is rolled back)
 //   FIXTURE_GRANDCHILD       spawn a long-sleeping grandchild (the supervisor must reap the process group)
 //
 //   GET  /readyz /healthz /api/services   readiness
@@ -29,6 +31,18 @@ function log(level, msg, fields = {}) {
 if (process.env.FIXTURE_EXIT_ON_START) {
   process.stderr.write(`${name}: exiting on start as told\n`);
   process.exit(Number(process.env.FIXTURE_EXIT_ON_START));
+}
+
+if (process.env.GLASSBOX_FAULTS_FILE) {
+  let loops = [];
+  try {
+    const doc = JSON.parse(fs.readFileSync(process.env.GLASSBOX_FAULTS_FILE, 'utf8'));
+    loops = doc.flags?.['glassbox-fault-crash-loop']?.variants?.[name]?.faults ?? [];
+  } catch {}
+  if (loops.length > 0) {
+    log('error', 'crash-loop fault: exiting on start', { 'glassbox.fault.id': loops[0].id });
+    process.exit(1);
+  }
 }
 
 if (process.env.FIXTURE_CRASH_FIRST_N && process.env.FIXTURE_COUNTER_FILE) {

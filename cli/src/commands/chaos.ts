@@ -12,7 +12,7 @@ import { DEFAULT_PORTS, SERVICE_NAMES } from '../services.js';
 export const CHAOS_USAGE = `Usage: glassbox chaos list
        glassbox chaos inject KIND --service S [--route R] [--dependency D] [--rate N] [--ms N]
                              [--jitter N] [--status N] [--kb N] [--for 2m] [--by NAME]
-       glassbox chaos clear [ID]
+       glassbox chaos clear [ID] [--by NAME]
 
 Injects faults into a running \`glassbox start\` through its control API (127.0.0.1:$GLASSBOX_CONTROL_PORT,
 default ${DEFAULT_PORTS.control}). Every injection is recorded in the observatory (GET /api/faults).
@@ -29,7 +29,7 @@ Options:
   --status <500–599>    the status answered (error, dependency-error)
   --kb <n>              KiB retained per request (memory-leak)
   --for <duration>      automatic end (default 5m; e.g. 30s, 2m, 1h)
-  --by <name>           who injects it (default cli)
+  --by <name>           who injects (or clears) it (default cli)
   --control <port>      control API port
   --json                print the JSON answer
   -h, --help            show this help
@@ -143,7 +143,9 @@ export async function runChaos(argv: readonly string[]): Promise<number> {
     body = JSON.stringify(requested);
   } else if (action === 'clear') {
     method = 'DELETE';
-    if (arg) path = `/faults/${encodeURIComponent(arg)}`;
+    // Who ended it is ground truth (the fault's endedBy), as who injected it is.
+    const by = encodeURIComponent(typeof values.by === 'string' ? values.by : 'cli');
+    path = `${arg ? `/faults/${encodeURIComponent(arg)}` : '/faults'}?by=${by}`;
   } else {
     throw new UsageError('give an action: list, inject or clear');
   }

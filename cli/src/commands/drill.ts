@@ -12,7 +12,7 @@ import { dropDatabases } from '../postgres.js';
 import { databaseName, SERVICE_NAMES, serviceDef } from '../services.js';
 import { REPO_ROOT, startStack } from '../stack.js';
 
-export const DRILL_USAGE = `Usage: glassbox drill run SCENARIO… | --all [--scale 60] [--out DIR]
+export const DRILL_USAGE = `Usage: glassbox drill run SCENARIO… | --all [--scale 60] [--out DIR] [--port-base N]
        glassbox drill check
 
 Runs fault drills (drills/*.yaml) on a stack of its own (every service, the observatory and the healer, on free
@@ -27,6 +27,7 @@ Options:
   --all          every scenario of drills/
   --scale <n>    GLASSBOX_SLO_TIME_SCALE of the stack (default 60)
   --out <dir>    where the reports go (default drills/results)
+  --port-base <n> the stack's ports from N (as glassbox start --port-base; default: free ports)
   --dir <dir>    the scenarios folder (default drills/)
   -h, --help     show this help
 
@@ -46,6 +47,8 @@ export interface SuiteOptions {
   readonly scenarios: readonly DrillScenario[];
   readonly timeScale: number;
   readonly databaseUrl?: string;
+  /** The stack's ports from this base (`portsFromBase`); default: free ports chosen by the OS. */
+  readonly portBase?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -58,7 +61,7 @@ export async function runDrillSuite(options: SuiteOptions): Promise<DrillResult[
     services: SERVICE_NAMES,
     observatory: true,
     logs: process.env.DRILL_LOGS ? 'inherit' : 'silent',
-    ports: 'auto',
+    ...(options.portBase !== undefined ? { portBase: options.portBase } : { ports: 'auto' as const }),
     databaseUrl: options.databaseUrl,
     dbPrefix,
     stateDir,
@@ -110,6 +113,7 @@ export async function runDrillCommand(argv: readonly string[]): Promise<number> 
       scale: { type: 'string' },
       out: { type: 'string' },
       dir: { type: 'string' },
+      'port-base': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -133,6 +137,14 @@ export async function runDrillCommand(argv: readonly string[]): Promise<number> 
     timeScale = parseTimeScale(values.scale ?? '60');
   } catch (err) {
     throw new UsageError(`--scale: ${(err as Error).message}`);
+  }
+
+  let portBase: number | undefined;
+  if (values['port-base'] !== undefined) {
+    portBase = Number(values['port-base']);
+    if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65_000) {
+      throw new UsageError(`--port-base: ${JSON.stringify(values['port-base'])} is not a port (1024–65000)`);
+    }
   }
 
   let scenarios: DrillScenario[];
@@ -169,6 +181,7 @@ export async function runDrillCommand(argv: readonly string[]): Promise<number> 
     scenarios,
     timeScale,
     databaseUrl: process.env.DATABASE_URL || undefined,
+    ...(portBase !== undefined ? { portBase } : {}),
     log: (line) => process.stdout.write(`${line}\n`),
   });
   const out = path.resolve(values.out ?? path.join(REPO_ROOT, 'drills', 'results'));

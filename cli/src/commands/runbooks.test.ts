@@ -14,7 +14,10 @@ describe('glassbox runbooks check', () => {
     expect(result.ok).toBe(true);
     if (result.ok) {
       expect(result.lines).toContain(
-        'target-down (target-down.yaml): alertname="TargetDown", job!="supervisor" → restart-service → restart-service → page',
+        'target-down (target-down.yaml): alertname="TargetDown", job!="supervisor" → rollback-release → restart-service → restart-service → page',
+      );
+      expect(result.lines).toContain(
+        'crash-looping (crash-looping.yaml): alertname="CrashLooping" → rollback-release → page',
       );
     }
   });

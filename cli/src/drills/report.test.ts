@@ -14,6 +14,8 @@ const result: DrillResult = {
     dependency: null,
     params: { rate: 1 },
     startedAtMs: T0,
+    endedAtMs: null,
+    endedBy: null,
   },
   expect: {
     alert: 'PublicApiCatalogAvailabilityBurn',
@@ -87,6 +89,14 @@ describe('drill reports', () => {
     expect(md).toContain('restart-service catalog (PublicApiCatalogAvailabilityBurn): succeeded');
     const failed = renderMarkdown({ ...result, passed: false, failures: ['1 accepted orders lost'] });
     expect(failed).toContain('**FAILED**: 1 accepted orders lost');
+    expect(md).toContain('Ground truth: the fault was still active when the drill ended');
+    const rolledBack = renderMarkdown({
+      ...result,
+      fault: { ...result.fault, endedAtMs: T0 + 6_000, endedBy: 'healer' },
+    });
+    expect(rolledBack).toContain(
+      'Ground truth: the fault ended at +6.0 s, ended by healer (a rollback of the bad release it models).',
+    );
     expect(renderSummary([result], 60)).toContain(
       '| hang | hang → catalog | PublicApiCatalogAvailabilityBurn | 12.0 s | 13.0 s | 40.0 s | yes | 2.00 % | 0 / 0 of 40 | pass |',
     );

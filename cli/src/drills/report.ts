@@ -126,6 +126,12 @@ export function renderMarkdown(r: DrillResult): string {
         `(${a.alertname}): ${a.status}${a.detail ? ` — ${a.detail}` : ''}`,
     );
   }
+  lines.push(
+    '',
+    r.fault.endedAtMs === null
+      ? 'Ground truth: the fault was still active when the drill ended (the drill clears it then).'
+      : `Ground truth: the fault ended at +${secs(r.fault.endedAtMs - r.timeline.faultAtMs)}, ended by ${r.fault.endedBy ?? 'unknown'}${r.fault.endedBy === 'healer' ? ' (a rollback of the bad release it models)' : ''}.`,
+  );
   if (r.manualRemediation) {
     lines.push('', '## Manual remediation', '', r.manualRemediation);
   }

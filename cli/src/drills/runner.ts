@@ -24,6 +24,10 @@ export interface DrillTargets {
   readonly orderDatabaseUrl: string;
   /** How long the SLI must stay good, and the alert resolved, to count as recovered. Default 5 s. */
   readonly stableMs?: number;
+  /** How long to wait, before the fault, for page alerts of an earlier incident on the service. Default 45 s. */
+  readonly settleMs?: number;
+  /** How long to wait, after the drill, for the healer's steps still running on the service. Default 120 s. */
+  readonly healerIdleMs?: number;
   readonly pollMs?: number;
   /** GLASSBOX_SLO_TIME_SCALE of the stack: SLO time runs this much faster (for the error budget). Default 1. */
   readonly timeScale?: number;
@@ -58,6 +62,9 @@ export interface DrillResult {
     readonly dependency: string | null;
     readonly params: Readonly<Record<string, unknown>>;
     readonly startedAtMs: number;
+    /** Ground truth at the end of the drill (before the drill clears it): when it ended and who ended it. */
+    readonly endedAtMs: number | null;
+    readonly endedBy: string | null;
   };
   readonly expect: DrillScenario['expect'];
   readonly objective: number | null;
@@ -72,7 +79,10 @@ export interface DrillResult {
   readonly mttdMs: number | null;
   readonly mttaMs: number | null;
   readonly mttrMs: number | null;
-  /** Recovered by the healer's actions alone (no manual remediation, the fault still active). */
+  /**
+   * Recovered by the healer's actions alone: no manual remediation, and the fault still active at the recovery —
+   * unless the healer itself ended it by rolling back the bad release it models (its ground truth says so).
+   */
   readonly healed: boolean;
   readonly manualRemediation: string | null;
   readonly actions: readonly DrillAction[];
@@ -107,6 +117,16 @@ interface SloView {
 interface AlertsView {
   alerts: Array<{ name: string; service: string; severity: string; state: 'firing' | 'pending' }>;
   history: Array<{ atMs: number; name: string; service: string; severity: string; to: string }>;
+}
+interface FaultView {
+  id: string;
+  kind: string;
+  service: string;
+  dependency?: string;
+  params: Record<string, unknown>;
+  startedAt: string;
+  endedAt: string | null;
+  endedBy?: string;
 }
 interface RemediationView {
   action: string;
@@ -182,6 +202,31 @@ export function budgetConsumed(
   return (badShare * (to - from) * timeScale) / (PERIOD_MS * (1 - objective));
 }
 
+/**
+ * Healed means the healer's remediation brought the service back, never the fault ending under it: recovered,
+ * no manual step, an action of the healer verified, and the fault still active at the recovery — or ended by the
+ * healer itself (it can only end one by rolling back the bad release it models).
+ */
+export function judgeHealed(d: {
+  readonly recoveredAtMs: number | null;
+  readonly manualAtMs: number | null;
+  readonly actions: readonly Pick<DrillAction, 'status'>[];
+  readonly endedAtMs: number | null;
+  readonly endedBy: string | null;
+}): { healed: boolean; endedUnderIt: boolean } {
+  const endedUnderIt =
+    d.recoveredAtMs !== null &&
+    d.endedAtMs !== null &&
+    d.endedAtMs <= d.recoveredAtMs &&
+    d.endedBy !== 'healer';
+  const healed =
+    d.recoveredAtMs !== null &&
+    d.manualAtMs === null &&
+    !endedUnderIt &&
+    d.actions.some((a) => a.status === 'succeeded');
+  return { healed, endedUnderIt };
+}
+
 export async function runDrill(scenario: DrillScenario, targets: DrillTargets): Promise<DrillResult> {
   const log = targets.log ?? (() => {});
   const pollMs = targets.pollMs ?? 1000;
@@ -248,6 +293,7 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
   });
 
   let fault: DrillResult['fault'] | undefined;
+  let truth: FaultView | undefined;
   let firingAtMs: number | null = null;
   let manualAtMs: number | null = null;
   let recoveredAtMs: number | null = null;
@@ -259,11 +305,30 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
   try {
     await sleep(scenario.load.warmupMs);
     const healthyBy = Date.now() + 120_000;
+    // An earlier incident on the service settles first: a page alert still firing for it sets the healer acting
+    // (or its cooldown holding back) on this drill's target. Waited for at most `settleMs`: an alert can outlive
+    // its cause (an instant series of a process gone lingers for the 5-minute lookback), and the healer has
+    // handled it by then.
+    const settleBy = Date.now() + (targets.settleMs ?? 45_000);
     for (;;) {
       const s = await slo().catch(() => undefined);
       const a = await json<AlertsView>(`${targets.observatory}/api/alerts`).catch(() => undefined);
       const sli = s?.sli['5m'];
-      if (s && a && sli !== null && sli !== undefined && sli >= s.objective && alertState(a) === 'inactive') {
+      const paging =
+        a?.alerts
+          .filter((x) => x.service === expect.service && x.severity === 'page' && x.state === 'firing')
+          .map((x) => x.name) ?? [];
+      if (
+        s &&
+        a &&
+        sli !== null &&
+        sli !== undefined &&
+        sli >= s.objective &&
+        alertState(a) === 'inactive' &&
+        (paging.length === 0 || Date.now() > settleBy)
+      ) {
+        if (paging.length > 0)
+          log(`${scenario.name}: still firing for ${expect.service}: ${paging.join(', ')}`);
         objective = s.objective;
         remainingBefore = s.errorBudgetRemaining;
         break;
@@ -275,16 +340,7 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     }
 
     // --- the fault
-    const { fault: injected } = await json<{
-      fault: {
-        id: string;
-        kind: string;
-        service: string;
-        dependency?: string;
-        params: Record<string, unknown>;
-        startedAt: string;
-      };
-    }>(`${targets.control}/faults`, {
+    const { fault: injected } = await json<{ fault: FaultView }>(`${targets.control}/faults`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(scenario.fault),
@@ -297,6 +353,8 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       dependency: injected.dependency ?? null,
       params: injected.params,
       startedAtMs: t0,
+      endedAtMs: null,
+      endedBy: null,
     };
     log(`${scenario.name}: injected ${injected.kind} into ${injected.service} (${injected.id})`);
 
@@ -331,7 +389,9 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       // for them, and the clock keeps running.
       if (scenario.manualRemediation && manualAtMs === null && firingAtMs !== null && fault) {
         if (actions.some((a) => a.status === 'paged') || now > firingAtMs + 60_000) {
-          await json(`${targets.control}/faults/${encodeURIComponent(fault.id)}`, { method: 'DELETE' });
+          await json(`${targets.control}/faults/${encodeURIComponent(fault.id)}?by=drill`, {
+            method: 'DELETE',
+          });
           if (targets.gatewayOps) await standDown(targets.gatewayOps).catch(() => undefined);
           manualAtMs = Date.now();
           manualRemediation = scenario.manualRemediation.why;
@@ -355,16 +415,31 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
       await sleep(pollMs);
     }
     actions = await remediations(t0).catch(() => actions);
+    // Ground truth of the fault before the drill clears it: did it end, and who ended it?
+    truth = (await json<{ fault: FaultView }>(`${targets.control}/faults/${encodeURIComponent(fault.id)}`))
+      .fault;
   } catch (err) {
     failures.push((err as Error).message);
   } finally {
     if (fault) {
-      await fetch(`${targets.control}/faults/${encodeURIComponent(fault.id)}`, { method: 'DELETE' }).catch(
-        () => undefined,
-      );
+      await fetch(`${targets.control}/faults/${encodeURIComponent(fault.id)}?by=drill`, {
+        method: 'DELETE',
+      }).catch(() => undefined);
     }
     stopLoad.abort();
-    await load;
+    // The healer may still be acting on the service for an incident of this drill (a second alert's runbook
+    // verifying, or about to pull a lever): the drill ends when it is done, or a lever it pulls afterwards
+    // (a circuit held for minutes) would change the next drill. Waited for while the load drains.
+    const healerIdle = async (since: number) => {
+      const idleBy = Date.now() + (targets.healerIdleMs ?? 120_000);
+      for (;;) {
+        const rows = await remediations(since).catch(() => []);
+        if (!rows.some((r) => r.status === 'running') || Date.now() > idleBy) return;
+        await sleep(pollMs);
+      }
+    };
+    await Promise.all([load, fault ? healerIdle(fault.startedAtMs) : undefined]);
+    if (fault) actions = await remediations(fault.startedAtMs).catch(() => actions);
     if (targets.gatewayOps) await standDown(targets.gatewayOps).catch(() => undefined);
   }
 
@@ -378,8 +453,17 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
   const firstActionAtMs = actions[0]?.startedAtMs ?? null;
   const mttdMs = since(firingAtMs);
   const mttrMs = since(recoveredAtMs);
-  const healed =
-    recoveredAtMs !== null && manualAtMs === null && actions.some((a) => a.status === 'succeeded');
+  const endedAtMs = truth?.endedAt ? Date.parse(truth.endedAt) : null;
+  const endedBy = truth?.endedAt ? (truth.endedBy ?? 'unknown') : null;
+  // Only what the healer did up to the recovery can have brought it (steps after it are listed, not credited).
+  const before = actions.filter((a) => recoveredAtMs !== null && (a.startedAtMs ?? 0) <= recoveredAtMs);
+  const { healed, endedUnderIt } = judgeHealed({
+    recoveredAtMs,
+    manualAtMs,
+    actions: before,
+    endedAtMs,
+    endedBy,
+  });
   if (fault) {
     if (mttdMs === null) failures.push(`undetected: ${expect.alert} (${expect.service}) never fired`);
     else if (mttdMs > expect.detectWithinMs)
@@ -387,7 +471,13 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     if (mttrMs === null) failures.push('unrecovered: the SLI or the alert never came back');
     else if (mttrMs > expect.recoverWithinMs)
       failures.push(`recovered late: ${(mttrMs / 1000).toFixed(1)} s > ${expect.recoverWithinMs / 1000} s`);
-    if (expect.healed && !healed) failures.push('unhealed: the healer’s actions did not bring it back');
+    if (expect.healed && !healed) {
+      failures.push(
+        endedUnderIt
+          ? `unhealed: the fault ended (by ${endedBy}) before the recovery, not by the healer`
+          : 'unhealed: the healer’s actions did not bring it back',
+      );
+    }
     if (actions.length === 0) failures.push('the healer did not act');
   }
   if (orders.lost.length > 0) failures.push(`${orders.lost.length} accepted orders lost`);
@@ -397,14 +487,18 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     scenario: scenario.name,
     description: scenario.description,
     file: scenario.file,
-    fault: fault ?? {
-      id: '',
-      kind: String(scenario.fault.kind),
-      service: String(scenario.fault.service),
-      dependency: null,
-      params: {},
-      startedAtMs: t0,
-    },
+    fault: fault
+      ? { ...fault, endedAtMs, endedBy }
+      : {
+          id: '',
+          kind: String(scenario.fault.kind),
+          service: String(scenario.fault.service),
+          dependency: null,
+          params: {},
+          startedAtMs: t0,
+          endedAtMs: null,
+          endedBy: null,
+        },
     expect,
     objective,
     timeline: { faultAtMs: t0, firingAtMs, firstActionAtMs, manualAtMs, recoveredAtMs },

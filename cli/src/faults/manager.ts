@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { type Fault, type FaultProblem, faultFlagDocument, validateFaultRequest } from '@glassbox/contracts';
+import {
+  type Fault,
+  type FaultProblem,
+  faultFlagDocument,
+  modelsBadRelease,
+  validateFaultRequest,
+} from '@glassbox/contracts';
 
 export interface FaultManagerOptions {
   /** The flagd flag file the services read (GLASSBOX_FAULTS_FILE). */
@@ -72,7 +78,7 @@ export class FaultManager {
       endedAt: null,
     };
     this.faults.set(fault.id, fault);
-    const timer = setTimeout(() => void this.end(fault.id), forMs);
+    const timer = setTimeout(() => void this.end(fault.id, 'expired'), forMs);
     timer.unref();
     this.timers.set(fault.id, timer);
     this.trim();
@@ -85,12 +91,28 @@ export class FaultManager {
     return { fault, problems: [] };
   }
 
-  /** Ends one fault (by id) or every active one; returns those it ended. */
-  async clear(id?: string): Promise<Fault[]> {
+  /** Ends one fault (by id) or every active one, on behalf of `by`; returns those it ended. */
+  async clear(id?: string, by = 'unknown'): Promise<Fault[]> {
     const ids = id === undefined ? this.active().map((f) => f.id) : [id];
+    return this.endAll(ids, by);
+  }
+
+  /**
+   * Rolls back the release of `service`: ends the active faults on it that model a bad release (the fault
+   * catalogue's `badRelease`, e.g. crash-loop), recorded as ended by `by`. Any other fault stays: a rollback
+   * does not fix a leak, a hang or a failing dependency. Returns the faults it ended (none: nothing to roll back).
+   */
+  async rollback(service: string, by: string): Promise<Fault[]> {
+    const ids = this.active()
+      .filter((f) => f.service === service && modelsBadRelease(f.kind))
+      .map((f) => f.id);
+    return this.endAll(ids, by);
+  }
+
+  private async endAll(ids: readonly string[], by: string): Promise<Fault[]> {
     const ended: Fault[] = [];
     for (const one of ids) {
-      const f = await this.end(one, false);
+      const f = await this.end(one, by, false);
       if (f) ended.push(f);
     }
     if (ended.length > 0) await this.writeFile();
@@ -106,16 +128,17 @@ export class FaultManager {
     this.timers.clear();
   }
 
-  private async end(id: string, write = true): Promise<Fault | undefined> {
+  private async end(id: string, by: string, write = true): Promise<Fault | undefined> {
     const f = this.faults.get(id);
     if (!f || f.endedAt !== null) return undefined;
     clearTimeout(this.timers.get(id));
     this.timers.delete(id);
-    const ended: Fault = { ...f, endedAt: new Date().toISOString() };
+    const ended: Fault = { ...f, endedAt: new Date().toISOString(), endedBy: by };
     this.faults.set(id, ended);
     if (write) await this.writeFile();
-    this.options.log?.('info', `fault ${f.kind} on ${f.service} ended (${f.id})`, {
+    this.options.log?.('info', `fault ${f.kind} on ${f.service} ended by ${by} (${f.id})`, {
       'glassbox.fault.id': id,
+      'glassbox.fault.ended_by': by,
     });
     await this.record(ended);
     return ended;

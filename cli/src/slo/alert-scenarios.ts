@@ -63,11 +63,16 @@ function gaugeValues(first: number, n: number, then?: { value: number; minutes: 
   return then ? `${a} ${then.value}x${then.minutes - 1}` : a;
 }
 
-/** A counter growing by `perMinute` for `n` minutes, then by `then.perMinute`. */
-function counterValues(perMinute: number, n: number, then?: { perMinute: number; minutes: number }): string {
-  const a = `0+${perMinute}x${n}`;
+/** A counter growing by `perMinute` for `n` minutes, then by `then.perMinute` (from `from`: a growing gauge). */
+function counterValues(
+  perMinute: number,
+  n: number,
+  then?: { perMinute: number; minutes: number },
+  from = 0,
+): string {
+  const a = `${from}+${perMinute}x${n}`;
   if (!then) return a;
-  const start = Number((perMinute * n + then.perMinute).toPrecision(12));
+  const start = Number((from + perMinute * n + then.perMinute).toPrecision(12));
   return `${a} ${start}+${then.perMinute}x${then.minutes - 1}`;
 }
 
@@ -176,16 +181,29 @@ function sloScenarios(group: string, rule: AlertingRule): AlertScenario[] {
 
 interface SeriesSpec {
   readonly series: string;
-  readonly kind: 'counter' | 'gauge';
-  /** Counter: increase per minute; gauge: value. */
+  /** `ramp`: a gauge growing from `from` (memory), like a counter that does not start at 0. */
+  readonly kind: 'counter' | 'gauge' | 'ramp';
+  /** Counter and ramp: increase per minute; gauge: value. */
   readonly above: number;
   readonly below: number;
+  /** Ramp: the value at the start. */
+  readonly from?: number;
 }
 
 interface ClassicCase {
   readonly series: readonly SeriesSpec[];
   /** Labels of the expression's result. */
   readonly result: Record<string, string>;
+  /**
+   * More scenarios, for an alert with a second condition the above/below pair does not cross (each must fire
+   * or stay silent as its checks say).
+   */
+  readonly more?: ReadonlyArray<{
+    readonly name: string;
+    readonly series: readonly InputSeries[];
+    readonly checks: readonly AlertCheck[];
+    readonly minutes: number;
+  }>;
 }
 
 const ORDER = { job: 'order', instance: '127.0.0.1:8085' };
@@ -224,6 +242,7 @@ const dependencyBuckets = (bounds: Array<[string, number, number]>): SeriesSpec[
       below,
     ),
   );
+const MIB = 1024 * 1024;
 
 export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
   TargetDown: { series: [gauge(`up${lbl(ORDER)}`, 0, 1)], result: ORDER },
@@ -277,6 +296,44 @@ export const CLASSIC_CASES: Readonly<Record<string, ClassicCase>> = {
   EventLoopLagHigh: {
     series: [gauge(`nodejs_eventloop_delay_p99${lbl(ORDER)}`, 0.51, 0.49)],
     result: { job: 'order' },
+  },
+  // Above 256 MiB (from 300 MiB), growing by 8 MiB a minute (140 KB/s) fires; by 7 MiB (122 KB/s) does not.
+  ProcessMemoryGrowing: {
+    series: [
+      {
+        series: `process_memory_usage${lbl(ORDER)}`,
+        kind: 'ramp',
+        from: 300 * MIB,
+        above: 8 * MIB,
+        below: 7 * MIB,
+      },
+    ],
+    result: ORDER,
+    more: [
+      {
+        // A process warming up: 20 MiB a minute from 50 MiB to 250 MiB, then flat. It grows far faster than
+        // the growth threshold, but never above 256 MiB: silent (the absolute condition holds it back).
+        name: 'ProcessMemoryGrowing: silent while growing fast below 256 MiB',
+        series: [
+          {
+            series: `process_memory_usage${lbl(ORDER)}`,
+            values: `${50 * MIB}+${20 * MIB}x10 ${250 * MIB}x19`,
+          },
+        ],
+        checks: [3, 6, 9, 12, 20].map((at) => ({ at, firing: false })),
+        minutes: 30,
+      },
+      {
+        // The memory-leak fault: 2 MiB per request at a few requests a second, from a service's usual 100 MiB.
+        name: 'ProcessMemoryGrowing: fires for a leak from a normal size, once past 256 MiB',
+        series: [{ series: `process_memory_usage${lbl(ORDER)}`, values: `${100 * MIB}+${30 * MIB}x29` }],
+        checks: [
+          { at: 4, firing: false },
+          { at: 10, firing: true },
+        ],
+        minutes: 30,
+      },
+    ],
   },
   EventLoopLagElevated: {
     series: [gauge(`nodejs_eventloop_delay_p99${lbl(ORDER)}`, 0.11, 0.09)],
@@ -505,9 +562,9 @@ function classicScenarios(group: string, rule: AlertingRule): AlertScenario[] {
   const values = (s: SeriesSpec, first: 'above' | 'below', then?: 'above' | 'below') => {
     const n = then ? phase : total;
     const next = then ? { minutes: total - phase } : undefined;
-    return s.kind === 'counter'
-      ? counterValues(s[first], n, next && { ...next, perMinute: s[then ?? first] })
-      : gaugeValues(s[first], n, next && { ...next, value: s[then ?? first] });
+    return s.kind === 'gauge'
+      ? gaugeValues(s[first], n, next && { ...next, value: s[then ?? first] })
+      : counterValues(s[first], n, next && { ...next, perMinute: s[then ?? first] }, s.from ?? 0);
   };
   const fireAt = range + forMin + 1;
   const quiet = (QUIET_CASES[rule.alert] ?? []).map((q): AlertScenario => {
@@ -523,8 +580,12 @@ function classicScenarios(group: string, rule: AlertingRule): AlertScenario[] {
       minutes: length,
     };
   });
+  const more = (c.more ?? []).map(
+    (m): AlertScenario => ({ ...m, group, alert: rule.alert, labels, annotations }),
+  );
   return [
     ...quiet,
+    ...more,
     {
       name: `${rule.alert}: fires just above its threshold${forMin > 0 ? ', after its for' : ''}`,
       group,

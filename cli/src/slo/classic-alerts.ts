@@ -159,6 +159,27 @@ export const CLASSIC_GROUPS: ReadonlyArray<{ name: string; alerts: readonly Clas
     ],
   },
   {
+    // Resident memory (process.memory.usage, the kit's runtime metrics): a leak outside the V8 heap (Buffers,
+    // native memory) shows only here. Growth-based *and* absolute: a service here sits at 85–130 MiB under load,
+    // and grows fast only for its first moments after a start (still far below 256 MiB); a process that is large
+    // but no longer grows is not leaking. Above 256 MiB and growing by more than 128 KiB/s (about 450 MiB an
+    // hour) over 10 minutes, it will exhaust the machine within hours: a restart gives the memory back.
+    name: 'glassbox-memory',
+    alerts: [
+      {
+        alert: 'ProcessMemoryGrowing',
+        expr: 'process_memory_usage > 268435456\nand\nderiv(process_memory_usage[[10m]]) > 131072',
+        for: '2m',
+        severity: 'page',
+        service: BY_JOB,
+        summary: "{{ $labels.job }}'s resident memory keeps growing (a leak)",
+        description:
+          'The resident memory of {{ $labels.job }} is above 256 MiB and grew by more than 128 KiB/s (about 450 MiB an hour) over 10 minutes, for 2 minutes. Both conditions: a healthy service sits at 85–130 MiB and grows fast only just after it starts; a large process that no longer grows is not leaking.',
+        runbook: 'process-memory',
+      },
+    ],
+  },
+  {
     name: 'glassbox-database',
     alerts: [
       {

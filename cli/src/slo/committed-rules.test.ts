@@ -51,6 +51,7 @@ describe('deploy/prometheus/rules', () => {
       'HighErrorRatio',
       'HighLatencyP99',
       'EventLoopLagHigh',
+      'ProcessMemoryGrowing',
       'DbPoolSaturated',
       'SagaBacklogStale',
       'OutboxBacklogStale',

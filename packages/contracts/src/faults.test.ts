@@ -6,6 +6,7 @@ import {
   type Fault,
   faultFlagDocument,
   faultFlagKey,
+  modelsBadRelease,
   validateFaultRequest,
 } from './faults.js';
 
@@ -70,6 +71,16 @@ describe('validateFaultRequest', () => {
         expect(p.min).toBeLessThanOrEqual(p.default);
         expect(p.default).toBeLessThanOrEqual(p.max);
       }
+    }
+  });
+});
+
+describe('modelsBadRelease', () => {
+  it('marks crash-loop (a bad release) and no fault that lives in a process or around it', () => {
+    expect(FAULT_KINDS.filter(modelsBadRelease)).toEqual(['crash-loop']);
+    // A restart heals these, or nothing in the service's release causes them: a rollback must not end them.
+    for (const kind of ['crash', 'memory-leak', 'hang', 'dependency-error', 'db-down', 'error'] as const) {
+      expect(modelsBadRelease(kind)).toBe(false);
     }
   });
 });

@@ -48,6 +48,12 @@ export interface FaultKindSpec {
   readonly route: boolean;
   /** Requires `--dependency`: the outbound dependency (another service's name) it affects. */
   readonly dependency: boolean;
+  /**
+   * The fault models a bad release of the service (what is deployed is broken, not the process or its
+   * surroundings): rolling the release back is an honest remediation, and it is the only kind the healer's
+   * `rollback-release` action (the control API's `POST /services/:name/rollback`) ends. Default false.
+   */
+  readonly badRelease?: boolean;
   readonly params: Readonly<Partial<Record<FaultParamName, FaultParamSpec>>>;
 }
 
@@ -98,9 +104,10 @@ export const FAULT_CATALOGUE = {
   'crash-loop': {
     seam: 'process',
     scope: 'environment',
-    description: 'the process exits ms after every start',
+    description: 'the process exits ms after every start (a bad release: a rollback ends it)',
     route: false,
     dependency: false,
+    badRelease: true,
     params: { ms: ms(1_000, 60_000, 'time from start (or injection) to exit') },
   },
   'memory-leak': {
@@ -181,6 +188,14 @@ export function isFaultKind(kind: string): kind is FaultKind {
   return Object.hasOwn(FAULT_CATALOGUE, kind);
 }
 
+/** Whether faults of `kind` model a bad release (see FaultKindSpec.badRelease): a rollback may end them. */
+export function modelsBadRelease(kind: FaultKind): boolean {
+  return (FAULT_CATALOGUE[kind] as FaultKindSpec).badRelease === true;
+}
+
+/** The name of who ended a fault, as `by` is for who injected it. */
+export const FAULT_ACTOR = /^[\w.@-]{1,64}$/;
+
 /** How long a fault lasts when no duration is given, and the longest allowed. */
 export const FAULT_DEFAULT_DURATION_MS = 5 * 60_000;
 export const FAULT_MAX_DURATION_MS = 24 * 3_600_000;
@@ -202,6 +217,11 @@ export interface Fault {
   readonly endedAt: string | null;
   /** Who injected it (`cli`, `console`, `drill`, a user name). */
   readonly by: string;
+  /**
+   * Who ended it: the `by` of whoever cleared it (`cli`, `drill`, `healer` when it rolled back a bad release, …),
+   * `expired` when it ran out on its own; absent while active (and in records from before it was kept).
+   */
+  readonly endedBy?: string;
 }
 
 /** What a client asks for. */
@@ -335,7 +355,7 @@ export function validateFaultRequest(
   }
   let by = 'unknown';
   if (req.by !== undefined) {
-    if (typeof req.by !== 'string' || !/^[\w.@-]{1,64}$/.test(req.by)) {
+    if (typeof req.by !== 'string' || !FAULT_ACTOR.test(req.by)) {
       problems.push({
         field: 'by',
         message: `${JSON.stringify(req.by)} is not a name (letters, digits, .@_-)`,

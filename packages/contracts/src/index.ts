@@ -26,6 +26,7 @@ export {
   UserRegistered,
 } from './events.js';
 export {
+  FAULT_ACTOR,
   FAULT_CATALOGUE,
   FAULT_DEFAULT_DURATION_MS,
   FAULT_KINDS,
@@ -44,6 +45,7 @@ export {
   faultFlagDocument,
   faultFlagKey,
   isFaultKind,
+  modelsBadRelease,
   type ValidatedFault,
   validateFaultRequest,
 } from './faults.js';

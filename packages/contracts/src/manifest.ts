@@ -13,6 +13,13 @@ export interface PublicRoute {
   /** Only the prefix itself, not the paths below it. Default false. */
   readonly exact?: boolean;
   /**
+   * Its GETs answer every signed-in user of a tenant alike: no per-user data, no role check (the public catalog).
+   * While the healer holds the gateway's circuit to the service open, any caller of the tenant may get the
+   * tenant's last good answer to the same URL. Default false: a degraded answer only ever goes to the caller
+   * (Authorization header) it was made for.
+   */
+  readonly sharedReads?: boolean;
+  /**
    * The service's route templates below the prefix ('' is the prefix itself; `:name` matches one segment):
    * the gateway names its spans and the `http.route` of its metrics after them, never after a raw id.
    */
@@ -92,7 +99,7 @@ export const SERVICE_MANIFEST = [
     port: 8083,
     database: 'catalog',
     routes: [
-      { prefix: '/api/v1/products', templates: ['', '/:id'] },
+      { prefix: '/api/v1/products', sharedReads: true, templates: ['', '/:id'] },
       { prefix: '/api/v1/admin/products', templates: ['', '/:id'] },
     ],
     dependsOn: ['auth'],
@@ -164,7 +171,7 @@ export const SERVICE_MANIFEST = [
     // First to stop: nothing may be "healed" while the stack shuts down.
     stopStage: 0,
     description:
-      'auto-heal: receives Alertmanager webhooks, runs the runbooks (restart, circuit, shed load), audits every action',
+      'auto-heal: receives Alertmanager webhooks, runs the runbooks (roll back, restart, circuit, shed load), audits every action',
     platform: ['control', 'observatory', 'gatewayOps'],
     alertWebhookPath: '/webhooks/alertmanager/observatory',
   },
@@ -205,6 +212,8 @@ export interface GatewayRoute {
   upstream: ServiceName;
   public: boolean;
   exact: boolean;
+  /** See PublicRoute.sharedReads. */
+  sharedReads: boolean;
   templates: readonly string[];
 }
 
@@ -216,6 +225,7 @@ export function gatewayRoutes(): GatewayRoute[] {
       upstream: s.name,
       public: r.public === true,
       exact: r.exact === true,
+      sharedReads: r.sharedReads === true,
       templates: r.templates,
     })),
   ).sort((a, b) => b.prefix.length - a.prefix.length);

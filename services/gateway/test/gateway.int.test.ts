@@ -772,7 +772,7 @@ describe('CORS, readiness and docs', () => {
 });
 
 describe('the healer’s levers: admin endpoints on the operational listener only', () => {
-  it('holds a circuit open (GETs get their own last good answer, others fail fast), sheds load, and validates', async () => {
+  it('holds a circuit open (GETs get a last good answer, others fail fast), sheds load, and validates', async () => {
     const { app, controls } = await buildGateway({ config, logger });
     await app.ready();
     extraApps.push(app);
@@ -798,10 +798,29 @@ describe('the healer’s levers: admin endpoints on the operational listener onl
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().detail).toContain('no upstream nope');
 
-    const url = `/api/v1/products?held=${randomUUID()}`;
     const aliceHeaders = { authorization: `Bearer ${alice}` };
-    const fresh = await app.inject({ url, headers: aliceHeaders });
+    const admin = await login(app, 'admin@demo.test');
+    const adminHeaders = { authorization: `Bearer ${admin}` };
+    // A user of another tenant (registering an unknown tenant creates it).
+    const otherEmail = `eve-${randomUUID().slice(0, 8)}@other.test`;
+    const otherTenant = `other-${randomUUID().slice(0, 8)}`;
+    const reg = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { tenant: otherTenant, email: otherEmail, password: 'correct horse battery', name: 'Eve' },
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    const eveHeaders = {
+      authorization: `Bearer ${await login(app, otherEmail, 'correct horse battery', otherTenant)}`,
+    };
+
+    // Public catalog reads (shared reads: the same for every user of a tenant) and a personal route (orders).
+    const products = `/api/v1/products?held=${randomUUID()}`;
+    const orders = `/api/v1/orders?held=${randomUUID()}`;
+    const fresh = await app.inject({ url: products, headers: aliceHeaders });
     expect(fresh.statusCode).toBe(200);
+    const freshOrders = await app.inject({ url: orders, headers: aliceHeaders });
+    expect(freshOrders.statusCode).toBe(200);
     const reached = stub.seen.length;
 
     const open = await ops.inject({
@@ -810,21 +829,41 @@ describe('the healer’s levers: admin endpoints on the operational listener onl
       payload: { forSeconds: 60 },
     });
     expect(open.json().circuit).toMatchObject({ upstream: 'catalog', state: 'open' });
-    const degraded = await app.inject({ url, headers: aliceHeaders });
+    expect(
+      (await ops.inject({ method: 'POST', url: '/admin/circuits/order/open', payload: { forSeconds: 60 } }))
+        .statusCode,
+    ).toBe(200);
+
+    const degraded = await app.inject({ url: products, headers: aliceHeaders });
     expect(degraded.statusCode).toBe(200);
     expect(degraded.body).toBe(fresh.body);
-    expect(degraded.headers['x-glassbox-degraded']).toMatch(/^circuit-open; stored=/);
-    // Another caller never gets alice's answer: it fails fast.
-    const admin = await login(app, 'admin@demo.test');
-    const other = await app.inject({ url, headers: { authorization: `Bearer ${admin}` } });
-    expect(other.statusCode).toBe(503);
-    expect(other.json().detail).toContain('circuit open');
+    expect(degraded.headers['x-glassbox-degraded']).toMatch(/^circuit-open; stored=\S+; scope=tenant$/);
+    // Any signed-in caller of the same tenant gets the tenant's last good catalog answer (new callers too).
+    const shared = await app.inject({ url: products, headers: adminHeaders });
+    expect(shared.statusCode).toBe(200);
+    expect(shared.body).toBe(fresh.body);
+    expect(shared.headers['x-glassbox-degraded']).toMatch(/scope=tenant$/);
+    // Never another tenant's, and never to a caller without a valid token.
+    const otherTenantRead = await app.inject({ url: products, headers: eveHeaders });
+    expect(otherTenantRead.statusCode).toBe(503);
+    expect(otherTenantRead.json().detail).toContain('circuit open');
+    expect((await app.inject({ url: products })).statusCode).toBe(401);
+
+    // A personal route keeps its answers per caller: alice gets hers, nobody else ever does.
+    const own = await app.inject({ url: orders, headers: aliceHeaders });
+    expect(own.statusCode).toBe(200);
+    expect(own.body).toBe(freshOrders.body);
+    expect(own.headers['x-glassbox-degraded']).toMatch(/scope=caller$/);
+    const notHers = await app.inject({ url: orders, headers: adminHeaders });
+    expect(notHers.statusCode).toBe(503);
+    expect(notHers.body).not.toContain(alice);
     expect(stub.seen.length).toBe(reached);
     // Other upstreams are unaffected.
-    expect((await app.inject({ url: '/api/v1/orders', headers: aliceHeaders })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/v1/me', headers: aliceHeaders })).statusCode).toBe(200);
 
     await ops.inject({ method: 'DELETE', url: '/admin/circuits/catalog' });
-    const again = await app.inject({ url, headers: aliceHeaders });
+    await ops.inject({ method: 'DELETE', url: '/admin/circuits/order' });
+    const again = await app.inject({ url: products, headers: aliceHeaders });
     expect(again.headers['x-glassbox-degraded']).toBeUndefined();
     expect(stub.seen.length).toBeGreaterThan(reached);
 

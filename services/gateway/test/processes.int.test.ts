@@ -206,9 +206,15 @@ describe('auth, user and gateway as processes', () => {
     expect(gateway).toMatch(/http_server_request_duration_count\{[^}]*http_route="\/api\/v1\/auth\/login"/);
     expect(gateway).not.toMatch(/http_route="\/api\/v1\/\*"[^}]*http_response_status_code="200"/);
     expect(gateway).toMatch(/^nodejs_eventloop_delay_p99\{[^}]*\} [0-9.e-]+$/m);
+    // Resident memory (what ProcessMemoryGrowing watches): on /metrics, and over OTLP below.
+    const rss = /^process_memory_usage\{[^}]*\} ([0-9.e+]+)$/m.exec(gateway);
+    expect(Number(rss?.[1])).toBeGreaterThan(10 * 1024 * 1024);
     await eventually(
       async () => receiver.metricNames,
-      (names) => names.has('glassbox.auth.registrations') && names.has('glassbox.user.profiles.created'),
+      (names) =>
+        names.has('glassbox.auth.registrations') &&
+        names.has('glassbox.user.profiles.created') &&
+        names.has('process.memory.usage'),
       15_000,
     );
   });

@@ -5,15 +5,20 @@
  * observatory evaluates for `up == 0`). Each safeguard has a test that fails when it is broken: the process
  * must (or must not) be started again, and the audit log must say why.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb, createLogger, createOperationalApp, type Db, loadConfig, migrate } from '@glassbox/kit';
 import { createTestDatabase, type TestDatabase } from '@glassbox/kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ControlServer, startControlServer } from '../../../cli/src/control.js';
+import { FaultManager } from '../../../cli/src/faults/manager.js';
 import { freePorts } from '../../../cli/src/ports.js';
 import { Supervisor } from '../../../cli/src/supervisor/supervisor.js';
+import { until } from '../../../cli/src/test-support.js';
 import { buildGateway, type GatewayControls } from '../../gateway/src/app.js';
 import { GatewayConfig } from '../../gateway/src/config.js';
 import { adminRoutes } from '../../gateway/src/http/admin-routes.js';
@@ -36,6 +41,9 @@ let healer: HealerApp | undefined;
 let gateway: { close(): Promise<unknown> } | undefined;
 let gatewayOpsUrl = 'http://127.0.0.1:9';
 let controls: GatewayControls | undefined;
+let faultDir: string;
+/** The supervisor's faults: the fixture crash-loops while the flag file holds a crash-loop fault for it. */
+let faults: FaultManager;
 
 const RUNBOOK = parseRunbook(
   'runbooks/target-down.yaml',
@@ -136,6 +144,13 @@ beforeAll(async () => {
   db = createDb(database.url);
   await migrate(db, new URL('../migrations/', import.meta.url), createLogger('healer', 'silent'));
   const [port] = await freePorts(1);
+  faultDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gb-healer-faults-'));
+  faults = new FaultManager({
+    file: path.join(faultDir, 'faults.flagd.json'),
+    services: [TARGET],
+    dependenciesOf: () => [],
+  });
+  await faults.init();
   supervisor = new Supervisor(
     [
       {
@@ -143,7 +158,13 @@ beforeAll(async () => {
         command: process.execPath,
         args: [FIXTURE],
         cwd: process.cwd(),
-        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', FIXTURE_NAME: TARGET },
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          FIXTURE_NAME: TARGET,
+          GLASSBOX_FAULTS_FILE: faults.file,
+        },
         port: port ?? 0,
         readyUrl: `http://127.0.0.1:${port}/readyz`,
         startStage: 0,
@@ -154,7 +175,7 @@ beforeAll(async () => {
     { readyPollMs: 50, onLog: () => undefined },
   );
   await supervisor.startAll(20_000);
-  control = await startControlServer(supervisor, { port: 0 });
+  control = await startControlServer(supervisor, { port: 0, faults });
   alerts = http.createServer((req, res) => {
     const firing = isUp() ? [] : [{ labels: targetLabels, annotations: {}, state: 'firing', value: '0e+00' }];
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -176,9 +197,14 @@ beforeEach(async () => {
   await healer?.app.close();
   healer = undefined;
   await db.query('TRUNCATE remediations');
-  if (!isUp()) {
-    await supervisor.get(TARGET)?.start();
-    await supervisor.get(TARGET)?.waitReady(20_000);
+  await faults.clear(undefined, 'test');
+  const target = supervisor.get(TARGET);
+  if (target && !isUp()) {
+    const state = target.info().state;
+    // stopped by a test, or crash-looping on a bad release a test left (its fault is cleared above)
+    if (state === 'stopped' || state === 'crashed') await target.start();
+    else await target.restart();
+    await target.waitReady(20_000);
   }
 });
 
@@ -187,6 +213,8 @@ afterAll(async () => {
   await gateway?.close();
   await control?.close();
   await supervisor?.shutdown();
+  faults?.close();
+  if (faultDir) fs.rmSync(faultDir, { recursive: true, force: true });
   await new Promise((r) => alerts?.close(r));
   await db?.close();
   await database?.drop();
@@ -453,5 +481,72 @@ actions:
       { action: 'restart-service', status: 'succeeded', verification: 'recovered' },
     ]);
     expect(rows[0]?.detail).toContain('the SLI recovered');
+  });
+
+  const ROLLBACK = parseRunbook(
+    'runbooks/target-down.yaml',
+    `
+name: target-down
+description: roll back a bad release, else start what is down
+match: ['alertname="TargetDown"']
+actions:
+  - action: rollback-release
+    verify: { alertResolved: true, within: 20s }
+  - action: restart-service
+    verify: { alertResolved: true, within: 20s }
+`,
+  );
+
+  it('rolls back a crash-looping bad release: the fault ends as ended by the healer, the alert resolves', async () => {
+    const { healer: engine } = await startHealer({}, [ROLLBACK]);
+    const { fault } = await faults.inject({ kind: 'crash-loop', service: TARGET, by: 'test' });
+    // The new release: every start exits at once, the supervisor restarts it with backoff.
+    await supervisor.get(TARGET)?.restart();
+    await until(
+      () => supervisor.get(TARGET)?.info().lastExit?.code === 1,
+      10_000,
+      'the bad release exiting on start',
+    );
+    expect(isUp()).toBe(false);
+    await post(nextStart());
+    await engine.idle();
+    expect(isUp()).toBe(true);
+    const rows = await audit();
+    expect(rows.map((r) => [r.action, r.decision, r.status, r.verification])).toEqual([
+      ['rollback-release', 'execute', 'succeeded', 'resolved'],
+    ]);
+    expect(rows[0]?.detail).toContain(`rolled back the bad release of ${TARGET}`);
+    // Ground truth: the bad release ended, and the healer ended it.
+    expect(faults.get(fault?.id ?? '')).toMatchObject({ endedBy: 'healer' });
+    expect(faults.get(fault?.id ?? '')?.endedAt).not.toBeNull();
+  });
+
+  it('does nothing to a service that runs no bad release: not applicable, the next action heals it', async () => {
+    const { healer: engine } = await startHealer({}, [ROLLBACK]);
+    // A leak is no bad release: the rollback must not end it (only a restart of the process does).
+    const { fault } = await faults.inject({ kind: 'memory-leak', service: TARGET, by: 'test' });
+    await stopTarget();
+    await post(nextStart());
+    await engine.idle();
+    expect(isUp()).toBe(true);
+    const rows = await audit();
+    expect(rows.map((r) => [r.action, r.decision, r.status])).toEqual([
+      ['rollback-release', 'not-applicable', 'skipped'],
+      ['restart-service', 'execute', 'succeeded'],
+    ]);
+    expect(rows[0]?.detail).toContain('nothing to roll back');
+    expect(faults.get(fault?.id ?? '')?.endedAt).toBeNull();
+  });
+
+  it('a rollback passes the same safeguards: dry-run records it and rolls nothing back', async () => {
+    const { healer: engine } = await startHealer({ HEALER_DRY_RUN: true }, [ROLLBACK]);
+    const { fault } = await faults.inject({ kind: 'crash-loop', service: TARGET, by: 'test' });
+    await supervisor.get(TARGET)?.restart();
+    await post(nextStart());
+    await engine.idle();
+    expect(await audit()).toMatchObject([
+      { action: 'rollback-release', decision: 'dry-run', status: 'skipped' },
+    ]);
+    expect(faults.get(fault?.id ?? '')?.endedAt).toBeNull();
   });
 });

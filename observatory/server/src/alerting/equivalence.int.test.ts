@@ -80,7 +80,8 @@ function classicScenario(group: RuleGroupSpec, rule: RuleSpec & { alert: string 
   const phase = ((longestRange(rule.expr) + forMin + 3) * 60_000) / STEP_MS;
   const steps = phase * 2;
   const inputs = c.series.map((s) => {
-    let total = 0;
+    // A ramp (a growing gauge: memory) grows as a counter does, from its starting value.
+    let total = s.from ?? 0;
     const values = Array.from({ length: steps }, (_, i) => {
       const perMinute = i < phase ? s.above : s.below;
       if (s.kind === 'gauge') return perMinute;

@@ -64,6 +64,11 @@ export function checkFaultRecord(input: unknown): { path: string; message: strin
     'must be null or an RFC 3339 time',
   );
   need(typeof r.by === 'string' && NAME.test(r.by), 'by', 'must be a name');
+  need(
+    r.endedBy === undefined || (typeof r.endedBy === 'string' && NAME.test(r.endedBy)),
+    'endedBy',
+    'must be a name (who ended the fault)',
+  );
   return problems;
 }
 

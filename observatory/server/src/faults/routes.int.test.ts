@@ -38,7 +38,8 @@ describe('/api/faults', () => {
     expect((await post(fault)).status).toBe(204);
     let listed = (await (await fetch(`${base}/api/faults`)).json()) as { faults: Fault[] };
     expect(listed.faults).toEqual([fault]);
-    const ended = { ...fault, endedAt: new Date(now - 30_000).toISOString() };
+    // Who ended it is ground truth too (the healer's rollback, a drill, the CLI, expiry).
+    const ended = { ...fault, endedAt: new Date(now - 30_000).toISOString(), endedBy: 'healer' };
     expect((await post(ended)).status).toBe(204);
     listed = (await (await fetch(`${base}/api/faults`)).json()) as { faults: Fault[] };
     expect(listed.faults).toEqual([ended]);
@@ -49,11 +50,11 @@ describe('/api/faults', () => {
   });
 
   it('refuses a malformed record with 400 problem+json naming the member', async () => {
-    const res = await post({ ...fault, kind: 'meteor', startedAt: 'yesterday' });
+    const res = await post({ ...fault, kind: 'meteor', startedAt: 'yesterday', endedBy: 'a b' });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     const body = (await res.json()) as { errors: { path: string }[] };
-    expect(body.errors.map((e) => e.path)).toEqual(['body/kind', 'body/startedAt']);
+    expect(body.errors.map((e) => e.path)).toEqual(['body/kind', 'body/startedAt', 'body/endedBy']);
   });
 
   it('exports the faults of a range as Parquet', async () => {

@@ -105,7 +105,7 @@ export const faultRoutes: FastifyPluginAsync<{ store: QueryStore; controlUrl?: s
   });
   app.delete<{ Params: { id?: string } }>('/chaos/faults/:id?', async (request, reply) => {
     const id = request.params.id;
-    const r = await relay('DELETE', id ? `/faults/${encodeURIComponent(id)}` : '/faults');
+    const r = await relay('DELETE', `${id ? `/faults/${encodeURIComponent(id)}` : '/faults'}?by=console`);
     return reply.code(r.status).type(r.type).send(r.text);
   });
 

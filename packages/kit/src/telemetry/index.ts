@@ -53,6 +53,7 @@ import { setSlowStatementThreshold } from '../db-trace.js';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting, type TelemetryEnv } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
 import { recordProcessCpu } from './process-cpu.js';
+import { recordProcessMemory } from './process-memory.js';
 import { KeepErrorsAndSlowProcessor, productionSampler } from './production-policy.js';
 import { recordV8Runtime } from './v8-runtime.js';
 
@@ -248,6 +249,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const eventLoop = recordEventLoopDelay(meterProvider.getMeter('glassbox.runtime'));
   const v8Runtime = recordV8Runtime(meterProvider.getMeter('glassbox.runtime'));
   recordProcessCpu(meterProvider.getMeter('glassbox.runtime'));
+  recordProcessMemory(meterProvider.getMeter('glassbox.runtime'));
 
   // Logs: pino records reach OTLP through the pino instrumentation when a log exporter is configured.
   let loggerProvider: LoggerProvider | undefined;

@@ -12,6 +12,12 @@ export interface UpstreamRequest {
   body?: Buffer;
   /** Aborts the upstream call when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * The verified tenant of a GET whose answer is the same for every user of that tenant (a route with shared
+   * reads): its last good answer is kept once for the tenant and may be served degraded to any of its callers.
+   * Absent: the answer is the caller's own (kept per Authorization header).
+   */
+  sharedWithTenant?: string;
 }
 
 export interface UpstreamResponse {
@@ -19,11 +25,15 @@ export interface UpstreamResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   /** A degraded answer: the last good one to the same request, served while the circuit is held open. */
-  degraded?: { storedAtMs: number };
+  degraded?: { storedAtMs: number; scope: 'caller' | 'tenant' };
 }
 
-/** Last good answers kept for degraded reads: entries at most, bytes per answer at most, bytes in all. */
-const LAST_GOOD = { entries: 2000, entryBytes: 64 * 1024, totalBytes: 8 * 1024 * 1024 };
+/**
+ * Last good answers kept for degraded reads, per upstream (one upstream's traffic — order polls, say — never
+ * evicts another's answers while its circuit is held and nothing refreshes them): entries at most, bytes per
+ * answer at most, bytes in all.
+ */
+const LAST_GOOD = { entries: 1000, entryBytes: 64 * 1024, totalBytes: 2 * 1024 * 1024 };
 
 export interface UpstreamsOptions {
   /** Base URL of each upstream (from `<NAME>_URL`); a route to an upstream without one answers 503. */
@@ -69,7 +79,8 @@ const failuresCounter = meter.createCounter('glassbox.gateway.upstream.failures'
 });
 
 const degradedCounter = meter.createCounter('glassbox.gateway.degraded_answers', {
-  description: 'GETs answered with the last good answer while the upstream circuit was held open',
+  description:
+    "GETs answered with the last good answer while the upstream circuit was held open (scope: the caller's own, or the tenant's for shared reads)",
   unit: '{request}',
 });
 
@@ -92,24 +103,41 @@ export function createUpstreams(options: UpstreamsOptions) {
   });
   const breakers = new Map<Upstream, CircuitBreaker>();
   // The last good answer to each GET, per caller (the Authorization header is part of the key: an answer is
-  // only ever replayed to the caller it was made for), oldest first, bounded.
-  const lastGood = new Map<string, { res: UpstreamResponse; at: number }>();
-  let lastGoodBytes = 0;
-  const lastGoodKey = (upstream: Upstream, req: UpstreamRequest) =>
-    `${upstream}\n${req.headers.authorization ?? ''}\n${req.url}`;
-  const remember = (key: string, res: UpstreamResponse) => {
-    const old = lastGood.get(key);
+  // only ever replayed to the caller it was made for) — or, for a route whose reads answer every user of a
+  // tenant alike, per verified tenant — in a bounded store per upstream, oldest first.
+  const lastGood = new Map<
+    Upstream,
+    { answers: Map<string, { res: UpstreamResponse; at: number }>; bytes: number }
+  >();
+  const storeOf = (upstream: Upstream) => {
+    let store = lastGood.get(upstream);
+    if (!store) {
+      store = { answers: new Map(), bytes: 0 };
+      lastGood.set(upstream, store);
+    }
+    return store;
+  };
+  const lastGoodKey = (req: UpstreamRequest) =>
+    req.sharedWithTenant !== undefined
+      ? `tenant:${req.sharedWithTenant}\n${req.url}`
+      : `caller:${req.headers.authorization ?? ''}\n${req.url}`;
+  const remember = (upstream: Upstream, key: string, res: UpstreamResponse) => {
+    // A server error says nothing new about the resource: the last good answer stays (it is what a held circuit
+    // serves while the upstream fails). Any other answer replaces it, or (not a 200) forgets it: a 404 is news.
+    if (res.status >= 500) return;
+    const store = storeOf(upstream);
+    const old = store.answers.get(key);
     if (old) {
-      lastGood.delete(key);
-      lastGoodBytes -= old.res.body.length;
+      store.answers.delete(key);
+      store.bytes -= old.res.body.length;
     }
     if (res.status !== 200 || res.body.length > LAST_GOOD.entryBytes) return;
-    lastGood.set(key, { res, at: Date.now() });
-    lastGoodBytes += res.body.length;
-    for (const [k, v] of lastGood) {
-      if (lastGood.size <= LAST_GOOD.entries && lastGoodBytes <= LAST_GOOD.totalBytes) break;
-      lastGood.delete(k);
-      lastGoodBytes -= v.res.body.length;
+    store.answers.set(key, { res, at: Date.now() });
+    store.bytes += res.body.length;
+    for (const [k, v] of store.answers) {
+      if (store.answers.size <= LAST_GOOD.entries && store.bytes <= LAST_GOOD.totalBytes) break;
+      store.answers.delete(k);
+      store.bytes -= v.res.body.length;
     }
   };
   const breakerOf = (upstream: Upstream) => {
@@ -196,10 +224,11 @@ export function createUpstreams(options: UpstreamsOptions) {
       if (!breaker.tryAcquire()) {
         failuresCounter.add(1, { upstream, reason: 'circuit_open' });
         const stale =
-          breaker.held && req.method === 'GET' ? lastGood.get(lastGoodKey(upstream, req)) : undefined;
+          breaker.held && req.method === 'GET' ? storeOf(upstream).answers.get(lastGoodKey(req)) : undefined;
         if (stale) {
-          degradedCounter.add(1, { upstream });
-          return { ...stale.res, degraded: { storedAtMs: stale.at } };
+          const scope = req.sharedWithTenant !== undefined ? 'tenant' : 'caller';
+          degradedCounter.add(1, { upstream, 'glassbox.degraded.scope': scope });
+          return { ...stale.res, degraded: { storedAtMs: stale.at, scope } };
         }
         const retryAfter = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000));
         throw appError('UPSTREAM_UNAVAILABLE', `${upstream} is unavailable (circuit open)`, {
@@ -212,7 +241,7 @@ export function createUpstreams(options: UpstreamsOptions) {
         try {
           const res = await once(upstream, req);
           breaker.onSuccess();
-          if (req.method === 'GET') remember(lastGoodKey(upstream, req), res);
+          if (req.method === 'GET') remember(upstream, lastGoodKey(req), res);
           return res;
         } catch (error) {
           const failure = classify(error, req.signal);

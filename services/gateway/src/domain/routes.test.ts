@@ -84,8 +84,24 @@ describe('matchRoute', () => {
     expect(matchRoute('/api/v1/payments/provider-callbacks/x')).toEqual({
       upstream: 'payment',
       public: false,
+      sharedReads: false,
       template: '/api/v1/payments/*',
     });
+  });
+
+  it('shares degraded reads of the public catalog only: never of an admin or a personal route', () => {
+    expect(matchRoute('/api/v1/products')?.sharedReads).toBe(true);
+    expect(matchRoute('/api/v1/products/00000000-0000-4000-8000-000000001001')?.sharedReads).toBe(true);
+    const shared = routeTemplates().filter((t) => matchRoute(t.replace(/:\w+/g, 'x'))?.sharedReads);
+    expect(shared).toEqual(['/api/v1/products', '/api/v1/products/:id']);
+    for (const path of [
+      '/api/v1/admin/products',
+      '/api/v1/me',
+      '/api/v1/orders/x',
+      '/api/v1/me/notifications',
+    ]) {
+      expect(matchRoute(path)?.sharedReads, path).toBe(false);
+    }
   });
 
   it('refuses paths a service could normalize into another one', () => {

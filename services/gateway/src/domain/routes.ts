@@ -13,6 +13,8 @@ export interface RouteMatch {
   upstream: Upstream;
   /** True when the route is reachable without an access token. */
   public: boolean;
+  /** Its GETs answer every user of a tenant alike (the manifest's `sharedReads`): a degraded answer may be shared. */
+  sharedReads: boolean;
   /**
    * The owning service's route template (`/api/v1/orders/:id`), never a raw id: the gateway's span name and the
    * `http.route` of its metrics. A path under the prefix that no template matches gets `<prefix>/*`.
@@ -68,7 +70,12 @@ export function matchRoute(path: string): RouteMatch | undefined {
       : path === rule.prefix || path.startsWith(`${rule.prefix}/`);
     if (hit) {
       const rest = path.slice(rule.prefix.length).replace(/\/$/, '');
-      return { upstream: rule.upstream, public: rule.public, template: templateOf(rule, rest) };
+      return {
+        upstream: rule.upstream,
+        public: rule.public,
+        sharedReads: rule.sharedReads,
+        template: templateOf(rule, rest),
+      };
     }
   }
   return undefined;

@@ -188,12 +188,16 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
           }),
           body: Buffer.isBuffer(request.body) ? request.body : undefined,
           signal: controller.signal,
+          // Public catalog reads answer every user of the tenant alike: their last good answer is the tenant's.
+          ...(route.sharedReads && request.method === 'GET' && request.principal
+            ? { sharedWithTenant: request.principal.tenantId }
+            : {}),
         });
         reply.code(res.status).headers(clientResponseHeaders(res.headers));
         if (res.degraded) {
           reply.header(
             'x-glassbox-degraded',
-            `circuit-open; stored=${new Date(res.degraded.storedAtMs).toISOString()}`,
+            `circuit-open; stored=${new Date(res.degraded.storedAtMs).toISOString()}; scope=${res.degraded.scope}`,
           );
           reply.header('cache-control', 'no-store');
         }

@@ -11,7 +11,9 @@ export type StepDecision =
   | 'cap-reached'
   | 'awaiting-approval'
   | 'rejected'
-  | 'escalate';
+  | 'escalate'
+  /** The action had nothing to act on (rollback-release on a service that runs no bad release). */
+  | 'not-applicable';
 export type StepStatus =
   | 'running'
   | 'succeeded'

@@ -68,5 +68,8 @@ describe('the Kubernetes platform (cluster mode)', () => {
         },
       },
     });
+    // No rollback in cluster mode yet: it says so and sends nothing to the API server (the next step runs).
+    await expect(platform.rollbackRelease('catalog')).rejects.toThrow('not available in cluster mode');
+    expect(seen).toHaveLength(1);
   });
 });

@@ -35,5 +35,12 @@ export function kubernetesPlatform(options: {
       );
       return `rollout restart of deployment ${options.namespace}/${name} (restartedAt ${at.toISOString()})`;
     },
+    async rollbackRelease(name) {
+      // `kubectl rollout undo` is client-side (it copies the previous ReplicaSet's template back), and which
+      // revision is bad is not known here: not done in cluster mode yet; the step fails and the next one runs.
+      throw new Error(
+        `rollback-release is not available in cluster mode yet (deployment ${options.namespace}/${name}): roll it back with kubectl rollout undo`,
+      );
+    },
   };
 }

@@ -4,11 +4,26 @@
  * first start (never restarted) is not killed: it is waited for, and restarted only if it does not become ready
  * in time. At a demo time scale a target-down alert fires within seconds, while the stack is still starting;
  * restarting services that are starting only starts them again (what a Kubernetes startup probe prevents).
+ * Rolls back a bad release the same way (`POST /services/:name/rollback?by=healer`): the supervisor ends what
+ * models the bad release (a crash-loop fault; recorded as ended by the healer) and starts the good one.
  */
 
 export interface Platform {
   /** Resolves with what was done; throws an Error saying why it could not be done. */
   restartService(name: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * Rolls the service back to its last good release. Throws NothingToRollBackError when it runs no release
+   * marked bad (nothing is changed then), an Error when it could not be done.
+   */
+  rollbackRelease(name: string, signal?: AbortSignal): Promise<string>;
+}
+
+/** The service runs no release marked bad: a rollback has nothing to undo (and did nothing). */
+export class NothingToRollBackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NothingToRollBackError';
+  }
 }
 
 async function problemText(res: Response): Promise<string> {
@@ -67,6 +82,21 @@ export function supervisorPlatform(
       if (!res.ok) throw new Error(`control API ${verb} ${name}: ${res.status} ${await problemText(res)}`);
       await res.arrayBuffer();
       return `${verb === 'start' ? 'started' : 'restarted'} ${name} (it was ${service.state}); it is ready`;
+    },
+
+    async rollbackRelease(name, signal) {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      const res = await fetch(`${base}/services/${encodeURIComponent(name)}/rollback?by=healer&wait=ready`, {
+        method: 'POST',
+        signal: sig,
+      });
+      if (res.status === 409) throw new NothingToRollBackError(await problemText(res));
+      if (res.status === 404) throw new Error(`the supervisor knows no service ${name}`);
+      if (!res.ok) throw new Error(`control API rollback ${name}: ${res.status} ${await problemText(res)}`);
+      const { rolledBack } = (await res.json()) as { rolledBack: Array<{ id: string; kind: string }> };
+      const what = rolledBack.map((f) => `${f.kind} ${f.id}`).join(', ');
+      return `rolled back the bad release of ${name} (ended ${what}); it is ready`;
     },
   };
 }

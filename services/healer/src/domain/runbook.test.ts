@@ -50,7 +50,7 @@ describe('runbook files', () => {
     expect(refusal(GOOD.replace('name: target-down', 'name: Target Down'))).toMatchObject({ field: 'name' });
     expect(refusal(GOOD.replace('action: restart-service', 'action: reboot-host'))).toEqual({
       field: 'actions[0].action',
-      reason: 'unknown action (known: restart-service, open-circuit, shed-load)',
+      reason: 'unknown action (known: restart-service, rollback-release, open-circuit, shed-load)',
     });
     expect(refusal(GOOD.replace('within: 90s', 'within: soon'))).toEqual({
       field: 'actions[0].verify.within',
@@ -111,6 +111,17 @@ describe('runbook files', () => {
     ).toMatchObject({
       field: 'actions[0].fraction',
     });
+    const rollback = parseRunbook(
+      'r.yaml',
+      GOOD.replace('- action: restart-service\n', '- action: rollback-release\n'),
+    );
+    expect(rollback.actions[0]).toMatchObject({ action: 'rollback-release', disruptive: true });
+    expect(rollback.actions[0]?.forSeconds).toBeUndefined();
+    expect(
+      refusal(
+        GOOD.replace('- action: restart-service\n', '- action: rollback-release\n    forSeconds: 60\n'),
+      ),
+    ).toEqual({ field: 'actions[0].forSeconds', reason: 'rollback-release takes no forSeconds' });
   });
 
   it('refuses two runbooks of one name', () => {

@@ -15,6 +15,11 @@ import { type Matcher, matches, parseMatcher } from './matchers.js';
 /** What the healer can do. Disruptive actions change what serves traffic; they may require approval. */
 export const ACTIONS = {
   'restart-service': { disruptive: true, description: 'restart (or start) the target service' },
+  'rollback-release': {
+    disruptive: true,
+    description:
+      'roll the target back to its last good release, when it runs one marked bad (a crash loop after a release); otherwise nothing is done and the next action runs',
+  },
   'open-circuit': {
     disruptive: true,
     description: "hold the gateway's circuit to the target open for forSeconds: GETs get degraded answers",
@@ -191,10 +196,11 @@ export function parseRunbook(file: string, text: string): Runbook {
     if (a.fraction !== undefined && kind !== 'shed-load') {
       throw new RunbookError(file, `actions[${i}].fraction`, 'only shed-load takes a fraction');
     }
-    if (a.forSeconds !== undefined && kind === 'restart-service') {
-      throw new RunbookError(file, `actions[${i}].forSeconds`, 'restart-service takes no forSeconds');
+    const untimed = kind === 'restart-service' || kind === 'rollback-release';
+    if (a.forSeconds !== undefined && untimed) {
+      throw new RunbookError(file, `actions[${i}].forSeconds`, `${kind} takes no forSeconds`);
     }
-    const timed = kind === 'restart-service' ? {} : { forSeconds: a.forSeconds ?? 300 };
+    const timed = untimed ? {} : { forSeconds: a.forSeconds ?? 300 };
     const share = kind === 'shed-load' ? { fraction: a.fraction ?? 0.5 } : {};
     return { action: kind, disruptive: ACTIONS[kind].disruptive, verify, ...timed, ...share };
   });

@@ -1,7 +1,8 @@
 /**
  * Evaluates the PromQL subset of ast.ts at one instant, with Prometheus's semantics where they matter for
  * alerting: 5-minute lookback for instant selectors, closed ranges, `rate`/`increase` extrapolation and
- * counter resets (promql/functions.go extrapolatedRate), `histogram_quantile` over classic buckets, one-to-one
+ * counter resets (promql/functions.go extrapolatedRate), `deriv` (the least-squares slope, per second, of a
+ * gauge: promql/functions.go linearRegression), `histogram_quantile` over classic buckets, one-to-one
  * vector matching, `and`/`or`/`unless`, aggregations dropping the metric name.
  */
 import type { Expr, Matcher } from './ast.js';
@@ -69,6 +70,34 @@ export function signature(labels: Labels, names?: readonly string[], on = true):
     .filter((k) => k !== '__name__' && (names === undefined || names.includes(k) === on))
     .sort();
   return keys.map((k) => `${k}\u0000${labels[k]}`).join('\u0001');
+}
+
+/**
+ * Prometheus's `deriv`: the slope of the least-squares line through the samples, per second; null with fewer
+ * than two. Times are taken from the first sample (Prometheus does so to keep the sums precise); a constant
+ * series has slope 0.
+ */
+function derivative(samples: readonly Sample[]): number | null {
+  if (samples.length < 2) return null;
+  const t0 = (samples[0] as Sample).t;
+  const y0 = (samples[0] as Sample).v;
+  if (samples.every((s) => s.v === y0)) return 0;
+  let n = 0;
+  let sumX = 0;
+  let sumY = 0;
+  let sumXY = 0;
+  let sumX2 = 0;
+  for (const s of samples) {
+    const x = (s.t - t0) / 1000;
+    n += 1;
+    sumX += x;
+    sumY += s.v;
+    sumXY += x * s.v;
+    sumX2 += x * x;
+  }
+  const covXY = sumXY - (sumX * sumY) / n;
+  const varX = sumX2 - (sumX * sumX) / n;
+  return covXY / varX;
 }
 
 function extrapolatedRate(
@@ -327,6 +356,14 @@ function call(
       const samples = series.flatMap((s) => {
         const v = extrapolatedRate(s.samples, start, end, fn === 'rate');
         return v === null ? [] : [{ labels: withoutName(s.labels), value: v }];
+      });
+      return { kind: 'vector', samples };
+    }
+    case 'deriv': {
+      const { series } = range(args[0]);
+      const samples = series.flatMap((s) => {
+        const slope = derivative(s.samples);
+        return slope === null ? [] : [{ labels: withoutName(s.labels), value: slope }];
       });
       return { kind: 'vector', samples };
     }

@@ -32,6 +32,7 @@ export function parseDurationMs(text: string): number {
 const FUNCTIONS = new Set([
   'rate',
   'increase',
+  'deriv',
   'avg_over_time',
   'max_over_time',
   'histogram_quantile',
