@@ -168,7 +168,7 @@ describe('glassbox start (the real command over fixture services)', () => {
     expect(cli.stderr).toContain('glassbox: stopped');
     for (const pid of pids) expect(pidAlive(pid)).toBe(false);
     expect(await portInUse(base + 20)).toBe(false);
-  });
+  }, 180_000);
 
   it('embedded mode as root: second Ctrl-C forces; a hard-killed supervisor is cleaned up by the next start', async () => {
     const base = await freeBlock();

@@ -40,6 +40,10 @@ export interface PostgresBusOptions {
 
 const dlqOf = (group: string) => `${group}.dlq`;
 
+/** A worker refreshes its claims every half of this; pg-boss's minimum is 10. */
+const CLAIM_HEARTBEAT_SECONDS = 10;
+/** How often pg-boss's supervisor looks for expired claims and lost heartbeats. */
+const SUPERVISE_SECONDS = 3;
 /** pg-boss workers per consumer group in a process, sharing its prefetch (each fetches `prefetch / FETCHERS`). */
 const FETCHERS = 4;
 const MIN_BATCH = 8;
@@ -59,6 +63,9 @@ export async function createPostgresBus(options: PostgresBusOptions): Promise<Bu
     application_name: options.name ?? 'glassbox-bus',
     useListenNotify: true,
     schedule: false,
+    // Orphaned claims (below) are found by the supervisor's pass: every few seconds, not pg-boss's minute.
+    superviseIntervalSeconds: SUPERVISE_SECONDS,
+    monitorIntervalSeconds: SUPERVISE_SECONDS,
     openTelemetry: { enabled: false },
   });
   let lastError: { at: Date; message: string } | undefined;
@@ -119,8 +126,11 @@ export async function createPostgresBus(options: PostgresBusOptions): Promise<Bu
         retryDelay: Math.max(1, Math.round(settings.retryDelayMs / 1000)),
         retryBackoff: true,
         retryDelayMax: Math.max(1, Math.round(settings.maxRetryDelayMs / 1000)),
-        // A claim whose process died is handed out again after this long.
+        // A handler may run this long; a claim whose process died (no heartbeat for CLAIM_HEARTBEAT_SECONDS)
+        // is handed out again at the supervisor's next pass, so a crashed consumer delays its events by
+        // seconds, not by the expiry.
         expireInSeconds: 60,
+        heartbeatSeconds: CLAIM_HEARTBEAT_SECONDS,
         deadLetter: dlqOf(group),
       };
       if (await boss.getQueue(group)) {

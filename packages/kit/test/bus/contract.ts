@@ -3,7 +3,9 @@
  * PostgreSQL and the RabbitMQ adapters, against the real servers. A harness makes buses (one per "process")
  * on an isolated broker namespace and can put a raw message on the wire, as a buggy producer would.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { CloudEvent } from '@glassbox/contracts';
 import { SpanKind } from '@opentelemetry/api';
 import { Type } from 'typebox';
@@ -24,6 +26,8 @@ export const TEST_TYPES = {
 export const logger = createLogger('bus-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 export interface BusHarness {
+  /** The namespace's address, for a bus in another process. */
+  url: string;
   /** A bus as one process would have it, on this test file's isolated namespace. */
   connect(catalog: EventCatalog): Promise<Bus>;
   /** Puts `body` on the wire for `type` without any validation (a foreign, buggy producer). */
@@ -130,6 +134,44 @@ export function busContract(name: string, makeHarness: () => Promise<BusHarness>
       expect(byOne.length).toBeGreaterThan(0);
       expect(byTwo.length).toBeGreaterThan(0);
     });
+
+    it('hands the events a consumer process held when it was killed -9 to the group’s next consumer, within 30 s', async () => {
+      const g = group('crash');
+      const script = fileURLToPath(new URL('./stuck-consumer.ts', import.meta.url));
+      const child = spawn(process.execPath, ['--import', 'tsx', script, harness.url, g], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      try {
+        await waitFor(() => out.includes('ready\n'), 'the stuck consumer to subscribe', 30_000);
+        const b = await bus();
+        const events = [ping(1), ping(2), ping(3)];
+        await b.publish(events);
+        await waitFor(
+          () => (out.match(/^holding \d+$/gm) ?? []).length === 3,
+          'the stuck consumer to hold 3',
+        );
+        child.kill('SIGKILL');
+        await exited;
+        const killedAt = Date.now();
+        const seen: Received[] = [];
+        await b.subscribe({
+          group: g,
+          types: ['test.ping'],
+          handle: async (event, delivery) => void seen.push({ event, delivery }),
+        });
+        await waitFor(() => seen.length >= 3, 'the held events to be handed out again', 30_000);
+        console.info(`[bus ${name}] held events handed out again ${Date.now() - killedAt} ms after kill -9`);
+        expect(seen.map((r) => r.event.id).sort()).toEqual(events.map((e) => e.id).sort());
+        expect(seen.every((r) => r.delivery.redelivered)).toBe(true);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    }, 60_000);
 
     it('handles as many of a group’s events at once as its prefetch, never more', async () => {
       const b = await bus();

@@ -10,6 +10,7 @@ busContract('PostgreSQL (pg-boss)', async () => {
   let raw: PgBoss | undefined;
   return {
     telemetry,
+    url: database.url,
     connect: (catalog) => createPostgresBus({ url: database.url, logger, catalog, poolSize: 4 }),
     async injectRaw(type, body) {
       if (!raw) {

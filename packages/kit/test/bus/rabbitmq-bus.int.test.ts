@@ -8,6 +8,7 @@ busContract('RabbitMQ', async () => {
   const vhost = await createTestVhost();
   return {
     telemetry,
+    url: vhost.url,
     connect: (catalog) =>
       createRabbitBus({ url: vhost.url, logger, catalog, reconnect: { maxDelayMs: 500 } }),
     injectRaw: (type, body) => publishRaw(vhost.url, 'glassbox.events', type, body),
