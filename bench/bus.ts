@@ -4,6 +4,9 @@
  * transaction, as a service does), its relay publishes; a consumer process handles each event in a transaction
  * of its own database that records it in the inbox. An event counts when the consumer's transaction committed.
  *
+ * `--per-tx N` puts N state changes and their N events in each producer transaction (default 1, as a service
+ * does): the bus downstream of the outbox is the same, the producer's commits per event fall N-fold.
+ *
  * Two phases per adapter and mode:
  *   max   N events as fast as 16 concurrent producers commit them → events/s from the first event's creation
  *         to the last consumer commit;
@@ -18,7 +21,7 @@
  * RabbitMQ the broker's whole process (the machine's shared broker, so other users' traffic counts too).
  *
  *   node --import tsx bench/bus.ts [--events 20000] [--seconds 8] [--adapters pg,rabbitmq] [--modes off,on]
- *                                  [--phases max,rate] [--profile DIR]
+ *                                  [--phases max,rate] [--per-tx 1] [--profile DIR]
  *
  * `--profile DIR` writes a V8 CPU profile of every producer and consumer process into DIR (open it in Chrome's
  * DevTools or summarise it with `node bench/cpu-profile-top.ts FILE`).
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'off,on' },
     phases: { type: 'string', default: 'max,rate' },
     profile: { type: 'string' },
+    'per-tx': { type: 'string', default: '1' },
     // child options
     phase: { type: 'string' },
     db: { type: 'string' },
@@ -60,6 +64,8 @@ type Mode = 'off' | 'on';
 type Phase = 'max' | 'rate';
 const GOAL: Record<Adapter, number> = { pg: 2_000, rabbitmq: 5_000 };
 const CONCURRENCY = 16;
+/** State changes (and events) per producer transaction. */
+const PER_TX = Math.max(1, Number(values['per-tx']));
 
 interface ConsumerReport {
   count: number;
@@ -155,10 +161,10 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
   // A transaction the shared server refused (e.g. too many clients) is retried, so the consumer still gets
   // every event it waits for; the retries are reported. One that keeps failing stops the producer (and the step).
   let retries = 0;
-  const commit = async () => {
+  const commit = async (events: number) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await commitOnce();
+        return await commitOnce(events);
       } catch (error) {
         process.stderr.write(`commit failed (attempt ${attempt}): ${(error as Error).message}\n`);
         if (attempt >= 10) process.exit(1);
@@ -167,36 +173,40 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
       }
     }
   };
-  const commitOnce = () =>
+  const commitOnce = (events: number) =>
     db.tx(async (tx) => {
-      const orderId = randomUUID();
-      await tx.query(`INSERT INTO orders (id, status) VALUES ($1, 'CONFIRMED')`, [orderId]);
-      await outbox.add(
-        tx,
-        'order.confirmed',
-        {
-          tenantId: '00000000-0000-4000-8000-000000000001',
-          orderId,
-          userId: randomUUID(),
-          totalCents: 4_200,
-          currency: 'EUR',
-          items: [
-            { productId: 'p-1', quantity: 1, name: 'Mug', unitPriceCents: 1_200 },
-            { productId: 'p-2', quantity: 2, name: 'Tea', unitPriceCents: 1_500 },
-          ],
-          confirmedAt: new Date().toISOString(),
-        },
-        { subject: orderId },
-      );
+      for (let i = 0; i < events; i++) await change(tx);
     });
+  const change = async (tx: Parameters<Parameters<typeof db.tx>[0]>[0]) => {
+    const orderId = randomUUID();
+    await tx.query(`INSERT INTO orders (id, status) VALUES ($1, 'CONFIRMED')`, [orderId]);
+    await outbox.add(
+      tx,
+      'order.confirmed',
+      {
+        tenantId: '00000000-0000-4000-8000-000000000001',
+        orderId,
+        userId: randomUUID(),
+        totalCents: 4_200,
+        currency: 'EUR',
+        items: [
+          { productId: 'p-1', quantity: 1, name: 'Mug', unitPriceCents: 1_200 },
+          { productId: 'p-2', quantity: 2, name: 'Tea', unitPriceCents: 1_500 },
+        ],
+        confirmedAt: new Date().toISOString(),
+      },
+      { subject: orderId },
+    );
+  };
   const commitsStarted = performance.now();
   if (values.phase === 'max') {
     let next = 0;
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < count) {
-          next++;
-          await commit();
+          const events = Math.min(PER_TX, count - next);
+          next += events;
+          await commit(events);
         }
       }),
     );
@@ -208,9 +218,10 @@ async function child(role: 'producer' | 'consumer'): Promise<void> {
     for (let sent = 0; sent < count; ) {
       const due = Math.min(count, Math.floor(((performance.now() - started) / 1000) * rate));
       while (sent < due) {
-        const p = commit().finally(() => inFlight.delete(p));
+        const events = Math.min(PER_TX, count - sent);
+        const p = commit(events).finally(() => inFlight.delete(p));
         inFlight.add(p);
-        sent++;
+        sent += events;
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
@@ -353,6 +364,8 @@ interface Result {
     rabbitmq: number | null;
   };
   otlpBytes: number;
+  /** State changes (and events) per producer transaction. */
+  eventsPerTransaction: number;
   /** Producer transactions committed per second, on their own (the first stage of the pipeline). */
   producerCommitsPerSecond: number;
   /** Producer transactions the server refused and the producer ran again. */
@@ -422,7 +435,16 @@ async function parent(): Promise<void> {
       };
       const rate = step.rate;
       const count = phase === 'max' ? events : Math.round((rate ?? 0) * seconds);
-      const common = ['--phase', phase, '--bus', busUrl, '--count', String(count)];
+      const common = [
+        '--phase',
+        phase,
+        '--bus',
+        busUrl,
+        '--count',
+        String(count),
+        '--per-tx',
+        String(PER_TX),
+      ];
       const bytesBefore = sink.bytes();
       const brokerBefore = adapter === 'rabbitmq' ? await brokerCpuMs() : null;
       const consumer = spawnChild('consumer', [...common, '--db', dbUrl(names.consumer)], env);
@@ -498,7 +520,8 @@ async function parent(): Promise<void> {
                 : Math.round(((brokerAfter - brokerBefore) / report.count) * 1000),
           },
           otlpBytes: sink.bytes() - bytesBefore,
-          producerCommitsPerSecond: Math.round(count / ((committedMs ?? Number.NaN) / 1000)),
+          eventsPerTransaction: PER_TX,
+          producerCommitsPerSecond: Math.round(count / PER_TX / ((committedMs ?? Number.NaN) / 1000)),
           commitRetries: commitRetries ?? 0,
           relayLatencyMs: { p50: relay?.p50 ?? Number.NaN, p99: relay?.p99 ?? Number.NaN },
         };
@@ -529,6 +552,7 @@ async function parent(): Promise<void> {
     'p50 ms': r.latencyMs.p50,
     'p99 ms': r.latencyMs.p99,
     'max ms': r.latencyMs.max,
+    'events/tx': r.eventsPerTransaction,
     'commits/s': r.producerCommitsPerSecond,
     'relay p50/p99 ms': `${r.relayLatencyMs.p50}/${r.relayLatencyMs.p99}`,
     'CPU ms/1k (prod+cons)': r.cpuMsPerThousand.producer + r.cpuMsPerThousand.consumer,
@@ -547,12 +571,15 @@ async function parent(): Promise<void> {
       note: 'a shared 2-core VM: other developers ran tests at the same time; compare ratios, not absolutes',
       loadAverageAtEnd: loadavg().map((l) => Math.round(l * 10) / 10),
     },
-    settings: { producers: CONCURRENCY, eventsPerTransaction: 1, consumerPrefetch: 64, relayBatch: 500 },
+    settings: { producers: CONCURRENCY, eventsPerTransaction: PER_TX, consumerPrefetch: 64, relayBatch: 500 },
     goals: { 'events/s': GOAL, p99Ms: 50 },
     results,
   };
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-  await writeFile(new URL('./results/bus.json', import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
+  // One event per transaction is the default run (bus.json); batched producers are written beside it.
+  const file = PER_TX === 1 ? 'bus.json' : `bus-per-tx-${PER_TX}.json`;
+  await writeFile(new URL(`./results/${file}`, import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`written to bench/results/${file}`);
 }
 
 if (values.child === 'producer' || values.child === 'consumer') await child(values.child);

@@ -21,6 +21,30 @@ export interface FaultFlags {
 
 const NONE = { faults: [] as string[] };
 
+/** A real flagd's sync service (flagd.sync.v1, gRPC), which the provider's in-process resolver streams from. */
+export interface FlagdSync {
+  readonly host: string;
+  readonly port: number;
+  readonly selector?: string;
+}
+
+/**
+ * Where this process reads its fault flags: the flag file the supervisor writes (GLASSBOX_FAULTS_FILE, embedded
+ * mode), else a flagd (the provider's own FLAGD_HOST, FLAGD_SYNC_PORT or FLAGD_PORT — default 8015 — and
+ * FLAGD_SOURCE_SELECTOR: cluster mode), else nowhere.
+ */
+export function faultFlagSource(env: NodeJS.ProcessEnv = process.env): string | FlagdSync | undefined {
+  const file = env[FAULTS_FILE_ENV];
+  if (file) return file;
+  const host = env.FLAGD_HOST;
+  if (!host) return undefined;
+  const port = Number(env.FLAGD_SYNC_PORT || env.FLAGD_PORT || 8015);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new Error(`FLAGD_SYNC_PORT/FLAGD_PORT: not a port: ${env.FLAGD_SYNC_PORT || env.FLAGD_PORT}`);
+  const selector = env.FLAGD_SOURCE_SELECTOR || undefined;
+  return selector ? { host, port, selector } : { host, port };
+}
+
 /** How often the flag file is looked at before OpenFeature is loaded. */
 const WATCH_INTERVAL_MS = 1_000;
 
@@ -40,20 +64,22 @@ async function targets(file: string, service: string): Promise<boolean> {
 }
 
 /**
- * Reads the fault flags through OpenFeature with the flagd provider in in-process mode, from the flagd flag
- * file named by GLASSBOX_FAULTS_FILE (the supervisor writes it). On every change the provider reports, each
- * kind's flag is evaluated with `{ service }` and the kit's seams see the result.
+ * Reads the fault flags through OpenFeature with the flagd provider in in-process mode (see faultFlagSource):
+ * from the flagd flag file the supervisor writes, or streamed from a real flagd's sync service. On every change
+ * the provider reports, each kind's flag is evaluated with `{ service }` and the kit's seams see the result.
  *
- * Lazily: OpenFeature and flagd (with the gRPC library the provider imports) cost about 30 MB of RSS, so they
- * are imported only once the file first targets this service; until then the kit only looks at the file
- * every second. Without the variable nothing is watched at all.
+ * From a file, lazily: OpenFeature and flagd (with the gRPC library the provider imports) cost about 30 MB of
+ * RSS, so they are imported only once the file first targets this service; until then the kit only looks at
+ * the file every second. From a flagd, at once, and without waiting for it: a flagd that is not there yet
+ * delays no start, and the provider connects (and reconnects) on its own. Without either nothing is read.
  */
 export async function startFaultFlags(
   service: string,
   logger: Logger,
-  file: string | undefined = process.env[FAULTS_FILE_ENV],
+  source: string | FlagdSync | undefined = faultFlagSource(),
 ): Promise<FaultFlags | undefined> {
-  if (!file) return undefined;
+  if (!source) return undefined;
+  const file = typeof source === 'string' ? source : undefined;
   const log = logger.child({ component: 'faults' });
   setFaultLogger(log);
   const stopProcessFaults = startProcessFaults(log);
@@ -68,8 +94,13 @@ export async function startFaultFlags(
         import('@openfeature/flagd-provider'),
       ]);
       if (closed) return;
-      const provider = new FlagdProvider({ resolverType: 'in-process', offlineFlagSourcePath: file });
-      await OpenFeature.setProviderAndWait('glassbox-faults', provider);
+      const provider = new FlagdProvider(
+        file === undefined
+          ? { resolverType: 'in-process', ...(source as FlagdSync) }
+          : { resolverType: 'in-process', offlineFlagSourcePath: file },
+      );
+      if (file !== undefined) await OpenFeature.setProviderAndWait('glassbox-faults', provider);
+      else OpenFeature.setProvider('glassbox-faults', provider);
       const client = OpenFeature.getClient('glassbox-faults');
       const evaluation = { service, targetingKey: service };
       const refresh = async (): Promise<void> => {
@@ -85,19 +116,42 @@ export async function startFaultFlags(
         refresh().catch((err: unknown) => log.error({ err }, 'could not read the fault flags'));
       };
       client.addHandler(ProviderEvents.ConfigurationChanged, onChange);
+      // From a flagd: the first sync (and every reconnection) makes the provider ready.
+      if (file === undefined) client.addHandler(ProviderEvents.Ready, onChange);
       openFeature = {
         refresh,
         async close() {
           client.removeHandler(ProviderEvents.ConfigurationChanged, onChange);
+          client.removeHandler(ProviderEvents.Ready, onChange);
           await OpenFeature.clearProviders();
         },
       };
-      await refresh();
-      log.info({ file }, 'fault flags loaded (OpenFeature, flagd in-process)');
+      if (file !== undefined) {
+        await refresh();
+        log.info({ file }, 'fault flags loaded (OpenFeature, flagd in-process)');
+      } else {
+        const { host, port } = source as FlagdSync;
+        log.info({ flagd: `${host}:${port}` }, 'fault flags from flagd (OpenFeature, flagd in-process sync)');
+      }
     })();
     return loading;
   };
 
+  if (file === undefined) {
+    await load();
+    return {
+      get loaded() {
+        return openFeature !== undefined;
+      },
+      refresh: async () => openFeature?.refresh(),
+      async close() {
+        closed = true;
+        stopProcessFaults();
+        setActiveFaults([]);
+        await openFeature?.close();
+      },
+    };
+  }
   const check = () => {
     if (loading) return;
     targets(file, service).then(
