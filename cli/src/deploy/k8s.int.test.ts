@@ -7,10 +7,10 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_MANIFEST } from '@glassbox/contracts';
+import { faultFlagDocument, SERVICE_MANIFEST } from '@glassbox/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { CANARIES, FAST_BURN_THRESHOLD, OVERLAY_SETTINGS, OVERLAYS, type Overlay } from './k8s.js';
+import { CANARIES, FAST_BURN_THRESHOLD, FLAGD, OVERLAY_SETTINGS, OVERLAYS, type Overlay } from './k8s.js';
 import { type KubeObject, validateObjects } from './k8s-validate.js';
 import { run, tool } from './tools.js';
 
@@ -145,6 +145,75 @@ describe.skipIf(!kubectl.path)(`Kubernetes overlays${kubectl.path ? '' : ` (${ku
       'gateway',
       'observatory',
     ]);
+  });
+
+  it.each(OVERLAYS)(
+    '%s: every ConfigMap and Secret a pod names is in the render (generated names included)',
+    (overlay) => {
+      const objects = render(overlay);
+      const exists = (kind: string, name: string) =>
+        objects.some((o) => o.kind === kind && o.metadata.name === name);
+      const workloads = objects.filter((o) => ['Deployment', 'Rollout', 'StatefulSet'].includes(o.kind));
+      expect(workloads.length).toBeGreaterThan(10);
+      for (const w of workloads as Any[]) {
+        const pod = w.spec.template?.spec;
+        if (!pod) continue; // a Rollout that refers to its Deployment's template
+        const at = `${w.kind}/${w.metadata.name}`;
+        for (const c of pod.containers) {
+          for (const from of c.envFrom ?? []) {
+            if (from.configMapRef)
+              expect(exists('ConfigMap', from.configMapRef.name), `${at} ${from.configMapRef.name}`).toBe(
+                true,
+              );
+            if (from.secretRef)
+              expect(exists('Secret', from.secretRef.name), `${at} ${from.secretRef.name}`).toBe(true);
+          }
+          for (const e of c.env ?? []) {
+            const cm = e.valueFrom?.configMapKeyRef?.name;
+            const secret = e.valueFrom?.secretKeyRef?.name;
+            if (cm) expect(exists('ConfigMap', cm), `${at} ${e.name}: ${cm}`).toBe(true);
+            if (secret) expect(exists('Secret', secret), `${at} ${e.name}: ${secret}`).toBe(true);
+          }
+        }
+        for (const v of pod.volumes ?? []) {
+          if (v.configMap)
+            expect(exists('ConfigMap', v.configMap.name), `${at} ${v.configMap.name}`).toBe(true);
+          if (v.secret)
+            expect(exists('Secret', v.secret.secretName), `${at} ${v.secret.secretName}`).toBe(true);
+        }
+      }
+    },
+  );
+
+  it('runs flagd as the fault flags’ source: every service streams them from its sync port, no fault active', () => {
+    for (const overlay of OVERLAYS) {
+      const objects = render(overlay);
+      const deployment: Any = named(objects, 'Deployment', FLAGD.name);
+      const container = deployment.spec.template.spec.containers[0];
+      expect(container.image).toBe(FLAGD.image);
+      expect(container.args).toEqual(['start', '--uri', `file:/etc/flagd/${FLAGD.file}`]);
+      const mounted = deployment.spec.template.spec.volumes[0].configMap.name;
+      const flags: Any = named(objects, 'ConfigMap', mounted);
+      expect(JSON.parse(flags.data[FLAGD.file])).toEqual(faultFlagDocument([]));
+      const config: Any = objects.find(
+        (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('glassbox-config'),
+      );
+      expect(config.data).toMatchObject({ FLAGD_HOST: FLAGD.name, FLAGD_SYNC_PORT: String(FLAGD.syncPort) });
+      const service: Any = named(objects, 'Service', FLAGD.name);
+      expect(service.spec.ports.find((p: Any) => p.name === 'sync').port).toBe(FLAGD.syncPort);
+      for (const s of SERVICE_MANIFEST) {
+        const pod = (named(objects, 'Deployment', s.name) ?? named(objects, 'Rollout', s.name)).spec.template;
+        expect(pod.spec.containers[0].envFrom[0].configMapRef.name, s.name).toBe(config.metadata.name);
+        expect(pod.metadata.labels['app.kubernetes.io/part-of'], s.name).toBe('glassbox');
+      }
+      const policy: Any = named(objects, 'NetworkPolicy', FLAGD.name);
+      expect(policy.spec.ingress).toEqual([
+        {
+          from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'glassbox' } } }],
+          ports: [{ protocol: 'TCP', port: FLAGD.syncPort }],
+        },
+      ]);
+    }
   });
 
   it('keeps secret values out of the repository: the Secret comes from secrets.env via secretGenerator', () => {

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { faultFlagDocument } from '@glassbox/contracts';
 import { parse, stringify } from 'yaml';
 import type { GeneratedFile } from './compose.js';
 import { otelCollectorConfig } from './observability.js';
@@ -396,6 +397,97 @@ function observatoryObjects(): object[] {
   ];
 }
 
+/**
+ * flagd, the fault flags' source in cluster mode (as the OpenTelemetry Demo runs it): it serves the flag file of
+ * the `glassbox-faults` ConfigMap, and every service streams it through the flagd provider's in-process sync
+ * (FLAGD_HOST, FLAGD_SYNC_PORT in glassbox-config). A fault is injected by replacing that file (README: "Faults
+ * in cluster mode"); flagd follows the ConfigMap as the kubelet updates it.
+ */
+export const FLAGD = {
+  name: 'flagd',
+  image: 'ghcr.io/open-feature/flagd:v0.12.9',
+  syncPort: 8015,
+  evaluationPort: 8013,
+  managementPort: 8014,
+  configMap: 'glassbox-faults',
+  file: 'faults.flagd.json',
+} as const;
+
+function flagdObjects(): object[] {
+  const { name } = FLAGD;
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: FLAGD.configMap, labels: labels(name) },
+      // No fault active: one flag per kind whose only variant is `none`.
+      data: { [FLAGD.file]: `${JSON.stringify(faultFlagDocument([]), null, 2)}\n` },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, labels: labels(name) },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: selector(name) },
+        template: {
+          metadata: { labels: labels(name) },
+          spec: {
+            securityContext: podSecurity(),
+            containers: [
+              {
+                name,
+                image: FLAGD.image,
+                imagePullPolicy: 'IfNotPresent',
+                args: ['start', '--uri', `file:/etc/flagd/${FLAGD.file}`],
+                ports: [
+                  { name: 'evaluation', containerPort: FLAGD.evaluationPort },
+                  { name: 'management', containerPort: FLAGD.managementPort },
+                  { name: 'sync', containerPort: FLAGD.syncPort },
+                ],
+                livenessProbe: { httpGet: { path: '/healthz', port: 'management' }, periodSeconds: 10 },
+                readinessProbe: { httpGet: { path: '/readyz', port: 'management' }, periodSeconds: 5 },
+                resources: { requests: { cpu: '20m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+                securityContext: containerSecurity(),
+                volumeMounts: [{ name: 'flags', mountPath: '/etc/flagd', readOnly: true }],
+              },
+            ],
+            volumes: [{ name: 'flags', configMap: { name: FLAGD.configMap } }],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, labels: labels(name) },
+      spec: {
+        selector: selector(name),
+        ports: [
+          { name: 'sync', port: FLAGD.syncPort, targetPort: 'sync' },
+          { name: 'evaluation', port: FLAGD.evaluationPort, targetPort: 'evaluation' },
+        ],
+      },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name, labels: labels(name) },
+      spec: {
+        podSelector: { matchLabels: selector(name) },
+        policyTypes: ['Ingress'],
+        // Every Glassbox pod streams its flags; nothing else reaches flagd.
+        ingress: [
+          {
+            from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF } } }],
+            ports: [{ protocol: 'TCP', port: FLAGD.syncPort }],
+          },
+        ],
+      },
+    },
+  ];
+}
+
 function collectorObjects(): object[] {
   const name = COLLECTOR;
   return [
@@ -723,6 +815,27 @@ function overlayFiles(overlay: Overlay, services: readonly DeployedService[]): G
             { path: 'spec/template/spec/containers/image', kind: 'Rollout' },
             { path: 'spec/template/spec/initContainers/image', kind: 'Rollout' },
           ],
+          // …and where it names ConfigMaps and Secrets, so that it gets their generated (hashed) names too.
+          nameReference: [
+            {
+              kind: 'ConfigMap',
+              version: 'v1',
+              fieldSpecs: [
+                'spec/template/spec/volumes/configMap/name',
+                'spec/template/spec/containers/env/valueFrom/configMapKeyRef/name',
+                'spec/template/spec/containers/envFrom/configMapRef/name',
+              ].map((path) => ({ path, kind: 'Rollout' })),
+            },
+            {
+              kind: 'Secret',
+              version: 'v1',
+              fieldSpecs: [
+                'spec/template/spec/volumes/secret/secretName',
+                'spec/template/spec/containers/env/valueFrom/secretKeyRef/name',
+                'spec/template/spec/containers/envFrom/secretRef/name',
+              ].map((path) => ({ path, kind: 'Rollout' })),
+            },
+          ],
         }),
     });
     files.push({
@@ -751,6 +864,7 @@ export function k8sFiles(
   files.push(
     { path: `${base}/observatory.yaml`, text: HEADER + yamlDocs(observatoryObjects()) },
     { path: `${base}/otel-collector.yaml`, text: HEADER + yamlDocs(collectorObjects()) },
+    { path: `${base}/flagd.yaml`, text: HEADER + yamlDocs(flagdObjects()) },
     {
       path: `${base}/network.yaml`,
       text: HEADER + yamlDocs([defaultDeny(), ...(gateway ? [ingress(gateway)] : [])]),
@@ -772,6 +886,7 @@ export function k8sFiles(
           ...services.map((s) => `${s.name}.yaml`),
           'observatory.yaml',
           'otel-collector.yaml',
+          'flagd.yaml',
           'network.yaml',
           'prometheus-rule.yaml',
         ],
@@ -779,7 +894,15 @@ export function k8sFiles(
           { name: IMAGE_NAME, newName: IMAGE_DEFAULT.split(':')[0], newTag: IMAGE_DEFAULT.split(':')[1] },
         ],
         configMapGenerator: [
-          { name: CONFIG, literals: ['LOG_LEVEL=info', 'DEPLOYMENT_ENVIRONMENT=kubernetes'] },
+          {
+            name: CONFIG,
+            literals: [
+              'LOG_LEVEL=info',
+              'DEPLOYMENT_ENVIRONMENT=kubernetes',
+              `FLAGD_HOST=${FLAGD.name}`,
+              `FLAGD_SYNC_PORT=${FLAGD.syncPort}`,
+            ],
+          },
           { name: 'otel-collector-config', files: ['config.yaml=otel-collector-config.yaml'] },
         ],
       }),
