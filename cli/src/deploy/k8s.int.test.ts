@@ -185,6 +185,30 @@ describe.skipIf(!kubectl.path)(`Kubernetes overlays${kubectl.path ? '' : ` (${ku
     },
   );
 
+  it('the healer acts through the API server with its own service account: rollout restarts and scale-outs only', () => {
+    for (const overlay of OVERLAYS) {
+      const objects = render(overlay);
+      const pod = (named(objects, 'Deployment', 'healer') as Any).spec.template.spec;
+      expect(pod.serviceAccountName).toBe('healer');
+      const env = pod.containers[0].env;
+      expect(env.find((e: Any) => e.name === 'HEALER_PLATFORM')?.value).toBe('kubernetes');
+      expect((named(objects, 'Role', 'healer') as Any).rules).toEqual([
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+        { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'patch'] },
+      ]);
+      const binding: Any = named(objects, 'RoleBinding', 'healer');
+      expect(binding.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'healer', namespace: `glassbox-${overlay}` },
+      ]);
+      expect(named(objects, 'ServiceAccount', 'healer')).toBeDefined();
+      // No other service gets an API token.
+      for (const s of SERVICE_MANIFEST.filter((x) => x.name !== 'healer')) {
+        const w: Any = named(objects, 'Deployment', s.name) ?? named(objects, 'Rollout', s.name);
+        expect(w.spec.template.spec.automountServiceAccountToken, s.name).toBe(false);
+      }
+    }
+  });
+
   it('runs flagd as the fault flags’ source: every service streams them from its sync port, no fault active', () => {
     for (const overlay of OVERLAYS) {
       const objects = render(overlay);

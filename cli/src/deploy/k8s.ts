@@ -25,6 +25,7 @@ const CONFIG = 'glassbox-config';
 const SECRETS = 'glassbox-secrets';
 const COLLECTOR = 'otel-collector';
 const OBSERVATORY = 'observatory';
+const HEALER = 'healer';
 /** Where Prometheus (the operator's) runs; its pods may scrape every /metrics. */
 const MONITORING_NAMESPACE = 'monitoring';
 /** Where the ingress controller runs; its pods are the only outside traffic the gateway takes. */
@@ -140,6 +141,10 @@ function podTemplate(service: DeployedService, all: readonly DeployedService[]) 
   });
   delete plain.BUS_URL;
   const env: object[] = Object.entries(plain).map(([name, value]) => ({ name, value }));
+  if (service.name === HEALER) {
+    // It acts in its own namespace (read from its service account's files).
+    env.push({ name: 'HEALER_PLATFORM', value: 'kubernetes' });
+  }
   env.push(secretEnv('BUS_URL', 'BUS_URL'), secretEnv('INTERNAL_TOKEN', 'INTERNAL_TOKEN'));
   if (service.database) env.push(secretEnv('DATABASE_URL', databaseSecretKey(service.name)));
   if (service.name === 'payment') env.push(secretEnv('PAYMENT_WEBHOOK_SECRET', 'PAYMENT_WEBHOOK_SECRET'));
@@ -151,6 +156,7 @@ function podTemplate(service: DeployedService, all: readonly DeployedService[]) 
   return {
     metadata: { labels: labels(service.name) },
     spec: {
+      ...(service.name === HEALER ? { serviceAccountName: HEALER } : { automountServiceAccountToken: false }),
       securityContext: podSecurity(),
       terminationGracePeriodSeconds: 30,
       containers: [
@@ -285,6 +291,35 @@ function serviceObjects(service: DeployedService, all: readonly DeployedService[
         // The rules read the service name as `job`.
         jobLabel: 'app.kubernetes.io/name',
       },
+    },
+    ...(name === HEALER ? healerAccess() : []),
+  ];
+}
+
+/**
+ * The healer in cluster mode acts through the API server (services/healer/src/adapters/kubernetes-platform.ts):
+ * a rollout restart patches a Deployment, a scale-out reads and patches a HorizontalPodAutoscaler — in its own
+ * namespace only, with its own service account.
+ */
+function healerAccess(): object[] {
+  const meta = { name: HEALER, labels: labels(HEALER) };
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta,
+      rules: [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+        { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'patch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: HEALER },
+      subjects: [{ kind: 'ServiceAccount', name: HEALER }],
     },
   ];
 }

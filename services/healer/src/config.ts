@@ -30,11 +30,11 @@ export const HealerConfig = Type.Object({
   HEALER_PLATFORM: Type.Union([Type.Literal('supervisor'), Type.Literal('kubernetes')], {
     default: 'supervisor',
   }),
-  /** Cluster mode: the namespace of the Deployments. */
-  HEALER_KUBERNETES_NAMESPACE: Type.String({
-    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
-    default: 'glassbox',
-  }),
+  /**
+   * Cluster mode: the namespace of the Deployments. Default: the pod's own (its service account's namespace
+   * file), else the kubeconfig context's, else `glassbox`.
+   */
+  HEALER_KUBERNETES_NAMESPACE: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
   /** How often a verification reads the alert or the SLI. */
   HEALER_VERIFY_POLL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   /** The demo time scale of the alert windows: verification times shrink with them (at least 20 s). */

@@ -18,10 +18,11 @@ const runbooks = await loadRunbooks(path.resolve(config.HEALER_RUNBOOKS_DIR)).ca
 async function platformFor(c: HealerConfig): Promise<Platform> {
   if (c.HEALER_PLATFORM === 'supervisor') return supervisorPlatform(c.CONTROL_URL);
   const { KubeConfig } = await import('@kubernetes/client-node');
-  const { kubernetesPlatform } = await import('./adapters/kubernetes-platform.js');
+  const { kubernetesNamespace, kubernetesPlatform } = await import('./adapters/kubernetes-platform.js');
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  return kubernetesPlatform({ kubeConfig, namespace: c.HEALER_KUBERNETES_NAMESPACE });
+  const namespace = await kubernetesNamespace(c.HEALER_KUBERNETES_NAMESPACE, kubeConfig);
+  return kubernetesPlatform({ kubeConfig, namespace });
 }
 
 await runService({

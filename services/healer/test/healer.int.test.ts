@@ -538,6 +538,33 @@ actions:
     expect(faults.get(fault?.id ?? '')?.endedAt).toBeNull();
   });
 
+  it('scale-out is not applicable in embedded mode (one process per service): nothing changes, the next action runs', async () => {
+    const scaleFirst = parseRunbook(
+      'runbooks/target-down.yaml',
+      `
+name: target-down
+description: add capacity, else start what is down
+match: ['alertname="TargetDown"']
+actions:
+  - action: scale-out
+    verify: { alertResolved: true, within: 20s }
+  - action: restart-service
+    verify: { alertResolved: true, within: 20s }
+`,
+    );
+    const { healer: engine } = await startHealer({}, [scaleFirst]);
+    await stopTarget();
+    await post(nextStart());
+    await engine.idle();
+    expect(isUp()).toBe(true);
+    const rows = await audit();
+    expect(rows.map((r) => [r.action, r.decision, r.status])).toEqual([
+      ['scale-out', 'not-applicable', 'skipped'],
+      ['restart-service', 'execute', 'succeeded'],
+    ]);
+    expect(rows[0]?.detail).toContain(`one process per service: ${TARGET} cannot be scaled out`);
+  });
+
   it('a rollback passes the same safeguards: dry-run records it and rolls nothing back', async () => {
     const { healer: engine } = await startHealer({ HEALER_DRY_RUN: true }, [ROLLBACK]);
     const { fault } = await faults.inject({ kind: 'crash-loop', service: TARGET, by: 'test' });

@@ -1,8 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubernetesPlatform } from './kubernetes-platform.js';
+import { kubernetesNamespace, kubernetesPlatform } from './kubernetes-platform.js';
+import { NotApplicableError } from './supervisor-platform.js';
 
 interface Seen {
   method: string;
@@ -12,6 +16,8 @@ interface Seen {
   body: unknown;
 }
 const seen: Seen[] = [];
+/** What the API server holds for a GET (by path); a PATCH is answered with a Deployment. */
+const objects = new Map<string, unknown>();
 let api: http.Server;
 let server: string;
 
@@ -31,7 +37,10 @@ beforeAll(async () => {
         body: JSON.parse(text || 'null'),
       });
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'catalog' } }));
+      const held = req.method === 'GET' ? objects.get(req.url ?? '') : undefined;
+      res.end(
+        JSON.stringify(held ?? { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'catalog' } }),
+      );
     });
   });
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
@@ -71,5 +80,72 @@ describe('the Kubernetes platform (cluster mode)', () => {
     // No rollback in cluster mode yet: it says so and sends nothing to the API server (the next step runs).
     await expect(platform.rollbackRelease('catalog')).rejects.toThrow('not available in cluster mode');
     expect(seen).toHaveLength(1);
+  });
+
+  it('scales out by raising the HorizontalPodAutoscaler’s floor to one more than it runs, within its maximum', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'test', server, skipTLSVerify: true }],
+      users: [{ name: 'healer', token: 'sa-token' }],
+      contexts: [{ name: 'test', cluster: 'test', user: 'healer' }],
+      currentContext: 'test',
+    });
+    const platform = kubernetesPlatform({ kubeConfig, namespace: 'glassbox' });
+    const path = '/apis/autoscaling/v2/namespaces/glassbox/horizontalpodautoscalers/order';
+    const hpa = (current: number) => ({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'order', namespace: 'glassbox' },
+      spec: {
+        minReplicas: 2,
+        maxReplicas: 4,
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'order' },
+      },
+      status: { currentReplicas: current, desiredReplicas: current },
+    });
+    objects.set(path, hpa(3));
+    seen.length = 0;
+    expect(await platform.scaleOut('order')).toBe(
+      'scaled out glassbox/order: horizontalpodautoscaler minReplicas 2 → 4 (it ran 3, at most 4)',
+    );
+    expect(seen.map((r) => r.method)).toEqual(['GET', 'PATCH']);
+    expect(seen[1]).toMatchObject({
+      url: `${path}?fieldManager=glassbox-healer`,
+      contentType: 'application/merge-patch+json',
+      authorization: 'Bearer sa-token',
+      body: { spec: { minReplicas: 4 } },
+    });
+    // At its maximum: not applicable, and nothing is patched.
+    objects.set(path, hpa(4));
+    seen.length = 0;
+    const refused = platform.scaleOut('order');
+    await expect(refused).rejects.toThrow(NotApplicableError);
+    await expect(refused).rejects.toThrow('already runs 4 of at most 4 replicas');
+    expect(seen.map((r) => r.method)).toEqual(['GET']);
+  });
+
+  it('acts in the configured namespace, else the pod’s own, else the kubeconfig context’s, else glassbox', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gb-sa-'));
+    const file = path.join(dir, 'namespace');
+    await writeFile(file, 'glassbox-prod\n');
+    const withContext = new KubeConfig();
+    withContext.loadFromOptions({
+      clusters: [{ name: 'c', server }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'ctx', cluster: 'c', user: 'u', namespace: 'from-context' }],
+      currentContext: 'ctx',
+    });
+    const bare = new KubeConfig();
+    bare.loadFromOptions({ clusters: [], users: [], contexts: [], currentContext: '' });
+    try {
+      expect(await kubernetesNamespace('set', withContext, file)).toBe('set');
+      expect(await kubernetesNamespace(undefined, withContext, file)).toBe('glassbox-prod');
+      expect(await kubernetesNamespace(undefined, withContext, path.join(dir, 'absent'))).toBe(
+        'from-context',
+      );
+      expect(await kubernetesNamespace(undefined, bare, path.join(dir, 'absent'))).toBe('glassbox');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -16,10 +16,23 @@ export interface Platform {
    * marked bad (nothing is changed then), an Error when it could not be done.
    */
   rollbackRelease(name: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * Adds a replica of the service. Throws NotApplicableError where that cannot be (one process per service in
+   * embedded mode, or already at its maximum), an Error when it could not be done.
+   */
+  scaleOut(name: string, signal?: AbortSignal): Promise<string>;
+}
+
+/** The action does not apply here and changed nothing: the runbook's next step runs. */
+export class NotApplicableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotApplicableError';
+  }
 }
 
 /** The service runs no release marked bad: a rollback has nothing to undo (and did nothing). */
-export class NothingToRollBackError extends Error {
+export class NothingToRollBackError extends NotApplicableError {
   constructor(message: string) {
     super(message);
     this.name = 'NothingToRollBackError';
@@ -97,6 +110,12 @@ export function supervisorPlatform(
       const { rolledBack } = (await res.json()) as { rolledBack: Array<{ id: string; kind: string }> };
       const what = rolledBack.map((f) => `${f.kind} ${f.id}`).join(', ');
       return `rolled back the bad release of ${name} (ended ${what}); it is ready`;
+    },
+
+    async scaleOut(name) {
+      throw new NotApplicableError(
+        `embedded mode runs one process per service: ${name} cannot be scaled out (cluster mode raises its HorizontalPodAutoscaler)`,
+      );
     },
   };
 }

@@ -10,7 +10,7 @@ import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AlertSource } from '../adapters/alert-source.js';
 import type { AuditRepository, RemediationRow, StepDecision } from '../adapters/audit-repository.js';
 import type { GatewayLevers } from '../adapters/gateway-levers.js';
-import { NothingToRollBackError, type Platform } from '../adapters/supervisor-platform.js';
+import { NotApplicableError, type Platform } from '../adapters/supervisor-platform.js';
 import { scaledWithinMs } from '../domain/durations.js';
 import { matchRunbook, type Runbook, type RunbookAction, type Verification } from '../domain/runbook.js';
 import { decide, type SafeguardPolicy } from '../domain/safeguards.js';
@@ -273,7 +273,7 @@ export class Healer {
         try {
           done = await this.act(action, incident.target);
         } catch (err) {
-          if (err instanceof NothingToRollBackError) {
+          if (err instanceof NotApplicableError) {
             // Nothing was changed: not an execution (no cooldown, not in the cap), not a failure; next step.
             const detail = `${action.action} not applicable: ${err.message}`;
             await audit.finish(row.id, { status: 'skipped', detail, decision: 'not-applicable' });
@@ -325,6 +325,9 @@ export class Healer {
       case 'rollback-release':
         if (!target) throw new Error('the alert names no target service');
         return this.deps.platform.rollbackRelease(target, signal);
+      case 'scale-out':
+        if (!target) throw new Error('the alert names no target service');
+        return this.deps.platform.scaleOut(target, signal);
       case 'open-circuit':
         if (!target) throw new Error('the alert names no target service');
         return this.deps.gateway.openCircuit(target, forSeconds, signal);

@@ -50,7 +50,7 @@ describe('runbook files', () => {
     expect(refusal(GOOD.replace('name: target-down', 'name: Target Down'))).toMatchObject({ field: 'name' });
     expect(refusal(GOOD.replace('action: restart-service', 'action: reboot-host'))).toEqual({
       field: 'actions[0].action',
-      reason: 'unknown action (known: restart-service, rollback-release, open-circuit, shed-load)',
+      reason: 'unknown action (known: restart-service, rollback-release, scale-out, open-circuit, shed-load)',
     });
     expect(refusal(GOOD.replace('within: 90s', 'within: soon'))).toEqual({
       field: 'actions[0].verify.within',

@@ -20,6 +20,11 @@ export const ACTIONS = {
     description:
       'roll the target back to its last good release, when it runs one marked bad (a crash loop after a release); otherwise nothing is done and the next action runs',
   },
+  'scale-out': {
+    disruptive: false,
+    description:
+      "add a replica of the target (cluster mode: its HorizontalPodAutoscaler's minReplicas + 1, within maxReplicas); not applicable in embedded mode (one process per service) or at the maximum: the next action runs",
+  },
   'open-circuit': {
     disruptive: true,
     description: "hold the gateway's circuit to the target open for forSeconds: GETs get degraded answers",
@@ -196,7 +201,7 @@ export function parseRunbook(file: string, text: string): Runbook {
     if (a.fraction !== undefined && kind !== 'shed-load') {
       throw new RunbookError(file, `actions[${i}].fraction`, 'only shed-load takes a fraction');
     }
-    const untimed = kind === 'restart-service' || kind === 'rollback-release';
+    const untimed = kind === 'restart-service' || kind === 'rollback-release' || kind === 'scale-out';
     if (a.forSeconds !== undefined && untimed) {
       throw new RunbookError(file, `actions[${i}].forSeconds`, `${kind} takes no forSeconds`);
     }
