@@ -140,6 +140,20 @@ interface RemediationView {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until the gateway's /healthz answers 200, for at most `withinMs` (then the load generator reports it). */
+export async function gatewayAnswering(gateway: string, withinMs: number, pollMs = 500): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const ok = await fetch(`${gateway}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(pollMs);
+  }
+}
+
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
   const body = (await res.json()) as T;
@@ -272,6 +286,9 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
   };
 
   // --- load, and a healthy shop before the fault
+  // The gateway may be between two processes (a restart at the end of the previous drill, or on a loaded machine
+  // the healer's restart of a slow first start): the load starts once it answers, not at its first refusal.
+  await gatewayAnswering(targets.gateway, 60_000);
   const accepted: Array<{ id: string; idempotencyKey: string }> = [];
   const stopLoad = new AbortController();
   const load = runLoadTest({
