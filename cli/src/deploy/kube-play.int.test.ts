@@ -123,6 +123,11 @@ describe.skipIf(skip)(`the dev overlay under podman kube play${skip ? ` (${reaso
 
   afterAll(async () => {
     if (manifest) run(podman!, ['kube', 'play', '--down', manifest], { timeoutMs: 120_000 });
+    // A play that failed half-way leaves the pods it made, which `--down` may not take: remove them by name.
+    if (podman) {
+      const left = run(podman, ['pod', 'ls', '-q', '--filter', `name=^gbkp-${tag}-`]).stdout.trim();
+      if (left) run(podman, ['pod', 'rm', '-f', ...left.split(/\s+/)], { timeoutMs: 120_000 });
+    }
     await vhost?.drop();
     await dropDatabasesWithPrefix(testServerUrl(), dbPrefix);
     if (dir) rmSync(dir, { recursive: true, force: true });
