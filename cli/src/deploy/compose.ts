@@ -6,10 +6,17 @@
  * the services it calls. The configuration files of the standard tools are written beside compose.yaml.
  */
 import { readFileSync } from 'node:fs';
+import { faultFlagDocument } from '@glassbox/contracts';
 import { stringify } from 'yaml';
 import { dashboardFiles } from './dashboards.js';
 import { grafanaDatasources, lokiConfig, otelCollectorConfig, tempoConfig } from './observability.js';
-import { type DeployedService, deployedServices, IMAGE_DEFAULT, serviceEnvironment } from './topology.js';
+import {
+  type DeployedService,
+  deployedServices,
+  FLAGD,
+  IMAGE_DEFAULT,
+  serviceEnvironment,
+} from './topology.js';
 
 export const COMPOSE_DIR = 'deploy/compose';
 
@@ -66,6 +73,9 @@ function glassboxService(service: DeployedService, all: readonly DeployedService
     LOG_LEVEL: `\${LOG_LEVEL:-info}`,
     DEPLOYMENT_ENVIRONMENT: `\${DEPLOYMENT_ENVIRONMENT:-compose}`,
     INTERNAL_TOKEN: `\${INTERNAL_TOKEN:?set INTERNAL_TOKEN (openssl rand -hex 32)}`,
+    // Fault flags stream from flagd (faults.flagd.json); a flagd not up yet delays no start.
+    FLAGD_HOST: FLAGD.name,
+    FLAGD_SYNC_PORT: String(FLAGD.syncPort),
   };
   if (service.database) {
     environment.DATABASE_URL = `postgres://glassbox:\${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}@postgres:5432/${service.database}`;
@@ -200,6 +210,16 @@ export function composeFiles(services: readonly DeployedService[] = deployedServ
         restart: 'unless-stopped',
       },
       ...glassbox,
+      [FLAGD.name]: {
+        image: FLAGD.image,
+        command: ['start', '--uri', `file:/etc/flagd/${FLAGD.file}`],
+        volumes: [`./${FLAGD.file}:/etc/flagd/${FLAGD.file}:ro`],
+        expose: [String(FLAGD.evaluationPort), String(FLAGD.managementPort), String(FLAGD.syncPort)],
+        read_only: true,
+        cap_drop: ['ALL'],
+        security_opt: ['no-new-privileges:true'],
+        restart: 'unless-stopped',
+      },
       'otel-collector': {
         image: IMAGES.collector,
         command: ['--config=/etc/otelcol-contrib/config.yaml'],
@@ -287,6 +307,8 @@ export function composeFiles(services: readonly DeployedService[] = deployedServ
       text: HEADER('the compose stack') + stringify(compose, { lineWidth: 0 }),
     },
     { path: `${COMPOSE_DIR}/postgres-init.sql`, text: postgresInit(services) },
+    // No fault active; edit (or replace) it to inject one: flagd follows the file.
+    { path: `${COMPOSE_DIR}/${FLAGD.file}`, text: `${JSON.stringify(faultFlagDocument([]), null, 2)}\n` },
     {
       path: `${COMPOSE_DIR}/prometheus.yml`,
       text: HEADER('Prometheus') + stringify(prometheus, { lineWidth: 0 }),

@@ -13,7 +13,13 @@ import { faultFlagDocument } from '@glassbox/contracts';
 import { parse, stringify } from 'yaml';
 import type { GeneratedFile } from './compose.js';
 import { otelCollectorConfig } from './observability.js';
-import { type DeployedService, deployedServices, IMAGE_DEFAULT, serviceEnvironment } from './topology.js';
+import {
+  type DeployedService,
+  deployedServices,
+  FLAGD,
+  IMAGE_DEFAULT,
+  serviceEnvironment,
+} from './topology.js';
 
 export const K8S_DIR = 'deploy/k8s';
 export const OVERLAYS = ['dev', 'staging', 'prod'] as const;
@@ -432,21 +438,7 @@ function observatoryObjects(): object[] {
   ];
 }
 
-/**
- * flagd, the fault flags' source in cluster mode (as the OpenTelemetry Demo runs it): it serves the flag file of
- * the `glassbox-faults` ConfigMap, and every service streams it through the flagd provider's in-process sync
- * (FLAGD_HOST, FLAGD_SYNC_PORT in glassbox-config). A fault is injected by replacing that file (README: "Faults
- * in cluster mode"); flagd follows the ConfigMap as the kubelet updates it.
- */
-export const FLAGD = {
-  name: 'flagd',
-  image: 'ghcr.io/open-feature/flagd:v0.12.9',
-  syncPort: 8015,
-  evaluationPort: 8013,
-  managementPort: 8014,
-  configMap: 'glassbox-faults',
-  file: 'faults.flagd.json',
-} as const;
+export { FLAGD };
 
 function flagdObjects(): object[] {
   const { name } = FLAGD;

@@ -37,6 +37,22 @@ export interface DeployedService {
 export const DATABASE_PREFIX = 'glassbox_';
 export const IMAGE_DEFAULT = 'localhost/glassbox:dev';
 
+/**
+ * flagd, the fault flags' source outside embedded mode (as the OpenTelemetry Demo runs it): it serves one flag
+ * file (Kubernetes: the `glassbox-faults` ConfigMap; compose: deploy/compose/faults.flagd.json), and every
+ * service streams it through the flagd provider's in-process sync (FLAGD_HOST, FLAGD_SYNC_PORT). A fault is
+ * injected by replacing that file (README: "Faults in cluster mode"); flagd follows the file as it changes.
+ */
+export const FLAGD = {
+  name: 'flagd',
+  image: 'ghcr.io/open-feature/flagd:v0.12.9',
+  syncPort: 8015,
+  evaluationPort: 8013,
+  managementPort: 8014,
+  configMap: 'glassbox-faults',
+  file: 'faults.flagd.json',
+} as const;
+
 export function deployedServices(
   manifest: readonly ServiceManifestEntry[] = SERVICE_MANIFEST,
 ): DeployedService[] {
