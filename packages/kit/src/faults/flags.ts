@@ -137,23 +137,9 @@ export async function startFaultFlags(
     return loading;
   };
 
-  if (file === undefined) {
-    await load();
-    return {
-      get loaded() {
-        return openFeature !== undefined;
-      },
-      refresh: async () => openFeature?.refresh(),
-      async close() {
-        closed = true;
-        stopProcessFaults();
-        setActiveFaults([]);
-        await openFeature?.close();
-      },
-    };
-  }
+  // From a flagd: at once. From a file: once it targets this service, looked at every second until then.
   const check = () => {
-    if (loading) return;
+    if (loading || file === undefined) return;
     targets(file, service).then(
       async (yes) => {
         if (!yes || loading) return;
@@ -163,7 +149,7 @@ export async function startFaultFlags(
       () => undefined,
     );
   };
-  if (await targets(file, service)) await load();
+  if (file === undefined || (await targets(file, service))) await load();
   else {
     watchFile(file, { interval: WATCH_INTERVAL_MS, persistent: false }, check);
   }
@@ -174,7 +160,7 @@ export async function startFaultFlags(
     refresh: async () => openFeature?.refresh(),
     async close() {
       closed = true;
-      unwatchFile(file, check);
+      if (file !== undefined) unwatchFile(file, check);
       stopProcessFaults();
       setActiveFaults([]);
       await loading?.catch(() => undefined);

@@ -50,15 +50,21 @@ afterAll(async () => {
   await new Promise((r) => api.close(r));
 });
 
+/** A kubeconfig for the recording API server, with a service account's token. */
+function recordingApiConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'test', server, skipTLSVerify: true }],
+    users: [{ name: 'healer', token: 'sa-token' }],
+    contexts: [{ name: 'test', cluster: 'test', user: 'healer' }],
+    currentContext: 'test',
+  });
+  return kubeConfig;
+}
+
 describe('the Kubernetes platform (cluster mode)', () => {
   it('restarts a service as `kubectl rollout restart` does: a strategic-merge patch of the pod template', async () => {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'test', server, skipTLSVerify: true }],
-      users: [{ name: 'healer', token: 'sa-token' }],
-      contexts: [{ name: 'test', cluster: 'test', user: 'healer' }],
-      currentContext: 'test',
-    });
+    const kubeConfig = recordingApiConfig();
     const at = new Date('2026-12-05T22:30:00.000Z');
     const platform = kubernetesPlatform({ kubeConfig, namespace: 'glassbox', now: () => at });
     const done = await platform.restartService('catalog');
@@ -83,13 +89,7 @@ describe('the Kubernetes platform (cluster mode)', () => {
   });
 
   it('scales out by raising the HorizontalPodAutoscaler’s floor to one more than it runs, within its maximum', async () => {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'test', server, skipTLSVerify: true }],
-      users: [{ name: 'healer', token: 'sa-token' }],
-      contexts: [{ name: 'test', cluster: 'test', user: 'healer' }],
-      currentContext: 'test',
-    });
+    const kubeConfig = recordingApiConfig();
     const platform = kubernetesPlatform({ kubeConfig, namespace: 'glassbox' });
     const path = '/apis/autoscaling/v2/namespaces/glassbox/horizontalpodautoscalers/order';
     const hpa = (current: number) => ({
