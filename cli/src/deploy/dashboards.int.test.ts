@@ -13,6 +13,7 @@ import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
 import { testServerUrl } from '@glassbox/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabasesWithPrefix } from '../../../test/support/databases.js';
+import { logTail } from '../../../test/support/log-tail.js';
 import { parseTokenMix } from '../args.js';
 import { runLoadTest } from '../load/generator.js';
 import { freePorts } from '../ports.js';
@@ -29,6 +30,8 @@ let stack: Awaited<ReturnType<typeof startStack>>;
 let monitoring: Monitoring;
 let stateDir: string;
 const load = new AbortController();
+/** The stack's last log lines (warnings, errors, the supervisor's restarts), printed when the set-up fails. */
+const logs = logTail();
 let loadRun: Promise<unknown>;
 
 async function query(expr: string): Promise<{ series: number; error?: string }> {
@@ -63,8 +66,8 @@ async function resolvedQueries(d: DashboardSpec): Promise<{ panel: string; expr:
 
 /** A small flash sale through the gateway: 3 units, 5 buyers (two are told SOLD_OUT). */
 async function runFlashSale(gateway: string): Promise<void> {
-  const call = async (path: string, body: unknown, token?: string, extra: Record<string, string> = {}) => {
-    const res = await fetch(`${gateway}${path}`, {
+  const send = (path: string, body: unknown, token?: string, extra: Record<string, string> = {}) =>
+    fetch(`${gateway}${path}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -73,7 +76,19 @@ async function runFlashSale(gateway: string): Promise<void> {
       },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  // A refused connection is retried for up to 20 s, as a client would, and said: the gateway (restarted by the
+  // supervisor) was not listening for a moment once on a loaded CI machine.
+  const call = async (path: string, body: unknown, token?: string, extra: Record<string, string> = {}) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await send(path, body, token, extra);
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        console.info(`[dashboards] POST ${path}: ${(err as Error).message}; again in 2 s\n${logs.tail()}`);
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
   };
   const login = async (email: string) =>
     (await call('/api/v1/auth/login', { tenant: 'demo', email, password: DEMO_PASSWORD })).body
@@ -133,7 +148,7 @@ describe.skipIf(!prometheusBinary)(
       stateDir = await mkdtemp(join(tmpdir(), 'glassbox-dash-'));
       stack = await startStack({
         observatory: true,
-        logs: process.env.E2E_LOGS ? 'inherit' : 'silent',
+        logs: process.env.E2E_LOGS ? 'inherit' : logs.sink,
         ports: 'auto',
         databaseUrl: testServerUrl(),
         dbPrefix,
@@ -152,7 +167,10 @@ describe.skipIf(!prometheusBinary)(
         alertmanagerPort: 0,
       });
       // A flash sale through the gateway: an admin creates it, customers buy until it sells out.
-      await runFlashSale(stack.urls.gateway);
+      await runFlashSale(stack.urls.gateway).catch((err: unknown) => {
+        console.error(`[dashboards] the flash sale failed; the stack's last log lines:\n${logs.tail()}`);
+        throw err;
+      });
       // New customers register (the bus carries user.registered), browse and check out; some cards decline.
       loadRun = runLoadTest({
         gateway: stack.urls.gateway,
