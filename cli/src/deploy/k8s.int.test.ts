@@ -185,7 +185,7 @@ describe.skipIf(!kubectl.path)(`Kubernetes overlays${kubectl.path ? '' : ` (${ku
     },
   );
 
-  it('the healer acts through the API server with its own service account: rollout restarts and scale-outs only', () => {
+  it('the healer acts through the API server with its own service account: rollout restarts, rollbacks and scale-outs only', () => {
     for (const overlay of OVERLAYS) {
       const objects = render(overlay);
       const pod = (named(objects, 'Deployment', 'healer') as Any).spec.template.spec;
@@ -194,6 +194,7 @@ describe.skipIf(!kubectl.path)(`Kubernetes overlays${kubectl.path ? '' : ` (${ku
       expect(env.find((e: Any) => e.name === 'HEALER_PLATFORM')?.value).toBe('kubernetes');
       expect((named(objects, 'Role', 'healer') as Any).rules).toEqual([
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+        { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
         { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'patch'] },
       ]);
       const binding: Any = named(objects, 'RoleBinding', 'healer');

@@ -304,8 +304,9 @@ function serviceObjects(service: DeployedService, all: readonly DeployedService[
 
 /**
  * The healer in cluster mode acts through the API server (services/healer/src/adapters/kubernetes-platform.ts):
- * a rollout restart patches a Deployment, a scale-out reads and patches a HorizontalPodAutoscaler — in its own
- * namespace only, with its own service account.
+ * a rollout restart patches a Deployment, a scale-out reads and patches a HorizontalPodAutoscaler, a rollback
+ * lists the Deployment's ReplicaSets and writes the previous template back — in its own namespace only, with
+ * its own service account.
  */
 function healerAccess(): object[] {
   const meta = { name: HEALER, labels: labels(HEALER) };
@@ -317,6 +318,7 @@ function healerAccess(): object[] {
       metadata: meta,
       rules: [
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+        { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
         { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'patch'] },
       ],
     },

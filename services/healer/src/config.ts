@@ -35,6 +35,8 @@ export const HealerConfig = Type.Object({
    * file), else the kubeconfig context's, else `glassbox`.
    */
   HEALER_KUBERNETES_NAMESPACE: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
+  /** Cluster mode: a rollback undoes only a release (the Deployment's current revision) younger than this. */
+  HEALER_RELEASE_WINDOW_S: Type.Integer({ minimum: 1, maximum: 30 * 86_400, default: 3600 }),
   /** How often a verification reads the alert or the SLI. */
   HEALER_VERIFY_POLL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   /** The demo time scale of the alert windows: verification times shrink with them (at least 20 s). */

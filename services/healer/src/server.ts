@@ -22,7 +22,7 @@ async function platformFor(c: HealerConfig): Promise<Platform> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const namespace = await kubernetesNamespace(c.HEALER_KUBERNETES_NAMESPACE, kubeConfig);
-  return kubernetesPlatform({ kubeConfig, namespace });
+  return kubernetesPlatform({ kubeConfig, namespace, releaseWindowMs: c.HEALER_RELEASE_WINDOW_S * 1000 });
 }
 
 await runService({

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesNamespace, kubernetesPlatform } from './kubernetes-platform.js';
-import { NotApplicableError } from './supervisor-platform.js';
+import { NotApplicableError, NothingToRollBackError } from './supervisor-platform.js';
 
 interface Seen {
   method: string;
@@ -37,7 +37,9 @@ beforeAll(async () => {
         body: JSON.parse(text || 'null'),
       });
       res.writeHead(200, { 'content-type': 'application/json' });
-      const held = req.method === 'GET' ? objects.get(req.url ?? '') : undefined;
+      const url = req.url ?? '';
+      const held =
+        req.method === 'GET' ? (objects.get(url) ?? objects.get(url.split('?')[0] ?? '')) : undefined;
       res.end(
         JSON.stringify(held ?? { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'catalog' } }),
       );
@@ -83,9 +85,107 @@ describe('the Kubernetes platform (cluster mode)', () => {
         },
       },
     });
-    // No rollback in cluster mode yet: it says so and sends nothing to the API server (the next step runs).
-    await expect(platform.rollbackRelease('catalog')).rejects.toThrow('not available in cluster mode');
-    expect(seen).toHaveLength(1);
+  });
+
+  describe('rolls back a fresh release as `kubectl rollout undo` does', () => {
+    const at = new Date('2026-12-06T08:00:00.000Z');
+    const deploymentPath = '/apis/apps/v1/namespaces/glassbox/deployments/catalog';
+    const setsPath = '/apis/apps/v1/namespaces/glassbox/replicasets';
+    const uid = 'd-uid-1';
+    const deployment = (revision: number, paused = false) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'catalog',
+        namespace: 'glassbox',
+        uid,
+        annotations: { 'deployment.kubernetes.io/revision': String(revision) },
+      },
+      spec: {
+        paused,
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'catalog' } },
+        template: { metadata: { labels: { 'app.kubernetes.io/name': 'catalog' } }, spec: { containers: [] } },
+      },
+    });
+    const replicaSet = (revision: number, createdMinutesAgo: number, owner = uid) => ({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: `catalog-${revision}abc`,
+        namespace: 'glassbox',
+        creationTimestamp: new Date(at.getTime() - createdMinutesAgo * 60_000).toISOString(),
+        annotations: { 'deployment.kubernetes.io/revision': String(revision) },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'catalog', uid: owner }],
+      },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'catalog' } },
+        template: {
+          metadata: {
+            labels: { 'app.kubernetes.io/name': 'catalog', 'pod-template-hash': `${revision}abc` },
+          },
+          spec: { containers: [{ name: 'catalog', image: `glassbox:v${revision}` }] },
+        },
+      },
+    });
+    const sets = (...items: unknown[]) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSetList', items });
+    const platform = () =>
+      kubernetesPlatform({ kubeConfig: recordingApiConfig(), namespace: 'glassbox', now: () => at });
+
+    it('writes the previous revision’s pod template back, if the revision it read is still current', async () => {
+      objects.set(deploymentPath, deployment(4));
+      // Revision 3 belongs to another Deployment whose pods carry the same label: not a candidate.
+      objects.set(
+        setsPath,
+        sets(replicaSet(1, 600), replicaSet(4, 5), replicaSet(2, 300), replicaSet(3, 30, 'other')),
+      );
+      seen.length = 0;
+      expect(await platform().rollbackRelease('catalog')).toBe(
+        "rolled back deployment glassbox/catalog from revision 4 to revision 2's pod template (replicaset catalog-2abc)",
+      );
+      expect(seen.map((r) => r.method)).toEqual(['GET', 'GET', 'PATCH']);
+      expect(decodeURIComponent(seen[1]?.url ?? '')).toBe(
+        `${setsPath}?labelSelector=app.kubernetes.io/name=catalog`,
+      );
+      expect(seen[2]).toMatchObject({
+        url: `${deploymentPath}?fieldManager=glassbox-healer`,
+        contentType: 'application/json-patch+json',
+        authorization: 'Bearer sa-token',
+        body: [
+          { op: 'test', path: '/metadata/annotations/deployment.kubernetes.io~1revision', value: '4' },
+          {
+            op: 'replace',
+            path: '/spec/template',
+            value: {
+              metadata: { labels: { 'app.kubernetes.io/name': 'catalog' } },
+              spec: { containers: [{ name: 'catalog', image: 'glassbox:v2' }] },
+            },
+          },
+        ],
+      });
+      // The ReplicaSet's own hash label is not written back (the Deployment makes a new one).
+      const patch = seen[2]?.body as [unknown, { value: { metadata: { labels: object } } }] | undefined;
+      expect(patch?.[1].value.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'catalog' });
+    });
+
+    it('has nothing to roll back for a release older than the window, or without an earlier revision', async () => {
+      objects.set(deploymentPath, deployment(3));
+      objects.set(setsPath, sets(replicaSet(2, 300), replicaSet(3, 61)));
+      seen.length = 0;
+      const old = platform().rollbackRelease('catalog');
+      await expect(old).rejects.toThrow(NothingToRollBackError);
+      await expect(old).rejects.toThrow(
+        'deployment glassbox/catalog runs revision 3, released 2026-12-06T06:59:00.000Z, more than 60 min ago: not a fresh release',
+      );
+      objects.set(deploymentPath, deployment(1));
+      objects.set(setsPath, sets(replicaSet(1, 5)));
+      const first = platform().rollbackRelease('catalog');
+      await expect(first).rejects.toThrow(NothingToRollBackError);
+      await expect(first).rejects.toThrow('deployment glassbox/catalog has no revision before 1');
+      // A paused Deployment would not roll out what is written: it says so (an error, the step fails).
+      objects.set(deploymentPath, deployment(3, true));
+      await expect(platform().rollbackRelease('catalog')).rejects.toThrow('is paused');
+      expect(seen.map((r) => r.method)).not.toContain('PATCH');
+    });
   });
 
   it('scales out by raising the HorizontalPodAutoscaler’s floor to one more than it runs, within its maximum', async () => {
