@@ -4,8 +4,10 @@
  * state directory of its own, on a free port block), twice: a cold start (initdb, first build of nothing) and
  * a warm one (the same state directory). After the warm start it drives `glassbox load` and then reads every
  * process's memory from /proc: RSS (what `ps` shows; counts shared pages — the Node binary, PostgreSQL's shared
- * buffers — once per process) and PSS (shared pages divided among their sharers, so the sum is what the
- * machine really spends).
+ * buffers — once per process), split into its anonymous part (the process's own: V8's heap, malloc) and its
+ * file-backed part (mapped files: for a Node process about 52 MB of the Node binary's own code and read-only
+ * data, the same pages in every process), and PSS (shared pages divided among their sharers, so the sum is what
+ * the machine really spends).
  *
  *   node --import tsx bench/footprint.ts [--rate 5] [--duration 40s]
  *
@@ -31,6 +33,10 @@ interface ProcMemory {
   pid: number;
   name: string;
   rssMb: number;
+  /** RssAnon: memory of the process's own. */
+  anonMb: number;
+  /** RssFile + RssShmem: mapped files and shared memory (PostgreSQL's shared buffers), shared with others. */
+  sharedMb: number;
   pssMb: number;
 }
 
@@ -46,6 +52,8 @@ function memoryOf(pid: number, name: string): ProcMemory | undefined {
       pid,
       name,
       rssMb: readKb(`/proc/${pid}/status`, 'VmRSS') / 1024,
+      anonMb: readKb(`/proc/${pid}/status`, 'RssAnon') / 1024,
+      sharedMb: (readKb(`/proc/${pid}/status`, 'RssFile') + readKb(`/proc/${pid}/status`, 'RssShmem')) / 1024,
       pssMb: readKb(`/proc/${pid}/smaps_rollup`, 'Pss') / 1024,
     };
   } catch {
@@ -230,6 +238,8 @@ async function main(): Promise<void> {
         pid: 0,
         name: `PostgreSQL (${pg.length} processes)`,
         rssMb: pg.reduce((a, m) => a + m.rssMb, 0),
+        anonMb: pg.reduce((a, m) => a + m.anonMb, 0),
+        sharedMb: pg.reduce((a, m) => a + m.sharedMb, 0),
         pssMb: pg.reduce((a, m) => a + m.pssMb, 0),
       });
     }
@@ -237,6 +247,7 @@ async function main(): Promise<void> {
 
     const totalRss = memory.reduce((a, m) => a + m.rssMb, 0);
     const totalPss = memory.reduce((a, m) => a + m.pssMb, 0);
+    const totalAnon = memory.reduce((a, m) => a + m.anonMb, 0);
     const services = memory.filter((m) => procs.some((p) => p.name === m.name) && m.name !== 'observatory');
     const result = {
       bench: 'footprint',
@@ -259,6 +270,8 @@ async function main(): Promise<void> {
       totals: {
         rssMb: totalRss,
         pssMb: totalPss,
+        anonMb: totalAnon,
+        maxServiceAnonMb: Math.max(...services.map((s) => s.anonMb)),
         maxServiceRssMb: Math.max(...services.map((s) => s.rssMb)),
         maxServicePssMb: Math.max(...services.map((s) => s.pssMb)),
       },
@@ -270,15 +283,19 @@ async function main(): Promise<void> {
     console.log(
       `ready: cold ${(cold.readyMs / 1000).toFixed(1)} s, warm ${(warm.readyMs / 1000).toFixed(1)} s (npm start → banner)\n`,
     );
-    console.log('| process | boot → ready (warm) | RSS after load | PSS after load |');
-    console.log('|---|---|---|---|');
+    console.log(
+      '| process | boot → ready (warm) | RSS after load | of it anonymous | of it shared (files, shm) | PSS after load |',
+    );
+    console.log('|---|---|---|---|---|---|');
     for (const m of memory) {
       const ready = warmReady.find((r) => r.name === m.name);
       console.log(
-        `| ${m.name} | ${ready ? `${(ready.bootToReadyMs / 1000).toFixed(1)} s` : '—'} | ${m.rssMb.toFixed(0)} MB | ${m.pssMb.toFixed(0)} MB |`,
+        `| ${m.name} | ${ready ? `${(ready.bootToReadyMs / 1000).toFixed(1)} s` : '—'} | ${m.rssMb.toFixed(0)} MB | ${m.anonMb.toFixed(0)} MB | ${m.sharedMb.toFixed(0)} MB | ${m.pssMb.toFixed(0)} MB |`,
       );
     }
-    console.log(`| **total** | | **${totalRss.toFixed(0)} MB** | **${totalPss.toFixed(0)} MB** |`);
+    console.log(
+      `| **total** | | **${totalRss.toFixed(0)} MB** | **${totalAnon.toFixed(0)} MB** | | **${totalPss.toFixed(0)} MB** |`,
+    );
     await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
     await writeFile(join(ROOT, 'bench', 'results', 'footprint.json'), `${JSON.stringify(result, null, 2)}\n`);
     console.log('\nwrote bench/results/footprint.json');
