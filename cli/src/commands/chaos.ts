@@ -3,10 +3,19 @@ import {
   FAULT_KINDS,
   type Fault,
   type FaultKindSpec,
+  type FaultProblem,
   validateFaultRequest,
 } from '@glassbox/contracts';
 import { parseCommandLine, parseDuration, parsePort, UsageError } from '../args.js';
 import { callControl } from '../control-client.js';
+import {
+  clearInStore,
+  type FlagDocumentStore,
+  fileStore,
+  injectIntoStore,
+  listInStore,
+} from '../faults/flag-store.js';
+import { recordInObservatory } from '../faults/manager.js';
 import { DEFAULT_PORTS, SERVICE_NAMES } from '../services.js';
 
 export const CHAOS_USAGE = `Usage: glassbox chaos list
@@ -16,6 +25,13 @@ export const CHAOS_USAGE = `Usage: glassbox chaos list
 
 Injects faults into a running \`glassbox start\` through its control API (127.0.0.1:$GLASSBOX_CONTROL_PORT,
 default ${DEFAULT_PORTS.control}). Every injection is recorded in the observatory (GET /api/faults).
+
+Where a real flagd serves the faults (docker compose, Kubernetes), the same commands edit its flag document:
+  --flags-file <path>   a flagd flag file (compose: deploy/compose/faults.flagd.json)
+  --kubernetes          the glassbox-faults ConfigMap, through the local kubeconfig
+  --namespace <ns>      its namespace (default: the kubeconfig context's)
+  --observatory <url>   record each start and end there too (GET /api/faults)
+Each fault ends on its own at its time (the services stop applying it); clear ends it at once.
 
 Kinds: ${FAULT_KINDS.join(', ')}
 
@@ -107,6 +123,10 @@ export async function runChaos(argv: readonly string[]): Promise<number> {
     for: { type: 'string' },
     by: { type: 'string' },
     control: { type: 'string' },
+    'flags-file': { type: 'string' },
+    kubernetes: { type: 'boolean' },
+    namespace: { type: 'string' },
+    observatory: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   } as const);
@@ -116,6 +136,25 @@ export async function runChaos(argv: readonly string[]): Promise<number> {
   }
   const [action, arg, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])}`);
+  const flagsFile = values['flags-file'];
+  if (flagsFile !== undefined || values.kubernetes) {
+    if (flagsFile !== undefined && values.kubernetes) {
+      throw new UsageError('say --flags-file or --kubernetes, not both');
+    }
+    if (values.control)
+      throw new UsageError('--control is for a running glassbox start, not a flag document');
+    if (values.observatory !== undefined && !/^https?:\/\//.test(values.observatory)) {
+      throw new UsageError(`--observatory: ${JSON.stringify(values.observatory)} is not an http(s) URL`);
+    }
+    const store = flagsFile !== undefined ? fileStore(flagsFile) : await kubernetesStore(values.namespace);
+    return runOnStore(store, action, arg, values);
+  }
+  if (values.namespace !== undefined) throw new UsageError('--namespace goes with --kubernetes');
+  if (values.observatory !== undefined) {
+    throw new UsageError(
+      '--observatory goes with --flags-file or --kubernetes (glassbox start records faults itself)',
+    );
+  }
   const port = values.control
     ? parsePort(values.control, 'control')
     : process.env.GLASSBOX_CONTROL_PORT
@@ -134,11 +173,7 @@ export async function runChaos(argv: readonly string[]): Promise<number> {
     const requested = faultRequestFrom(arg, values);
     // Checked here first against every known service (the stack checks again against the ones it runs).
     const { problems } = validateFaultRequest(requested, SERVICE_NAMES);
-    if (problems.length > 0) {
-      throw new UsageError(
-        problems.map((p) => `--${p.field === 'jitterMs' ? 'jitter' : p.field}: ${p.message}`).join('\n'),
-      );
-    }
+    if (problems.length > 0) throw usageError(problems);
     method = 'POST';
     body = JSON.stringify(requested);
   } else if (action === 'clear') {
@@ -152,8 +187,19 @@ export async function runChaos(argv: readonly string[]): Promise<number> {
 
   const reply = await callControl(base, path, { method, body, timeoutMs: 30_000 });
   if (!reply) return 1;
-  const { status, answer } = reply;
-  if (values.json) {
+  return printAnswer(action, reply.status, reply.answer, values.json === true);
+}
+
+/** The catalogue's problems with a request, named by the option that carries each value. */
+function usageError(problems: readonly FaultProblem[]): UsageError {
+  return new UsageError(
+    problems.map((p) => `--${p.field === 'jitterMs' ? 'jitter' : p.field}: ${p.message}`).join('\n'),
+  );
+}
+
+/** Prints what the control API (or a flag document change) answered; the exit code. */
+function printAnswer(action: string, status: number, answer: unknown, json: boolean): number {
+  if (json) {
     process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
   } else if (status >= 400) {
     const detail = (answer as { detail?: string }).detail ?? JSON.stringify(answer);
@@ -176,4 +222,62 @@ export async function runChaos(argv: readonly string[]): Promise<number> {
   }
   // A refused injection is bad input (exit 2), as it is when caught here.
   return status === 400 ? 2 : status >= 400 ? 1 : 0;
+}
+
+/** The glassbox-faults ConfigMap in the namespace given, else the kubeconfig context's. */
+async function kubernetesStore(namespace: string | undefined): Promise<FlagDocumentStore> {
+  const [{ KubeConfig }, { configMapStore }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../faults/configmap-store.js'),
+  ]);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const ns = namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
+  if (!ns) throw new UsageError('say --namespace (the kubeconfig context names none), e.g. glassbox-dev');
+  return configMapStore({ kubeConfig, namespace: ns });
+}
+
+/** `list`, `inject` and `clear` on a flag document (compose's file, the cluster's ConfigMap). */
+async function runOnStore(
+  store: FlagDocumentStore,
+  action: string | undefined,
+  arg: string | undefined,
+  values: Record<string, string | boolean | undefined>,
+): Promise<number> {
+  const json = values.json === true;
+  const by = typeof values.by === 'string' ? values.by : 'cli';
+  const observatory = typeof values.observatory === 'string' ? values.observatory : undefined;
+  const record = async (faults: readonly Fault[]) => {
+    if (!observatory) return;
+    for (const f of faults) {
+      await recordInObservatory(observatory, f).catch((err: unknown) => {
+        process.stderr.write(
+          `glassbox chaos: fault ${f.id} is in effect, but not recorded in the observatory: ${(err as Error).message}\n`,
+        );
+      });
+    }
+  };
+  if (action === 'list') {
+    if (arg !== undefined) throw new UsageError(`list takes no argument (got ${JSON.stringify(arg)})`);
+    return printAnswer('list', 200, { faults: await listInStore(store) }, json);
+  }
+  if (action === 'inject') {
+    if (!arg) throw new UsageError(`give the fault kind to inject (one of: ${FAULT_KINDS.join(', ')})`);
+    const { fault, problems } = await injectIntoStore(store, faultRequestFrom(arg, values));
+    if (!fault) throw usageError(problems);
+    await record([fault]);
+    process.stderr.write(`glassbox chaos: wrote ${store.where}\n`);
+    return printAnswer('inject', 201, { fault }, json);
+  }
+  if (action === 'clear') {
+    const cleared = await clearInStore(store, arg, by);
+    if (arg !== undefined && cleared.length === 0) {
+      process.stderr.write(`glassbox chaos: no active fault ${arg} in ${store.where}\n`);
+      return 1;
+    }
+    await record(cleared);
+    if (cleared.length > 0) process.stderr.write(`glassbox chaos: wrote ${store.where}\n`);
+    return printAnswer('clear', 200, { cleared }, json);
+  }
+  throw new UsageError('give an action: list, inject or clear');
 }

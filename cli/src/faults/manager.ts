@@ -22,6 +22,17 @@ export interface FaultManagerOptions {
   readonly log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
 }
 
+/** Records a fault's start or end in the observatory (`POST /api/faults`, its ground truth); throws on failure. */
+export async function recordInObservatory(observatoryUrl: string, fault: Fault): Promise<void> {
+  const res = await fetch(new URL('/api/faults', observatoryUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+    signal: AbortSignal.timeout(3_000),
+  });
+  if (!res.ok) throw new Error(`the observatory answered ${res.status}`);
+}
+
 /** How many ended faults `list()` keeps showing. */
 const HISTORY = 200;
 
@@ -164,13 +175,7 @@ export class FaultManager {
   private async record(fault: Fault): Promise<void> {
     if (!this.options.observatoryUrl) return;
     try {
-      const res = await fetch(new URL('/api/faults', this.options.observatoryUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(fault),
-        signal: AbortSignal.timeout(3_000),
-      });
-      if (!res.ok) throw new Error(`the observatory answered ${res.status}`);
+      await recordInObservatory(this.options.observatoryUrl, fault);
     } catch (err) {
       this.options.log?.(
         'warn',
