@@ -1,14 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Fault } from '@glassbox/contracts';
 import { activeFaults, createLogger, setActiveFaults, startFaultFlags } from '@glassbox/kit';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiRequest, kubeConfigFor, standInApiServer } from '../../../test/support/kubernetes.js';
 import { configMapStore } from './configmap-store.js';
 import { clearInStore, faultsInDocument, fileStore, injectIntoStore, listInStore } from './flag-store.js';
 
@@ -139,9 +137,8 @@ describe('glassbox chaos on a flagd flag file (docker compose)', () => {
 });
 
 describe('the glassbox-faults ConfigMap (Kubernetes)', () => {
-  let api: http.Server;
-  let server = '';
-  const seen: { method: string; url: string; body: unknown }[] = [];
+  let api: Awaited<ReturnType<typeof standInApiServer>>;
+  const seen: ApiRequest[] = [];
   /** The ConfigMap as the API server holds it; a PUT with an older resourceVersion gets 409. */
   let held: {
     metadata: { resourceVersion: string } & Record<string, string>;
@@ -151,52 +148,29 @@ describe('the glassbox-faults ConfigMap (Kubernetes)', () => {
   let interleave: (() => void) | undefined;
 
   beforeAll(async () => {
-    api = http.createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => {
-        text += c.toString();
-      });
-      req.on('end', () => {
-        const body = text ? (JSON.parse(text) as typeof held) : undefined;
-        seen.push({ method: req.method ?? '', url: req.url ?? '', body });
-        res.setHeader('content-type', 'application/json');
-        if (!(req.url ?? '').startsWith('/api/v1/namespaces/glassbox-dev/configmaps/glassbox-faults')) {
-          res.writeHead(404).end(JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound' }));
-          return;
+    api = await standInApiServer((req) => {
+      seen.push(req);
+      if (!req.url.startsWith('/api/v1/namespaces/glassbox-dev/configmaps/glassbox-faults')) {
+        return { status: 404, body: { kind: 'Status', code: 404, reason: 'NotFound' } };
+      }
+      const body = req.body as typeof held | null;
+      if (req.method === 'PUT' && body) {
+        interleave?.();
+        interleave = undefined;
+        if (body.metadata.resourceVersion !== held.metadata.resourceVersion) {
+          return { status: 409, body: { kind: 'Status', code: 409, reason: 'Conflict' } };
         }
-        if (req.method === 'PUT' && body) {
-          interleave?.();
-          interleave = undefined;
-          if (body.metadata.resourceVersion !== held.metadata.resourceVersion) {
-            res.writeHead(409).end(JSON.stringify({ kind: 'Status', code: 409, reason: 'Conflict' }));
-            return;
-          }
-          held = {
-            ...body,
-            metadata: {
-              ...body.metadata,
-              resourceVersion: String(Number(held.metadata.resourceVersion) + 1),
-            },
-          };
-        }
-        res.writeHead(200).end(JSON.stringify(held));
-      });
+        held = {
+          ...body,
+          metadata: { ...body.metadata, resourceVersion: String(Number(held.metadata.resourceVersion) + 1) },
+        };
+      }
+      return { status: 200, body: held };
     });
-    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-    server = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((r) => api.close(() => r())));
+  afterAll(() => api.close());
 
-  function kubeConfig(): KubeConfig {
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: 'test', server, skipTLSVerify: true }],
-      users: [{ name: 'me', token: 'tok' }],
-      contexts: [{ name: 'test', cluster: 'test', user: 'me' }],
-      currentContext: 'test',
-    });
-    return config;
-  }
+  const kubeConfig = () => kubeConfigFor(api.url, 'tok');
 
   it('replaces the ConfigMap with the resourceVersion it read; a concurrent change is read again, not lost', async () => {
     held = {

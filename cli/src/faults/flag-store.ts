@@ -6,7 +6,6 @@
  * through flagd. Each fault carries its end (`endsAt`) and the kit's seams stop applying it then, so no process
  * has to stay up to end it; the next write drops it from the document.
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import {
   type Fault,
@@ -18,6 +17,7 @@ import {
   SERVICE_NAMES,
   validateFaultRequest,
 } from '@glassbox/contracts';
+import { startFault } from './manager.js';
 
 /** Where a flag document lives. `version` guards a write against a change made since the read. */
 export interface FlagDocumentStore {
@@ -115,14 +115,7 @@ export async function injectIntoStore(
 ): Promise<{ fault?: Fault; problems: FaultProblem[] }> {
   const { fault: valid, problems } = validateFaultRequest(request, SERVICE_NAMES, dependenciesOf);
   if (!valid) return { problems };
-  const { forMs, ...rest } = valid;
-  const fault: Fault = {
-    id: randomUUID(),
-    ...rest,
-    startedAt: new Date(now).toISOString(),
-    endsAt: new Date(now + forMs).toISOString(),
-    endedAt: null,
-  };
+  const fault = startFault(valid, now);
   await update(store, now, (live) => ({ keep: [...live, fault], result: undefined }));
   return { fault, problems: [] };
 }

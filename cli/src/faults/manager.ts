@@ -6,6 +6,7 @@ import {
   type FaultProblem,
   faultFlagDocument,
   modelsBadRelease,
+  type ValidatedFault,
   validateFaultRequest,
 } from '@glassbox/contracts';
 
@@ -20,6 +21,18 @@ export interface FaultManagerOptions {
   readonly observatoryUrl?: string;
   /** A line for the supervisor's log. */
   readonly log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** A validated request as the fault it starts at `now`: a new id, and its end `forMs` later. */
+export function startFault(valid: ValidatedFault, now: number): Fault {
+  const { forMs, ...rest } = valid;
+  return {
+    id: randomUUID(),
+    ...rest,
+    startedAt: new Date(now).toISOString(),
+    endsAt: new Date(now + forMs).toISOString(),
+    endedAt: null,
+  };
 }
 
 /** Records a fault's start or end in the observatory (`POST /api/faults`, its ground truth); throws on failure. */
@@ -79,17 +92,9 @@ export class FaultManager {
       this.options.dependenciesOf,
     );
     if (!valid) return { problems };
-    const { forMs, ...rest } = valid;
-    const now = Date.now();
-    const fault: Fault = {
-      id: randomUUID(),
-      ...rest,
-      startedAt: new Date(now).toISOString(),
-      endsAt: new Date(now + forMs).toISOString(),
-      endedAt: null,
-    };
+    const fault = startFault(valid, Date.now());
     this.faults.set(fault.id, fault);
-    const timer = setTimeout(() => void this.end(fault.id, 'expired'), forMs);
+    const timer = setTimeout(() => void this.end(fault.id, 'expired'), valid.forMs);
     timer.unref();
     this.timers.set(fault.id, timer);
     this.trim();

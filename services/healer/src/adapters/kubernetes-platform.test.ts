@@ -1,68 +1,35 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiRequest, kubeConfigFor, standInApiServer } from '../../../../test/support/kubernetes.js';
 import { kubernetesNamespace, kubernetesPlatform } from './kubernetes-platform.js';
 import { NotApplicableError, NothingToRollBackError } from './supervisor-platform.js';
 
-interface Seen {
-  method: string;
-  url: string;
-  contentType: string;
-  authorization: string;
-  body: unknown;
-}
-const seen: Seen[] = [];
+const seen: ApiRequest[] = [];
 /** What the API server holds for a GET (by path); a PATCH is answered with a Deployment. */
 const objects = new Map<string, unknown>();
-let api: http.Server;
+let api: Awaited<ReturnType<typeof standInApiServer>>;
 let server: string;
 
 beforeAll(async () => {
   // An API server that records what reaches it and answers like Kubernetes does to a patch.
-  api = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (c: Buffer) => {
-      text += c.toString();
-    });
-    req.on('end', () => {
-      seen.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        contentType: req.headers['content-type'] ?? '',
-        authorization: req.headers.authorization ?? '',
-        body: JSON.parse(text || 'null'),
-      });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const url = req.url ?? '';
-      const held =
-        req.method === 'GET' ? (objects.get(url) ?? objects.get(url.split('?')[0] ?? '')) : undefined;
-      res.end(
-        JSON.stringify(held ?? { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'catalog' } }),
-      );
-    });
+  api = await standInApiServer((req) => {
+    seen.push(req);
+    const held =
+      req.method === 'GET' ? (objects.get(req.url) ?? objects.get(req.url.split('?')[0] ?? '')) : undefined;
+    return {
+      status: 200,
+      body: held ?? { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'catalog' } },
+    };
   });
-  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-  server = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  server = api.url;
 });
-afterAll(async () => {
-  await new Promise((r) => api.close(r));
-});
+afterAll(() => api.close());
 
 /** A kubeconfig for the recording API server, with a service account's token. */
-function recordingApiConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'test', server, skipTLSVerify: true }],
-    users: [{ name: 'healer', token: 'sa-token' }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'healer' }],
-    currentContext: 'test',
-  });
-  return kubeConfig;
-}
+const recordingApiConfig = () => kubeConfigFor(server, 'sa-token');
 
 describe('the Kubernetes platform (cluster mode)', () => {
   it('restarts a service as `kubectl rollout restart` does: a strategic-merge patch of the pod template', async () => {
