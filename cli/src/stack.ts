@@ -441,6 +441,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     if (created.length > 0) supervisorLine(sink, 'info', `created databases ${created.join(', ')}`);
     const busUrl = givenBus ?? databaseUrlFor(adminUrl, busDb ?? `${dbPrefix}bus`);
+    // Its schema once, here: the services starting together would race to create it.
+    try {
+      await (await import('@glassbox/kit/bus')).prepareBus(busUrl);
+    } catch (err) {
+      await embedded?.stop();
+      throw new Error(`cannot prepare the event bus at ${redactUrl(busUrl)}: ${(err as Error).message}`);
+    }
     supervisorLine(
       sink,
       'info',

@@ -40,6 +40,18 @@ export const BusConfig = {
   BUS_URL: Type.String({ pattern: '^(amqps?|postgres(ql)?)://' }),
 };
 
+/**
+ * Prepares the bus before the services start: on PostgreSQL, installs pg-boss's schema once (see
+ * installPostgresBusSchema); a RabbitMQ broker needs nothing (each consumer declares its own queues).
+ */
+export async function prepareBus(url: string): Promise<void> {
+  const scheme = new URL(url).protocol;
+  if (scheme === 'postgres:' || scheme === 'postgresql:') {
+    const { installPostgresBusSchema } = await import('./postgres-bus.js');
+    await installPostgresBusSchema(url);
+  }
+}
+
 /** The adapter BUS_URL names, connected; only that adapter's client library is loaded. */
 export async function createBus(options: {
   url: string;

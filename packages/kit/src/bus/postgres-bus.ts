@@ -52,6 +52,31 @@ interface DeadOutput {
   reason?: string;
 }
 
+/**
+ * Installs (or migrates) the bus's schema, once, before the processes that share it start: several processes
+ * starting pg-boss on an empty database at once race to create it — all but one fail with `type "job_state"
+ * already exists` and retry, and PostgreSQL logs each failed statement, hundreds of lines of SQL on a
+ * newcomer's first `npm start`.
+ */
+export async function installPostgresBusSchema(url: string, schema = 'glassbox_bus'): Promise<void> {
+  const boss = new PgBoss({
+    connectionString: url,
+    schema,
+    max: 1,
+    application_name: 'glassbox-bus-install',
+    supervise: false,
+    schedule: false,
+    openTelemetry: { enabled: false },
+  });
+  // An emitter with no 'error' listener throws; what matters here is what start() rejects with.
+  boss.on('error', () => undefined);
+  try {
+    await boss.start();
+  } finally {
+    await boss.stop({ graceful: false, close: true }).catch(() => undefined);
+  }
+}
+
 export async function createPostgresBus(options: PostgresBusOptions): Promise<Bus> {
   const { logger } = options;
   const catalog = options.catalog ?? createEventCatalog();
