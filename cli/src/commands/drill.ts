@@ -89,7 +89,7 @@ export async function runDrillSuite(options: SuiteOptions): Promise<DrillResult[
           gatewayOps: stack.urls.gatewayOps,
           timeScale: options.timeScale,
           orderDatabaseUrl,
-          ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
+          settleMs: options.settleMs,
           log,
         }),
       );

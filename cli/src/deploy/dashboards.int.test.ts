@@ -76,18 +76,19 @@ async function runFlashSale(gateway: string): Promise<void> {
       },
       body: JSON.stringify(body),
     });
-  // A refused connection is retried for up to 20 s, as a client would, and said: the gateway (restarted by the
-  // supervisor) was not listening for a moment once on a loaded CI machine.
+  // A refused connection (nothing reached the gateway) is retried for up to 20 s, as a client would, and said
+  // with the stack's last log lines: the gateway was not listening for a moment once on a loaded CI machine,
+  // cause unknown. Anything else — an answer included — is not retried: a POST may have taken effect.
+  const refused = (err: unknown) => (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
   const call = async (path: string, body: unknown, token?: string, extra: Record<string, string> = {}) => {
     for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await send(path, body, token, extra);
-        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-      } catch (err) {
-        if (attempt >= 10) throw err;
+      const res = await send(path, body, token, extra).catch((err: unknown) => {
+        if (!refused(err) || attempt >= 10) throw err;
         console.info(`[dashboards] POST ${path}: ${(err as Error).message}; again in 2 s\n${logs.tail()}`);
-        await new Promise((r) => setTimeout(r, 2_000));
-      }
+        return undefined;
+      });
+      if (res) return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      await new Promise((r) => setTimeout(r, 2_000));
     }
   };
   const login = async (email: string) =>

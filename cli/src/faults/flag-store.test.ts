@@ -207,6 +207,10 @@ describe('the glassbox-faults ConfigMap (Kubernetes)', () => {
     const ids = faultsInDocument(held.data['faults.flagd.json'], 'held').map((f) => f.id);
     expect(ids.sort()).toEqual([mine.fault?.id, theirs.fault?.id].sort());
     expect(held.data['other.json']).toBe('kept');
+    // A clear that finds nothing writes nothing (no needless change for flagd to pick up).
+    seen.length = 0;
+    expect(await clearInStore(store, 'no-such-fault', 'tester')).toEqual([]);
+    expect(seen.map((r) => r.method)).toEqual(['GET']);
   });
 
   it('names the ConfigMap that is not there', async () => {

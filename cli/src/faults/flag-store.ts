@@ -93,8 +93,11 @@ async function update<T>(
     const { text, version } = await store.read();
     const live = faultsInDocument(text, store.where).filter((f) => Date.parse(f.endsAt) > now);
     const { keep, result } = change(live);
+    const next = render(keep);
+    // Nothing changed (a clear that found nothing): no write, so flagd and its watchers see no change.
+    if (next === text) return result;
     try {
-      await store.write(render(keep), version);
+      await store.write(next, version);
       return result;
     } catch (err) {
       if (!(err instanceof FlagDocumentConflict) || attempt >= 5) throw err;
