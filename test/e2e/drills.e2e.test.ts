@@ -34,10 +34,6 @@ describe('the short drill suite at time scale 60', () => {
       const results = await runDrillSuite({
         scenarios,
         timeScale: 60,
-        // CI runs this beside the fault-detection e2e, whose CPU faults starve this stack's catalog now and
-        // then: its EventLoopLagHigh page alert can still be firing when a drill begins. The runner waits for
-        // it at most this long, then goes on (45 s by default; twice 45 s took 90 of this suite's 347 s once).
-        settleMs: 20_000,
         databaseUrl: testServerUrl(),
         log: (line) => process.stdout.write(`[drills] ${line}\n`),
       });

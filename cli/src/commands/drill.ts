@@ -49,8 +49,6 @@ export interface SuiteOptions {
   readonly databaseUrl?: string;
   /** The stack's ports from this base (`portsFromBase`); default: free ports chosen by the OS. */
   readonly portBase?: number;
-  /** Passed on to every drill (see DrillTargets.settleMs). */
-  readonly settleMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -89,7 +87,6 @@ export async function runDrillSuite(options: SuiteOptions): Promise<DrillResult[
           gatewayOps: stack.urls.gatewayOps,
           timeScale: options.timeScale,
           orderDatabaseUrl,
-          settleMs: options.settleMs,
           log,
         }),
       );
