@@ -16,7 +16,13 @@ afterAll(() => {
   rmSync(join(FIXTURE, 'dist'), { recursive: true, force: true });
 });
 
-async function runProbe(): Promise<{ migrations: string; pgPath: string; equal: boolean; marker: string }> {
+async function runProbe(): Promise<{
+  migrations: string;
+  pgPath: string;
+  equal: boolean;
+  text: string;
+  marker: string;
+}> {
   const { stdout } = await run(process.execPath, [join(FIXTURE, 'dist', 'services', 'probe', 'main.js')]);
   return JSON.parse(stdout);
 }
@@ -40,6 +46,12 @@ describe('ensureBuilt', () => {
     // … while other packages are bundled, not imported from node_modules.
     expect(probe.equal).toBe(true);
     expect(entryText).not.toMatch(/from "[^"]*node_modules\/fast-deep-equal/);
+    // Comments and indentation are gone and the rest is ASCII: V8 holds each module's source as a one-byte
+    // string (one non-ASCII character in a comment doubles it). Strings keep their text, escaped.
+    expect(probe.text).toBe('café — ✓');
+    expect(entryText).not.toContain('Non-ASCII in a comment');
+    expect([...entryText].every((c) => c.charCodeAt(0) < 0x80)).toBe(true);
+    expect(entryText).not.toMatch(/\n {2}/);
   });
 
   it('rebuilds only when an input changed', async () => {
@@ -64,6 +76,6 @@ describe('ensureBuilt', () => {
       .map((f) => readFileSync(join(chunks, f), 'utf8'))
       .join('\n');
     const migrations = pathToFileURL(join(REPO_ROOT, 'services', 'order', 'src', 'server.ts')).href;
-    expect(text).toContain(`new URL("../migrations/", ${JSON.stringify(migrations)})`);
+    expect(text).toContain(`new URL("../migrations/",${JSON.stringify(migrations)})`);
   });
 });

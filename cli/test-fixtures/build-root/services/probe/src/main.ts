@@ -5,6 +5,11 @@ import { migrationsDir } from './paths.js';
 const require = createRequire(import.meta.url);
 const pgPath = require.resolve('pg');
 const { default: equal } = await import('fast-deep-equal');
+function label(): string {
+  // Non-ASCII in a comment (’ —) and in a string: the bundle must still be ASCII (a one-byte string in V8).
+  return 'café — ✓';
+}
+const text = label();
 process.stdout.write(
-  `${JSON.stringify({ migrations: migrationsDir.href, pgPath, equal: equal({ a: 1 }, { a: 1 }), marker: 'v1' })}\n`,
+  `${JSON.stringify({ migrations: migrationsDir.href, pgPath, equal: equal({ a: 1 }, { a: 1 }), text, marker: 'v1' })}\n`,
 );
