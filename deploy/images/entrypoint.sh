@@ -20,4 +20,4 @@ if [ ! -f "$bundle" ]; then
 fi
 export GLASSBOX_PROCESS="$name"
 if [ "$name" != observatory ]; then export OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME:-$name}"; fi
-exec node --max-semi-space-size=1 --optimize-for-size "$bundle" "$@"
+exec node --max-semi-space-size=1 --optimize-for-size --liftoff-only --no-maglev "$bundle" "$@"
