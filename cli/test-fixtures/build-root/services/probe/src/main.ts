@@ -6,7 +6,7 @@ const require = createRequire(import.meta.url);
 const pgPath = require.resolve('pg');
 const { default: equal } = await import('fast-deep-equal');
 function label(): string {
-  // Non-ASCII in a comment (’ —) and in a string: the bundle must still be ASCII (a one-byte string in V8).
+  // Non-ASCII in a string: the bundle must still be ASCII (a one-byte string in V8).
   return 'café — ✓';
 }
 const text = label();
