@@ -16,6 +16,8 @@
  * by every service, in the schema `glassbox_bus`; pg-boss's own telemetry is off because the bus records the
  * messaging spans and metrics itself, the same way for both adapters (telemetry.ts).
  */
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { PgBoss } from 'pg-boss';
 import type { Logger } from '../logger.js';
 import { parseBody, settle, withDefaults } from './consume.js';
@@ -36,6 +38,45 @@ export interface PostgresBusOptions {
   schema?: string;
   /** `application_name` of the connections, to find them in pg_stat_activity. */
   name?: string;
+}
+
+/** The parts of pg-boss's database object (its `Db`) that run SQL. */
+interface PgBossDb {
+  executeSql(text: string, values?: unknown[], options?: object): Promise<unknown>;
+  beginTransaction(): Promise<PgBossTransaction>;
+  withTransaction<T>(fn: (db: PgBossTransaction['db']) => Promise<T>): Promise<T>;
+}
+interface PgBossTransaction {
+  db: { executeSql(text: string, values?: unknown[]): Promise<unknown> };
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+/**
+ * pg-boss's SQL is the bus's plumbing: the bus's own spans (`send`, `process`) say what it did for a request,
+ * and a pg span for each of its statements (the subscription lookup, the insert, BEGIN, the claim, COMMIT)
+ * would only crowd the request's trace. Every way pg-boss runs SQL runs with tracing suppressed, which the
+ * pg instrumentation honours: no span, but `db.client.operation.duration` still measures the statement.
+ */
+function withoutPgSpans(db: PgBossDb): void {
+  const quiet =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      context.with(suppressTracing(context.active()), () => fn(...args));
+  const executeSql = db.executeSql.bind(db);
+  const beginTransaction = db.beginTransaction.bind(db);
+  const withTransaction = db.withTransaction.bind(db);
+  db.executeSql = quiet(executeSql);
+  db.beginTransaction = quiet(async () => {
+    const tx = await beginTransaction();
+    return {
+      ...tx,
+      db: { ...tx.db, executeSql: quiet(tx.db.executeSql) },
+      commit: quiet(tx.commit),
+      rollback: quiet(tx.rollback),
+    };
+  });
+  db.withTransaction = quiet(withTransaction);
 }
 
 const dlqOf = (group: string) => `${group}.dlq`;
@@ -93,6 +134,7 @@ export async function createPostgresBus(options: PostgresBusOptions): Promise<Bu
     monitorIntervalSeconds: SUPERVISE_SECONDS,
     openTelemetry: { enabled: false },
   });
+  withoutPgSpans(boss.getDb() as PgBossDb);
   let lastError: { at: Date; message: string } | undefined;
   boss.on('error', (error: Error) => {
     lastError = { at: new Date(), message: error.message };

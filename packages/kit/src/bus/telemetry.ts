@@ -9,7 +9,6 @@
 import type { CloudEvent } from '@glassbox/contracts';
 import {
   type Attributes,
-  context,
   type Link,
   metrics,
   propagation,
@@ -201,9 +200,4 @@ export function createBusTelemetry(system: MessagingSystem): BusTelemetry {
       });
     },
   };
-}
-
-/** Runs `fn` outside any trace (adapters' own housekeeping must not join a request's trace). */
-export function untraced<T>(fn: () => T): T {
-  return context.with(ROOT_CONTEXT, fn);
 }
