@@ -87,6 +87,17 @@ describe('drill reports', () => {
     expect(md).toContain('| 12.0 s | 13.0 s | 40.0 s | yes | 2.00 % | 40 | 0 | 0 |');
     expect(md).toContain('![SLI during the drill](hang.svg)');
     expect(md).toContain('restart-service catalog (PublicApiCatalogAvailabilityBurn): succeeded');
+    expect(md).toContain(
+      "MTTD to PublicApiCatalogAvailabilityBurn firing; MTTA to the healer's first action (restart-service catalog, on PublicApiCatalogAvailabilityBurn);",
+    );
+    // The healer acted first on another alert than the drill's: the sentence says so (MTTA may precede MTTD).
+    const other = renderMarkdown({
+      ...result,
+      actions: [{ ...result.actions[0]!, alertname: 'TargetDown' }],
+    });
+    expect(other).toContain(
+      "MTTA to the healer's first action (restart-service catalog, on TargetDown, not PublicApiCatalogAvailabilityBurn);",
+    );
     const failed = renderMarkdown({ ...result, passed: false, failures: ['1 accepted orders lost'] });
     expect(failed).toContain('**FAILED**: 1 accepted orders lost');
     expect(md).toContain('Ground truth: the fault was still active when the drill ended');

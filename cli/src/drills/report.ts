@@ -114,6 +114,8 @@ export function renderMarkdown(r: DrillResult): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     `| ${secs(r.mttdMs)} | ${secs(r.mttaMs)} | ${secs(r.mttrMs)} | ${r.healed ? 'yes' : r.manualRemediation ? 'no (manual)' : 'no'} | ${pct(r.errorBudget.consumed)} | ${r.orders.accepted} | ${r.orders.lost.length} | ${r.orders.duplicated.length} |`,
     '',
+    measuredTo(r),
+    '',
     `![SLI during the drill](${r.scenario}.svg)`,
     '',
     '## Healer actions',
@@ -136,6 +138,18 @@ export function renderMarkdown(r: DrillResult): string {
     lines.push('', '## Manual remediation', '', r.manualRemediation);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What each time is measured to, from the fault's start. The healer may act on another alert than the one the
+ * drill expects (a TargetDown before the burn alert), so MTTA can come before MTTD: the sentence names it.
+ */
+function measuredTo(r: DrillResult): string {
+  const first = r.actions[0];
+  const action = first
+    ? `the healer's first action (${first.action} ${first.target}, on ${first.alertname}${first.alertname === r.expect.alert ? '' : `, not ${r.expect.alert}`})`
+    : "the healer's first action (none)";
+  return `Measured from the fault's start: MTTD to ${r.expect.alert} firing; MTTA to ${action}; MTTR to the SLI back within its objective with the alert resolved.`;
 }
 
 /** The MTTD/MTTA/MTTR table of a suite (the README quotes it). */
