@@ -91,6 +91,60 @@ describe('the production trace policy', () => {
     expect(exporter.getFinishedSpans().map((s) => s.name)).toContain('after the response');
   });
 
+  it('drops the late spans of a dropped trace at once, keeping one only when it fails or is slow itself', () => {
+    // Fast, error-free requests: about 90 % are dropped when their root ends.
+    const roots = Array.from({ length: 40 }, () => {
+      const root = tracer.startSpan('GET /x');
+      root.end();
+      return root;
+    });
+    const dropped = roots.filter((r) => !(r.spanContext().traceFlags & TraceFlags.SAMPLED));
+    expect(dropped.length).toBeGreaterThan(20);
+    exporter.reset();
+    // Work after the response (an after-commit hook, a publish): its spans end after the local root did.
+    for (const root of dropped) tracer.startSpan('after the response', {}, trace.setSpan(ROOT_CONTEXT, root)).end();
+    expect(keeper.pendingTraces).toBe(0);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    const failing = tracer.startSpan('late failure', {}, trace.setSpan(ROOT_CONTEXT, dropped[0]!));
+    failing.setStatus({ code: SpanStatusCode.ERROR });
+    failing.end();
+    // …and the trace's spans after it follow.
+    tracer.startSpan('later still', {}, trace.setSpan(ROOT_CONTEXT, dropped[0]!)).end();
+    expect(exporter.getFinishedSpans().map((s) => [s.name, s.attributes['glassbox.sampling.kept']])).toEqual([
+      ['late failure', 'error'],
+      ['later still', 'error'],
+    ]);
+    expect(keeper.pendingTraces).toBe(0);
+  });
+
+  it('a second local root of a trace still open decides for its own spans', () => {
+    const remote = trace.wrapSpanContext({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.NONE,
+      isRemote: true,
+    });
+    const parent = trace.setSpan(ROOT_CONTEXT, remote);
+    // A request and a delivery of the same trace in one process, overlapping: the request ends first, fine.
+    const request = tracer.startSpan('POST /orders', {}, parent);
+    const delivery = tracer.startSpan('process order.confirmed', {}, parent);
+    request.end();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    // The delivery's child fails after the request's decision: it waits for the delivery, which keeps it.
+    const child = tracer.startSpan('db.transaction', {}, trace.setSpan(ROOT_CONTEXT, delivery));
+    child.setStatus({ code: SpanStatusCode.ERROR });
+    child.end();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    delivery.end();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['db.transaction', 'process order.confirmed']);
+    expect(keeper.pendingTraces).toBe(0);
+  });
+
+  it('remembers at most maxTraces decisions', () => {
+    for (let i = 0; i < 250; i++) request();
+    expect(keeper.decidedTraces).toBeLessThanOrEqual(100);
+  });
+
   it('holds at most maxTraces unfinished traces', () => {
     const roots = Array.from({ length: 150 }, () => {
       const root = tracer.startSpan('GET /open');

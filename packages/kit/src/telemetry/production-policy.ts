@@ -81,6 +81,13 @@ interface Pending {
   keep: 'error' | 'slow' | undefined;
 }
 
+/** Makes room for one more entry: the oldest goes when the map is full. */
+function bounded(map: Map<string, unknown>, max: number): void {
+  if (map.size < max) return;
+  const oldest = map.keys().next().value;
+  if (oldest !== undefined) map.delete(oldest);
+}
+
 const durationMs = (span: ReadableSpan) => span.duration[0] * 1e3 + span.duration[1] / 1e6;
 
 /** The span as the exporters read it, flagged sampled (exporting processors skip unsampled spans). */
@@ -108,10 +115,21 @@ function asSampled(span: ReadableSpan, reason: 'error' | 'slow'): ReadableSpan {
   };
 }
 
+const isLocalRoot = (span: ReadableSpan) =>
+  !span.parentSpanContext || span.parentSpanContext.isRemote === true;
+
 export class KeepErrorsAndSlowProcessor implements SpanProcessor {
   private readonly pending = new Map<string, Pending>();
-  /** Traces already kept whose later spans (work after the response) follow them. */
-  private readonly kept = new Map<string, 'error' | 'slow'>();
+  /** Local roots (requests, deliveries) of unsampled traces that have started and not ended yet, per trace. */
+  private readonly openRoots = new Map<string, number>();
+  /**
+   * What was decided for a trace when a local root of it ended: kept (why), or dropped. A span that ends when no
+   * local root of its trace is open any more (work after the response) follows the decision at once — a kept
+   * trace's are exported, a dropped trace's dropped, unless the span itself failed or was slow, which keeps it
+   * and the trace's later spans. Without this, every late span of a dropped trace would wait in `pending` for a
+   * root that had already ended, until the oldest-first eviction took it.
+   */
+  private readonly decided = new Map<string, 'error' | 'slow' | 'dropped'>();
   private readonly maxTraces: number;
   private readonly maxSpansPerTrace: number;
 
@@ -121,7 +139,15 @@ export class KeepErrorsAndSlowProcessor implements SpanProcessor {
   }
 
   onStart(span: Span, parentContext: Context): void {
-    if (span.spanContext().traceFlags & TraceFlags.SAMPLED) this.options.next.onStart(span, parentContext);
+    const sc = span.spanContext();
+    if (sc.traceFlags & TraceFlags.SAMPLED) {
+      this.options.next.onStart(span, parentContext);
+      return;
+    }
+    if (isLocalRoot(span)) {
+      bounded(this.openRoots, this.maxTraces);
+      this.openRoots.set(sc.traceId, (this.openRoots.get(sc.traceId) ?? 0) + 1);
+    }
   }
 
   onEnd(span: ReadableSpan): void {
@@ -136,41 +162,49 @@ export class KeepErrorsAndSlowProcessor implements SpanProcessor {
         : durationMs(span) >= this.options.slowMs
           ? 'slow'
           : undefined;
-    const already = this.kept.get(sc.traceId);
-    if (already) {
-      this.options.next.onEnd(asSampled(span, already));
+    const localRoot = isLocalRoot(span);
+    const decision = this.decided.get(sc.traceId);
+    if (!localRoot && decision !== undefined && !this.openRoots.has(sc.traceId)) {
+      const keep = decision === 'dropped' ? reason : decision;
+      if (keep === undefined) return;
+      if (decision === 'dropped') this.remember(sc.traceId, keep);
+      this.options.next.onEnd(asSampled(span, keep));
       return;
     }
     let trace = this.pending.get(sc.traceId);
     if (!trace) {
-      if (this.pending.size >= this.maxTraces) {
-        const oldest = this.pending.keys().next().value;
-        if (oldest !== undefined) this.pending.delete(oldest);
-      }
+      bounded(this.pending, this.maxTraces);
       trace = { spans: [], keep: undefined };
       this.pending.set(sc.traceId, trace);
     }
     if (trace.spans.length < this.maxSpansPerTrace) trace.spans.push(span);
     if (reason && trace.keep !== 'error') trace.keep = reason;
-    const localRoot = !span.parentSpanContext || span.parentSpanContext.isRemote === true;
     if (!localRoot) return;
+    const open = (this.openRoots.get(sc.traceId) ?? 1) - 1;
+    if (open > 0) this.openRoots.set(sc.traceId, open);
+    else this.openRoots.delete(sc.traceId);
     this.pending.delete(sc.traceId);
-    if (!trace.keep) return;
-    this.remember(sc.traceId, trace.keep);
-    for (const s of trace.spans) this.options.next.onEnd(asSampled(s, trace.keep));
+    // A trace once kept stays kept (another request of it in this process decided first).
+    const keep = trace.keep ?? (decision === 'dropped' ? undefined : decision);
+    this.remember(sc.traceId, keep ?? 'dropped');
+    if (keep === undefined) return;
+    for (const s of trace.spans) this.options.next.onEnd(asSampled(s, keep));
   }
 
-  private remember(traceId: string, reason: 'error' | 'slow') {
-    if (this.kept.size >= 1024) {
-      const oldest = this.kept.keys().next().value;
-      if (oldest !== undefined) this.kept.delete(oldest);
-    }
-    this.kept.set(traceId, reason);
+  private remember(traceId: string, decision: 'error' | 'slow' | 'dropped') {
+    this.decided.delete(traceId);
+    bounded(this.decided, this.maxTraces);
+    this.decided.set(traceId, decision);
   }
 
   /** Traces waiting for their local root (for tests and self-observation). */
   get pendingTraces(): number {
     return this.pending.size;
+  }
+
+  /** Traces whose decision is remembered for their late spans (for tests: bounded by `maxTraces`). */
+  get decidedTraces(): number {
+    return this.decided.size;
   }
 
   forceFlush(): Promise<void> {
@@ -179,6 +213,8 @@ export class KeepErrorsAndSlowProcessor implements SpanProcessor {
 
   shutdown(): Promise<void> {
     this.pending.clear();
+    this.openRoots.clear();
+    this.decided.clear();
     return this.options.next.shutdown();
   }
 }
