@@ -102,7 +102,8 @@ describe('the production trace policy', () => {
     expect(dropped.length).toBeGreaterThan(20);
     exporter.reset();
     // Work after the response (an after-commit hook, a publish): its spans end after the local root did.
-    for (const root of dropped) tracer.startSpan('after the response', {}, trace.setSpan(ROOT_CONTEXT, root)).end();
+    for (const root of dropped)
+      tracer.startSpan('after the response', {}, trace.setSpan(ROOT_CONTEXT, root)).end();
     expect(keeper.pendingTraces).toBe(0);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     const failing = tracer.startSpan('late failure', {}, trace.setSpan(ROOT_CONTEXT, dropped[0]!));
@@ -136,7 +137,10 @@ describe('the production trace policy', () => {
     child.end();
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     delivery.end();
-    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['db.transaction', 'process order.confirmed']);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual([
+      'db.transaction',
+      'process order.confirmed',
+    ]);
     expect(keeper.pendingTraces).toBe(0);
   });
 
