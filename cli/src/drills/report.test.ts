@@ -19,6 +19,7 @@ const result: DrillResult = {
   },
   expect: {
     alert: 'PublicApiCatalogAvailabilityBurn',
+    alerts: ['PublicApiCatalogAvailabilityBurn'],
     service: 'catalog',
     slo: 'public-api-catalog-availability',
     healed: true,
@@ -97,6 +98,19 @@ describe('drill reports', () => {
     });
     expect(other).toContain(
       "MTTA to the healer's first action (restart-service catalog, on TargetDown, not PublicApiCatalogAvailabilityBurn);",
+    );
+    // A drill that several alerts may detect: any of them is the expected one.
+    const either = renderMarkdown({
+      ...result,
+      expect: {
+        ...result.expect,
+        alert: 'TargetDown or CrashLooping',
+        alerts: ['TargetDown', 'CrashLooping'],
+      },
+      actions: [{ ...result.actions[0]!, alertname: 'CrashLooping' }],
+    });
+    expect(either).toContain(
+      "MTTD to the first of TargetDown or CrashLooping firing; MTTA to the healer's first action (restart-service catalog, on CrashLooping);",
     );
     const failed = renderMarkdown({ ...result, passed: false, failures: ['1 accepted orders lost'] });
     expect(failed).toContain('**FAILED**: 1 accepted orders lost');

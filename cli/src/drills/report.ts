@@ -147,9 +147,9 @@ export function renderMarkdown(r: DrillResult): string {
 function measuredTo(r: DrillResult): string {
   const first = r.actions[0];
   const action = first
-    ? `the healer's first action (${first.action} ${first.target}, on ${first.alertname}${first.alertname === r.expect.alert ? '' : `, not ${r.expect.alert}`})`
+    ? `the healer's first action (${first.action} ${first.target}, on ${first.alertname}${r.expect.alerts.includes(first.alertname) ? '' : `, not ${r.expect.alert}`})`
     : "the healer's first action (none)";
-  return `Measured from the fault's start: MTTD to ${r.expect.alert} firing; MTTA to ${action}; MTTR to the SLI back within its objective with the alert resolved.`;
+  return `Measured from the fault's start: MTTD to ${r.expect.alerts.length > 1 ? `the first of ${r.expect.alert}` : r.expect.alert} firing; MTTA to ${action}; MTTR to the SLI back within its objective with the alert resolved.`;
 }
 
 /** The MTTD/MTTA/MTTR table of a suite (the README quotes it). */

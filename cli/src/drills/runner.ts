@@ -256,7 +256,7 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     return found;
   };
   const isExpected = (a: { name: string; service: string; severity: string }) =>
-    a.name === expect.alert &&
+    expect.alerts.includes(a.name) &&
     a.service === expect.service &&
     (expect.severity === undefined || a.severity === expect.severity);
   const alertState = (view: AlertsView): DrillSample['alert'] => {
@@ -396,7 +396,7 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
           );
         if (fired) {
           firingAtMs = fired.atMs;
-          log(`${scenario.name}: ${expect.alert} firing after ${((fired.atMs - t0) / 1000).toFixed(1)} s`);
+          log(`${scenario.name}: ${fired.name} firing after ${((fired.atMs - t0) / 1000).toFixed(1)} s`);
         }
       }
       if (firingAtMs === null && now > t0 + expect.detectWithinMs + 30_000) break; // undetected

@@ -33,6 +33,27 @@ describe('drill scenarios', () => {
     expect(s.fault).toEqual({ kind: 'hang', service: 'catalog', rate: 1, forMs: 300_000, by: 'drill' });
     expect(s.load).toEqual({ rate: 2, concurrency: 60, warmupMs: 15_000 });
     expect(s.expect).toMatchObject({ healed: true, detectWithinMs: 60_000, recoverWithinMs: 120_000 });
+    expect(s.expect).toMatchObject({ alert: 'HighLatencyP99', alerts: ['HighLatencyP99'] });
+  });
+
+  it('takes several alerts, any of which detects the fault', () => {
+    const s = parseScenario(
+      'drills/x.yaml',
+      GOOD.replace('alert: HighLatencyP99', 'alert: [TargetDown, CrashLooping]'),
+    );
+    expect(s.expect).toMatchObject({
+      alert: 'TargetDown or CrashLooping',
+      alerts: ['TargetDown', 'CrashLooping'],
+    });
+    expect(refusal(GOOD.replace('alert: HighLatencyP99', 'alert: []'))).toBe(
+      'drills/x.yaml: expect.alert: must not have fewer than 1 items',
+    );
+    expect(refusal(GOOD.replace('alert: HighLatencyP99', 'alert: 3'))).toBe(
+      'drills/x.yaml: expect.alert: must be string or array',
+    );
+    expect(refusal(GOOD.replace('alert: HighLatencyP99', 'alert: [TargetDown, TargetDown]'))).toBe(
+      'drills/x.yaml: expect.alert: must not have duplicate items',
+    );
   });
 
   it('the committed scenarios are valid, and cover crash-loop, hang, dependency-error and memory-leak', async () => {

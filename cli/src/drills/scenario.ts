@@ -42,7 +42,14 @@ const ScenarioSpec = Type.Object(
     ),
     expect: Type.Object(
       {
-        alert: Type.String({ minLength: 1 }),
+        /**
+         * The alert that detects the fault, or several: whichever fires first (a crash loop may be seen as
+         * CrashLooping or as TargetDown, and the healer may heal it on either before the other fires).
+         */
+        alert: Type.Union([
+          Type.String({ minLength: 1 }),
+          Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true }),
+        ]),
         /** Only the alert of this severity (an SLO's burn alert has a page and a ticket variant of one name). */
         severity: Type.Optional(Type.Union([Type.Literal('page'), Type.Literal('ticket')])),
         service: Type.String({ minLength: 1 }),
@@ -76,7 +83,10 @@ export interface DrillScenario {
   /** The body POSTed to the control API's /faults (its `by` is "drill"). */
   readonly fault: Readonly<Record<string, unknown>> & { kind: string; service: string; forMs: number };
   readonly expect: {
+    /** For people: the alert's name, or the names joined by "or". */
     readonly alert: string;
+    /** The names of the alerts any of which detects the fault. */
+    readonly alerts: readonly string[];
     readonly severity?: 'page' | 'ticket';
     readonly service: string;
     readonly slo: string;
@@ -106,8 +116,20 @@ function fieldOf(instancePath: string): string {
 }
 
 function schemaProblem(value: unknown): [string, string] | null {
-  for (const error of Value.Errors(ScenarioSpec, value)) {
+  const errors = [...Value.Errors(ScenarioSpec, value)];
+  for (const error of errors) {
     if (error.keyword === 'additionalProperties') continue;
+    const alternatives = errors.filter((e) => e.instancePath === error.instancePath);
+    if (alternatives.some((e) => e.keyword === 'anyOf')) {
+      // A field of several shapes (`expect.alert`: a name or a list): the shape it has broke a rule, or it has
+      // none of them.
+      const broken = alternatives.find((e) => e.keyword !== 'type' && e.keyword !== 'anyOf');
+      if (broken) return [broken.instancePath, broken.message];
+      const types = alternatives
+        .filter((e) => e.keyword === 'type')
+        .map((e) => e.message.replace(/^must be /, ''));
+      return [error.instancePath, `must be ${types.join(' or ')}`];
+    }
     if (error.keyword === 'boolean') return [error.instancePath, 'unknown field'];
     if (error.keyword === 'required') {
       const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
@@ -179,7 +201,8 @@ export function parseScenario(file: string, text: string): DrillScenario {
     },
     fault,
     expect: {
-      alert: spec.expect.alert,
+      alert: alertsOf(spec.expect.alert).join(' or '),
+      alerts: alertsOf(spec.expect.alert),
       ...(spec.expect.severity ? { severity: spec.expect.severity } : {}),
       service: spec.expect.service,
       slo: spec.expect.slo,
@@ -190,6 +213,9 @@ export function parseScenario(file: string, text: string): DrillScenario {
     ...(spec.manualRemediation ? { manualRemediation: spec.manualRemediation } : {}),
   };
 }
+
+const alertsOf = (alert: string | readonly string[]): string[] =>
+  typeof alert === 'string' ? [alert] : [...alert];
 
 /** Every `*.yaml` of the folder, in name order; the first bad file throws its ScenarioError. */
 export async function loadScenarios(dir: string): Promise<DrillScenario[]> {
