@@ -7,7 +7,13 @@ import { parseTimeScale } from '@glassbox/contracts/slo-policy';
 import { UsageError } from '../args.js';
 import { writeReports } from '../drills/report.js';
 import { type DrillResult, runDrill } from '../drills/runner.js';
-import { type DrillScenario, loadScenario, loadScenarios, ScenarioError } from '../drills/scenario.js';
+import {
+  alertLabel,
+  type DrillScenario,
+  loadScenario,
+  loadScenarios,
+  ScenarioError,
+} from '../drills/scenario.js';
 import { dropDatabases } from '../postgres.js';
 import { databaseName, SERVICE_NAMES, serviceDef } from '../services.js';
 import { REPO_ROOT, startStack } from '../stack.js';
@@ -153,7 +159,7 @@ export async function runDrillCommand(argv: readonly string[]): Promise<number> 
       scenarios = await loadScenarios(dir);
       for (const s of scenarios) {
         process.stdout.write(
-          `${s.name} (${path.basename(s.file)}): ${s.fault.kind} → ${s.fault.service}; expects ${s.expect.alert}, ${s.expect.healed ? 'healed' : 'manual remediation'}\n`,
+          `${s.name} (${path.basename(s.file)}): ${s.fault.kind} → ${s.fault.service}; expects ${alertLabel(s.expect)}, ${s.expect.healed ? 'healed' : 'manual remediation'}\n`,
         );
       }
       return 0;

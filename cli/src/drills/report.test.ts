@@ -18,7 +18,6 @@ const result: DrillResult = {
     endedBy: null,
   },
   expect: {
-    alert: 'PublicApiCatalogAvailabilityBurn',
     alerts: ['PublicApiCatalogAvailabilityBurn'],
     service: 'catalog',
     slo: 'public-api-catalog-availability',
@@ -104,7 +103,6 @@ describe('drill reports', () => {
       ...result,
       expect: {
         ...result.expect,
-        alert: 'TargetDown or CrashLooping',
         alerts: ['TargetDown', 'CrashLooping'],
       },
       actions: [{ ...result.actions[0]!, alertname: 'CrashLooping' }],

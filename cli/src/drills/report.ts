@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DrillResult } from './runner.js';
+import { alertLabel } from './scenario.js';
 
 const W = 640;
 const H = 240;
@@ -26,7 +27,7 @@ interface Marker {
 export function markersOf(r: DrillResult): Marker[] {
   const m: Marker[] = [{ atMs: r.timeline.faultAtMs, label: `fault ${r.fault.kind}`, color: '#b42318' }];
   if (r.timeline.firingAtMs !== null)
-    m.push({ atMs: r.timeline.firingAtMs, label: `${r.expect.alert} firing`, color: '#dc6803' });
+    m.push({ atMs: r.timeline.firingAtMs, label: `${alertLabel(r.expect)} firing`, color: '#dc6803' });
   for (const a of r.actions) {
     if (a.startedAtMs !== null)
       m.push({ atMs: a.startedAtMs, label: `healer ${a.action}`, color: '#6941c6' });
@@ -104,7 +105,7 @@ export function renderMarkdown(r: DrillResult): string {
     r.description,
     '',
     `Fault: \`${r.fault.kind}\` on ${r.fault.service}${r.fault.dependency ? ` → ${r.fault.dependency}` : ''} (${r.fault.id || 'not injected'}), ` +
-      `started ${new Date(r.timeline.faultAtMs).toISOString()}. Expected: ${r.expect.alert} (${r.expect.service}) ` +
+      `started ${new Date(r.timeline.faultAtMs).toISOString()}. Expected: ${alertLabel(r.expect)} (${r.expect.service}) ` +
       `within ${secs(r.expect.detectWithinMs)}, ${r.expect.healed ? 'healed by the healer' : 'not healable by the healer'}, ` +
       `recovered within ${secs(r.expect.recoverWithinMs)}.`,
     '',
@@ -147,16 +148,16 @@ export function renderMarkdown(r: DrillResult): string {
 function measuredTo(r: DrillResult): string {
   const first = r.actions[0];
   const action = first
-    ? `the healer's first action (${first.action} ${first.target}, on ${first.alertname}${r.expect.alerts.includes(first.alertname) ? '' : `, not ${r.expect.alert}`})`
+    ? `the healer's first action (${first.action} ${first.target}, on ${first.alertname}${r.expect.alerts.includes(first.alertname) ? '' : `, not ${alertLabel(r.expect)}`})`
     : "the healer's first action (none)";
-  return `Measured from the fault's start: MTTD to ${r.expect.alerts.length > 1 ? `the first of ${r.expect.alert}` : r.expect.alert} firing; MTTA to ${action}; MTTR to the SLI back within its objective with the alert resolved.`;
+  return `Measured from the fault's start: MTTD to ${r.expect.alerts.length > 1 ? 'the first of ' : ''}${alertLabel(r.expect)} firing; MTTA to ${action}; MTTR to the SLI back within its objective with the alert resolved.`;
 }
 
 /** The MTTD/MTTA/MTTR table of a suite (the README quotes it). */
 export function renderSummary(results: readonly DrillResult[], timeScale: number): string {
   const rows = results.map(
     (r) =>
-      `| ${r.scenario} | ${r.fault.kind} → ${r.fault.service}${r.fault.dependency ? `→${r.fault.dependency}` : ''} | ${r.expect.alert} | ${secs(r.mttdMs)} | ${secs(r.mttaMs)} | ${secs(r.mttrMs)} | ${r.healed ? 'yes' : r.manualRemediation ? 'no (manual)' : 'no'} | ${pct(r.errorBudget.consumed)} | ${r.orders.lost.length} / ${r.orders.duplicated.length} of ${r.orders.accepted} | ${r.passed ? 'pass' : 'FAIL'} |`,
+      `| ${r.scenario} | ${r.fault.kind} → ${r.fault.service}${r.fault.dependency ? `→${r.fault.dependency}` : ''} | ${alertLabel(r.expect)} | ${secs(r.mttdMs)} | ${secs(r.mttaMs)} | ${secs(r.mttrMs)} | ${r.healed ? 'yes' : r.manualRemediation ? 'no (manual)' : 'no'} | ${pct(r.errorBudget.consumed)} | ${r.orders.lost.length} / ${r.orders.duplicated.length} of ${r.orders.accepted} | ${r.passed ? 'pass' : 'FAIL'} |`,
   );
   return [
     `# Drill results (time scale ${timeScale})`,

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { parseTokenMix } from '../args.js';
 import { runLoadTest } from '../load/generator.js';
-import type { DrillScenario } from './scenario.js';
+import { alertLabel, type DrillScenario } from './scenario.js';
 
 export interface DrillTargets {
   /** The control API (POST/DELETE /faults). */
@@ -482,7 +482,7 @@ export async function runDrill(scenario: DrillScenario, targets: DrillTargets): 
     endedBy,
   });
   if (fault) {
-    if (mttdMs === null) failures.push(`undetected: ${expect.alert} (${expect.service}) never fired`);
+    if (mttdMs === null) failures.push(`undetected: ${alertLabel(expect)} (${expect.service}) never fired`);
     else if (mttdMs > expect.detectWithinMs)
       failures.push(`detected late: ${(mttdMs / 1000).toFixed(1)} s > ${expect.detectWithinMs / 1000} s`);
     if (mttrMs === null) failures.push('unrecovered: the SLI or the alert never came back');

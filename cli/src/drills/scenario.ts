@@ -83,9 +83,7 @@ export interface DrillScenario {
   /** The body POSTed to the control API's /faults (its `by` is "drill"). */
   readonly fault: Readonly<Record<string, unknown>> & { kind: string; service: string; forMs: number };
   readonly expect: {
-    /** For people: the alert's name, or the names joined by "or". */
-    readonly alert: string;
-    /** The names of the alerts any of which detects the fault. */
+    /** The names of the alerts any of which detects the fault (`alertLabel` says them to people). */
     readonly alerts: readonly string[];
     readonly severity?: 'page' | 'ticket';
     readonly service: string;
@@ -201,8 +199,7 @@ export function parseScenario(file: string, text: string): DrillScenario {
     },
     fault,
     expect: {
-      alert: alertsOf(spec.expect.alert).join(' or '),
-      alerts: alertsOf(spec.expect.alert),
+      alerts: typeof spec.expect.alert === 'string' ? [spec.expect.alert] : [...spec.expect.alert],
       ...(spec.expect.severity ? { severity: spec.expect.severity } : {}),
       service: spec.expect.service,
       slo: spec.expect.slo,
@@ -214,8 +211,9 @@ export function parseScenario(file: string, text: string): DrillScenario {
   };
 }
 
-const alertsOf = (alert: string | readonly string[]): string[] =>
-  typeof alert === 'string' ? [alert] : [...alert];
+/** The expected alert, or the alerts joined by "or", for logs and reports. */
+export const alertLabel = (expect: { readonly alerts: readonly string[] }): string =>
+  expect.alerts.join(' or ');
 
 /** Every `*.yaml` of the folder, in name order; the first bad file throws its ScenarioError. */
 export async function loadScenarios(dir: string): Promise<DrillScenario[]> {

@@ -56,7 +56,8 @@ interface PgBossTransaction {
  * pg-boss's SQL is the bus's plumbing: the bus's own spans (`send`, `process`) say what it did for a request,
  * and a pg span for each of its statements (the subscription lookup, the insert, BEGIN, the claim, COMMIT)
  * would only crowd the request's trace. Every way pg-boss runs SQL runs with tracing suppressed, which the
- * pg instrumentation honours: no span, but `db.client.operation.duration` still measures the statement.
+ * pg instrumentation honours: no span, but `db.client.operation.duration` still measures a statement run inside
+ * a trace (the instrumentation measures only those: `requireParentSpan`).
  */
 function withoutPgSpans(db: PgBossDb): void {
   const quiet =
