@@ -227,10 +227,23 @@ const PORT_KEYS = [
   'postgres',
 ] as const;
 
-export async function resolvePorts(options: Pick<StackOptions, 'ports' | 'portBase'>): Promise<PortMap> {
+/**
+ * The ports of a stack. With `'auto'` the OS picks free ones; they are released before the processes bind them,
+ * and on a busy machine another process may take one meanwhile (a parallel test's listener, an outgoing
+ * connection's ephemeral port): a pick with a port taken by the time it is checked is replaced by a new one.
+ */
+export async function resolvePorts(
+  options: Pick<StackOptions, 'ports' | 'portBase'>,
+  choose: (count: number) => Promise<number[]> = freePorts,
+): Promise<PortMap> {
   if (options.ports === 'auto') {
-    const free = await freePorts(PORT_KEYS.length);
-    return Object.fromEntries(PORT_KEYS.map((k, i) => [k, free[i]])) as PortMap;
+    for (let attempt = 1; ; attempt++) {
+      const free = await choose(PORT_KEYS.length);
+      const taken = await Promise.all(free.map((port) => portInUse(port)));
+      if (!taken.includes(true) || attempt === 5) {
+        return Object.fromEntries(PORT_KEYS.map((k, i) => [k, free[i]])) as PortMap;
+      }
+    }
   }
   const base = options.portBase !== undefined ? portsFromBase(options.portBase) : defaultPorts();
   return { ...base, ...(options.ports ?? {}) };
