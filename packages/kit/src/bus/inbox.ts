@@ -14,9 +14,14 @@
  * event of a batch fails, the batch is rolled back and each of its events runs again in a transaction of its
  * own, so one failing event never holds back or fails the others. Handlers must therefore keep their effects
  * inside the transaction they are given (or be idempotent themselves), as at-least-once delivery needs anyway.
+ *
+ * Traces: each delivery keeps the context it arrived in (its `process` span). A transaction of one event runs in
+ * that event's context; a batch's transaction in its first event's, and every other handler of the batch in
+ * its own event's. Without this, a transaction would run in the context of whatever scheduled it (the delivery
+ * that started the pump, or one whose transaction just ended), and its spans would join another event's trace.
  */
 import type { CloudEvent } from '@glassbox/contracts';
-import { metrics } from '@opentelemetry/api';
+import { type Context, context, metrics } from '@opentelemetry/api';
 import type { Db, Transaction } from '../db.js';
 import type { Logger } from '../logger.js';
 import { createPeriodicWorker, type PeriodicWorker } from '../worker/periodic-worker.js';
@@ -38,6 +43,8 @@ export interface IdempotentOptions {
 interface Pending {
   event: CloudEvent;
   delivery: DeliveryInfo;
+  /** The context the delivery arrived in (its `process` span): where its handler runs. */
+  ctx: Context;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -69,7 +76,9 @@ export function idempotent(
     );
     // A key in the batch twice (a redelivery that caught up with the first copy) runs once: the first claims it.
     const unclaimed = new Set(fresh.map((row) => `${row.consumer}\u0000${row.event_id}`));
-    for (const { event, delivery } of batch) {
+    const owner = batch[0];
+    for (const item of batch) {
+      const { event, delivery } = item;
       if (!unclaimed.delete(`${delivery.group}\u0000${event.id}`)) {
         duplicates.add(1, {
           'messaging.consumer.group.name': delivery.group,
@@ -77,14 +86,16 @@ export function idempotent(
         });
         continue;
       }
-      await handler(event, tx, delivery);
+      // The transaction runs in the first event's context; every other handler in its own event's.
+      if (item === owner) await handler(event, tx, delivery);
+      else await context.with(item.ctx, () => handler(event, tx, delivery));
     }
   }
 
   async function flush(batch: Pending[]): Promise<void> {
     if (batch.length > 1) {
       try {
-        await db.tx((tx) => processBatch(tx, batch));
+        await context.with(batch[0]!.ctx, () => db.tx((tx) => processBatch(tx, batch)));
         for (const item of batch) item.resolve();
         return;
       } catch {
@@ -93,7 +104,7 @@ export function idempotent(
     }
     for (const item of batch) {
       try {
-        await db.tx((tx) => processBatch(tx, [item]));
+        await context.with(item.ctx, () => db.tx((tx) => processBatch(tx, [item])));
         item.resolve();
       } catch (error) {
         item.reject(error);
@@ -115,7 +126,7 @@ export function idempotent(
 
   return (event, delivery) =>
     new Promise<void>((resolve, reject) => {
-      queue.push({ event, delivery, resolve, reject });
+      queue.push({ event, delivery, ctx: context.active(), resolve, reject });
       // The rest of a burst arrives in this turn of the event loop: start its transaction after it.
       if (!scheduled && running < concurrency) {
         scheduled = true;

@@ -4,6 +4,7 @@
  * one failing event rolls back only itself, and `maxBatch` / `concurrency` bound the transactions.
  */
 import type { CloudEvent } from '@glassbox/contracts';
+import { type Span, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEvent } from '../../src/bus/events.js';
 import { idempotent, type TransactionalHandler } from '../../src/bus/inbox.js';
@@ -164,5 +165,76 @@ describe('inbox group commit', () => {
     expect(c.seen.sizes.reduce((a, b) => a + b, 0)).toBe(100);
     expect(c.seen.transactions).toBe(Math.ceil(100 / 16));
     expect(c.seen.mostOpen).toBe(3);
+  });
+});
+
+describe('inbox traces', () => {
+  const tracer = trace.getTracer('inbox-test');
+
+  /** Delivers `e` as a bus does: inside an active `process` span that ends when the handler settles. */
+  const deliverInSpan = (handle: ReturnType<typeof idempotent>, e: CloudEvent, name: string) => {
+    let span: Span | undefined;
+    const done = tracer.startActiveSpan(name, async (s) => {
+      span = s;
+      try {
+        await handle(e, delivery());
+      } finally {
+        s.end();
+      }
+    });
+    return { done, span: () => span! };
+  };
+  const spansNamed = (name: string) => telemetry.spans().filter((s) => s.name === name);
+
+  it("runs a queued delivery's transaction in its own trace, not in the one that ran before it", async () => {
+    telemetry.reset();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const [a, b] = [event(1), event(2)];
+    const handle = idempotent(
+      db,
+      async (e, tx, d) => {
+        await record(e, tx, d);
+        if (e.id === a.id) await gate;
+      },
+      { concurrency: 1 },
+    );
+    const first = deliverInSpan(handle, a, 'process a');
+    // B arrives while A's transaction holds the only slot: it waits, and is started when A's ends.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = deliverInSpan(handle, b, 'process b');
+    open();
+    await Promise.all([first.done, second.done]);
+    expect(await handledRows()).toEqual([1, 2]);
+    const parents = spansNamed('db.transaction').map((s) => s.parentSpanContext?.spanId);
+    expect(parents.sort()).toEqual(
+      [first.span().spanContext().spanId, second.span().spanContext().spanId].sort(),
+    );
+  });
+
+  it('runs each handler of a batch in its own trace (the transaction joins the first one)', async () => {
+    telemetry.reset();
+    const c = counting(db);
+    const handle = idempotent(c.db, async (e, tx, d) => {
+      await tracer.startActiveSpan(`handle ${(e.data as { n: number }).n}`, async (s) => {
+        await record(e, tx, d);
+        s.end();
+      });
+    });
+    const deliveries = [1, 2, 3].map((n) => deliverInSpan(handle, event(n), `process ${n}`));
+    await Promise.all(deliveries.map((d) => d.done));
+    expect(c.seen.transactions).toBe(1);
+    const [tx] = spansNamed('db.transaction');
+    expect(tx?.parentSpanContext?.spanId).toBe(deliveries[0]!.span().spanContext().spanId);
+    for (const [i, d] of deliveries.entries()) {
+      const [handled] = spansNamed(`handle ${i + 1}`);
+      expect(handled?.spanContext().traceId).toBe(d.span().spanContext().traceId);
+    }
+    // The others' handlers are children of their own process spans.
+    expect(spansNamed('handle 2')[0]?.parentSpanContext?.spanId).toBe(
+      deliveries[1]!.span().spanContext().spanId,
+    );
   });
 });
