@@ -8,6 +8,11 @@ export function createNotificationMetrics() {
       description: 'Notifications written, by the event type they announce',
       unit: '{notification}',
     }),
+    waiting: meter.createCounter('glassbox.notifications.waiting', {
+      description:
+        "Payment events that arrived before their order's event and waited for its owner (written when it came)",
+      unit: '{event}',
+    }),
     sent: meter.createCounter('glassbox.notifications.sent', {
       description: 'E-mails the simulated sender delivered',
       unit: '{email}',

@@ -1,7 +1,7 @@
 /**
  * The notification service against real PostgreSQL and the PostgreSQL bus (as in embedded mode), in process:
  * events become one rendered e-mail per event per user, a redelivery changes nothing, a payment event that beats
- * its order's is retried until the owner is known, a schema-invalid event is dead-lettered while the consumer
+ * its order's waits for it (also when both are processed at once), a schema-invalid event is dead-lettered while the consumer
  * keeps consuming, the simulated sender retries refused attempts, and GET /api/v1/me/notifications pages a
  * user's own, newest first, answering bad input with problem+json.
  */
@@ -18,8 +18,11 @@ import { type Bus, createBus, createEvent, migrateKitTables } from '@glassbox/ki
 import { createTestDatabase, createTestKeys, type TestDatabase, type TestKeys } from '@glassbox/kit/testing';
 import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNotificationRepo } from '../src/adapters/notification-repo.js';
+import { recordNotificationUseCase } from '../src/app/record-notification.js';
 import { buildApp, type NotificationApp } from '../src/app.js';
-import { NOTIFICATION_GROUP } from '../src/events/consume.js';
+import { NOTIFICATION_GROUP, notificationHandler } from '../src/events/consume.js';
+import { createNotificationMetrics } from '../src/metrics.js';
 import { seedDemo } from '../src/seed.js';
 
 let database: TestDatabase;
@@ -104,6 +107,22 @@ function confirmed(tenantId: string, userId: string, orderId = randomUUID()): Cl
   );
 }
 
+function capturedFor(tenantId: string, orderId: string): CloudEvent {
+  const paymentId = randomUUID();
+  return event(
+    'payment.captured',
+    {
+      tenantId,
+      paymentId,
+      orderId,
+      amountCents: 2500,
+      currency: 'EUR',
+      capturedAt: new Date().toISOString(),
+    },
+    paymentId,
+  );
+}
+
 const rowsFor = (eventId: string) =>
   db.query<{ user_id: string; status: string; attempts: number; subject: string; recipient: string }>(
     'SELECT user_id, status, attempts, subject, recipient FROM notifications WHERE event_id = $1',
@@ -170,30 +189,20 @@ describe('consuming events', () => {
     expect(inbox).toHaveLength(1);
   });
 
-  it('retries a payment event that arrives before its order’s, and then notifies the order’s owner', async () => {
+  it('keeps a payment event that arrives before its order’s until it comes, then notifies the order’s owner', async () => {
     const tenantId = randomUUID();
     const userId = randomUUID();
     const order = confirmed(tenantId, userId);
     const orderId = (order.data as { orderId: string }).orderId;
-    const paymentId = randomUUID();
-    const captured = event(
-      'payment.captured',
-      {
-        tenantId,
-        paymentId,
-        orderId,
-        amountCents: 2500,
-        currency: 'EUR',
-        capturedAt: new Date().toISOString(),
-      },
-      paymentId,
-    );
+    const captured = capturedFor(tenantId, orderId);
     await bus.publish([captured]);
     await waitFor(
-      'the payment event to be deferred',
-      async () => logLines.filter((l) => l.includes(captured.id) && l.includes('will retry')).length,
-      (n) => n > 0,
+      'the payment event to wait for its order',
+      () => db.query('SELECT 1 FROM waiting_for_owner WHERE event_id = $1', [captured.id]),
+      (rows) => rows.length === 1,
     );
+    // Recorded in the inbox (processed, not retried), and no e-mail yet.
+    expect(await db.query('SELECT 1 FROM inbox WHERE event_id = $1', [captured.id])).toHaveLength(1);
     expect(await rowsFor(captured.id)).toHaveLength(0);
     await bus.publish([order]);
     const [row] = await waitFor(
@@ -203,6 +212,40 @@ describe('consuming events', () => {
     );
     expect(row).toMatchObject({ user_id: userId, subject: expect.stringMatching(/^Payment received/) });
     expect(await rowsFor(order.id)).toHaveLength(1);
+    expect(await db.query('SELECT 1 FROM waiting_for_owner WHERE order_id = $1', [orderId])).toHaveLength(0);
+    expect(logLines.filter((l) => l.includes(captured.id) && l.includes('will retry'))).toEqual([]);
+  });
+
+  it('loses no payment e-mail when the payment and order events are processed at the same moment', async () => {
+    const logger = createLogger('notification', 'silent');
+    const record = recordNotificationUseCase({
+      repo: createNotificationRepo(db),
+      metrics: createNotificationMetrics(),
+      logger,
+      written: () => {},
+    });
+    // Two consumers (two transactions at once), as two replicas or two fetches of the bus would run them.
+    const [one, two] = [notificationHandler(db, record), notificationHandler(db, record)];
+    const tenantId = randomUUID();
+    const pairs = Array.from({ length: 30 }, () => {
+      const order = confirmed(tenantId, randomUUID());
+      return { order, captured: capturedFor(tenantId, (order.data as { orderId: string }).orderId) };
+    });
+    const delivery = { group: NOTIFICATION_GROUP, attempt: 1, redelivered: false };
+    await Promise.all(
+      pairs.flatMap(({ order, captured }, i) =>
+        i % 2 === 0
+          ? [one(captured, delivery), two(order, delivery)]
+          : [one(order, delivery), two(captured, delivery)],
+      ),
+    );
+    for (const { order, captured } of pairs) {
+      const [row] = await rowsFor(captured.id);
+      expect(row?.user_id).toBe((order.data as { userId: string }).userId);
+    }
+    expect(await db.query('SELECT 1 FROM waiting_for_owner WHERE tenant_id = $1', [tenantId])).toHaveLength(
+      0,
+    );
   });
 
   it('dead-letters a schema-invalid event with its reason and keeps consuming', async () => {

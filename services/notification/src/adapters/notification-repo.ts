@@ -1,9 +1,14 @@
 /**
- * SQL of notifications, order owners and recipients. Every read names the tenant and the user; a notification
- * is written once per (tenant, user, event) — a second write of the same event is a no-op.
+ * SQL of notifications, order owners (and the payment events waiting for one) and recipients. Every read names
+ * the tenant and the user; a notification is written once per (tenant, user, event) — a second write of the
+ * same event is a no-op.
  */
+import type { CloudEvent } from '@glassbox/contracts';
 import type { Db, Queryable } from '@glassbox/kit';
 import type { NotificationCursor } from '../domain/cursor.js';
+
+/** First key of the notification service's transaction advisory locks on an order (the second: its hash). */
+const ORDER_LOCK_CLASS = 7087;
 
 export type NotificationStatus = 'PENDING' | 'SENT' | 'FAILED';
 
@@ -99,6 +104,36 @@ export function createNotificationRepo(db: Db) {
         `INSERT INTO order_owners (tenant_id, order_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
         [tenantId, orderId, userId],
       );
+    },
+
+    /**
+     * Serialises, until the transaction ends, the transactions that concern one order's owner: the one that
+     * learns the owner (and takes the events waiting for it) and one that finds no owner (and leaves its event
+     * waiting). Without it, each could miss the other's uncommitted write and an event would wait for ever.
+     */
+    async lockOrder(q: Queryable, tenantId: string, orderId: string): Promise<void> {
+      await q.query('SELECT pg_advisory_xact_lock($1, hashtext($2)) AS locked', [
+        ORDER_LOCK_CLASS,
+        `${tenantId}/${orderId}`,
+      ]);
+    },
+
+    /** Keeps an event for its order's owner (a redelivery of it changes nothing). */
+    async waitForOwner(q: Queryable, tenantId: string, orderId: string, event: CloudEvent): Promise<void> {
+      await q.query(
+        `INSERT INTO waiting_for_owner (event_id, tenant_id, order_id, event) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING`,
+        [event.id, tenantId, orderId, event],
+      );
+    },
+
+    /** Removes and returns the events that were waiting for this order's owner, oldest first. */
+    async takeWaiting(q: Queryable, tenantId: string, orderId: string): Promise<CloudEvent[]> {
+      const rows = await q.query<{ event: CloudEvent; received_at: Date }>(
+        'DELETE FROM waiting_for_owner WHERE tenant_id = $1 AND order_id = $2 RETURNING event, received_at',
+        [tenantId, orderId],
+      );
+      return rows.sort((a, b) => a.received_at.getTime() - b.received_at.getTime()).map((r) => r.event);
     },
 
     async ownerOf(q: Queryable, tenantId: string, orderId: string): Promise<string | undefined> {

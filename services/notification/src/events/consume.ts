@@ -9,8 +9,9 @@ export const NOTIFICATION_GROUP = 'notification.emails';
 /**
  * Subscribes to the events that become e-mails (and to user.registered, for the addresses), each handled once: the
  * inbox records its id in the transaction that writes the notification, so a redelivery is a no-op. A payment event
- * that arrives before its order's is retried soon (the owner is then known); a schema-invalid one goes to the dead
- * letter with the reason (the bus validates before any handler runs).
+ * that arrives before its order's waits for it (record-notification.ts); a failed transaction is retried with
+ * backoff; a schema-invalid event goes to the dead letter with the reason (the bus validates before any handler
+ * runs).
  */
 export async function consumeEvents(options: {
   bus: Bus;
