@@ -122,6 +122,8 @@ interface RoundResult {
    * per checkout: on a shared machine, less noisy than throughput (PostgreSQL not counted).
    */
   nodeCpuMsPerCheckout: number;
+  /** The same, per process (supervisor names: gateway, order, …): where the telemetry's CPU goes. */
+  nodeCpuMsPerCheckoutByProcess: Record<string, number>;
   /** Per checkout, counting warm-up and measured requests (what reached the sink). */
   spansPerCheckout: number;
   logRecordsPerCheckout: number;
@@ -198,10 +200,12 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
         ],
       });
     const warmUp = await load(3); // warm-up: JIT, pools, caches
-    const pids = stack.supervisor.pids().map((p) => p.pid);
-    const cpuBefore = await cpuTicks(pids);
+    const processes = stack.supervisor.pids();
+    const cpuBefore = await cpuTicks(processes.map((p) => p.pid));
     const result = await load(duration);
-    const cpuMs = ((await cpuTicks(pids)) - cpuBefore) * (1000 / CLOCK_TICKS);
+    const cpuAfter = await cpuTicks(processes.map((p) => p.pid));
+    const msPerCheckout = (ticks: number) =>
+      round1((ticks * (1000 / CLOCK_TICKS)) / Math.max(1, result.requests.total));
     await stack.stop(); // flushes what the services still hold
     const got = sink.read();
     const checkouts = Math.max(1, warmUp.requests.total + result.requests.total);
@@ -215,7 +219,10 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
       non2xx: result.non2xx,
       errors: result.errors,
       otlpBytes: got.bytes,
-      nodeCpuMsPerCheckout: round1(cpuMs / Math.max(1, result.requests.total)),
+      nodeCpuMsPerCheckout: msPerCheckout(sum(cpuAfter) - sum(cpuBefore)),
+      nodeCpuMsPerCheckoutByProcess: Object.fromEntries(
+        processes.map((p, i) => [p.name, msPerCheckout((cpuAfter[i] ?? 0) - (cpuBefore[i] ?? 0))]),
+      ),
       spansPerCheckout: round1(got.spans / checkouts),
       logRecordsPerCheckout: round1(got.logRecords / checkouts),
       sqlStatementsPerCheckout: round1(got.statements / checkouts),
@@ -236,16 +243,20 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
 /** Linux clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat's utime and stime. */
 const CLOCK_TICKS = 100;
 
-/** utime + stime of the processes, in clock ticks (0 for one that is gone). */
-async function cpuTicks(pids: number[]): Promise<number> {
-  let total = 0;
+/** utime + stime of each process, in clock ticks (0 for one that is gone). */
+async function cpuTicks(pids: number[]): Promise<number[]> {
+  const ticks: number[] = [];
   for (const pid of pids) {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    ticks.push(Number(fields[11] ?? 0) + Number(fields[12] ?? 0));
   }
-  return total;
+  return ticks;
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
 }
 
 function round1(n: number): number {
@@ -277,6 +288,12 @@ const summary = modes.map((t) => {
     spansPerCheckout: round1(mean(rs.map((r) => r.spansPerCheckout))),
     logRecordsPerCheckout: round1(mean(rs.map((r) => r.logRecordsPerCheckout))),
     sqlStatementsPerCheckout: round1(mean(rs.map((r) => r.sqlStatementsPerCheckout))),
+    nodeCpuMsPerCheckoutByProcess: Object.fromEntries(
+      Object.keys(rs[0]?.nodeCpuMsPerCheckoutByProcess ?? {}).map((name) => [
+        name,
+        round1(mean(rs.map((r) => r.nodeCpuMsPerCheckoutByProcess[name] ?? 0))),
+      ]),
+    ),
   };
 });
 const off = summary.find((m) => m.telemetry === 'off');
@@ -294,7 +311,12 @@ const load = await readFile('/proc/loadavg', 'utf8').catch(() => '');
 console.log(
   `\nCheckout through the gateway (POST /api/v1/orders, tok_ok), ${connections} connections, ${duration}s × ${rounds} rounds; load average at the end: ${load.split(' ').slice(0, 3).join(' ')}`,
 );
-console.table(results.map(({ spanNamesPerCheckout: _, ...r }) => ({ ...r, rps: Number(r.rps.toFixed(1)) })));
+console.table(
+  results.map(({ spanNamesPerCheckout: _, nodeCpuMsPerCheckoutByProcess: __, ...r }) => ({
+    ...r,
+    rps: Number(r.rps.toFixed(1)),
+  })),
+);
 console.table(
   summary.map((s) => {
     const r = ratios.find((x) => x.telemetry === s.telemetry);
@@ -313,6 +335,8 @@ console.table(
     };
   }),
 );
+console.log('Node CPU ms per checkout, per process:');
+console.table(Object.fromEntries(summary.map((s) => [s.telemetry, s.nodeCpuMsPerCheckoutByProcess])));
 for (const r of ratios) {
   console.log(
     `telemetry ${r.telemetry}/off: throughput ×${r.throughputOverOff.toFixed(3)}, p50 ×${r.p50OverOff.toFixed(3)}, p99 ×${r.p99OverOff.toFixed(3)}, Node CPU per checkout ×${r.cpuPerCheckoutOverOff.toFixed(3)}`,
