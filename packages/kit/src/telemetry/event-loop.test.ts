@@ -62,6 +62,19 @@ describe('recordEventLoopDelay', () => {
     await provider.shutdown();
   });
 
+  it('reports an idle loop as not late (0 s), not as the sampling period', async () => {
+    const reader = new CollectingReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const recorder = recordEventLoopDelay(provider.getMeter('t'), 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 6 * DELAY_SAMPLE_MS));
+    // Each tick comes DELAY_SAMPLE_MS after the last one at least (what Node records); an idle loop is late by
+    // a few ms, far less than a whole period even on a busy machine.
+    expect(await gauge(reader, 'nodejs.eventloop.delay.p99')).toBeLessThan(DELAY_SAMPLE_MS / 1000);
+    expect(await gauge(reader, 'nodejs.eventloop.delay.p99')).toBeGreaterThanOrEqual(0);
+    recorder.stop();
+    await provider.shutdown();
+  });
+
   it('reports how much of the window the loop was busy: near 1 when a busy loop holds it, low when idle', async () => {
     const reader = new CollectingReader();
     const provider = new MeterProvider({ readers: [reader] });
