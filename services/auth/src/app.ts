@@ -57,6 +57,7 @@ export async function buildApp({ db, logger, config, bus }: AuthAppDeps): Promis
     intervalMs: REFRESH_TOKEN_PURGE_MS,
     logger,
     run: () => refreshTokens.deleteExpired(86_400),
+    idle: (deleted) => deleted === 0,
   });
 
   const app = await createServiceApp({

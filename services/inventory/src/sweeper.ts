@@ -31,6 +31,7 @@ export function createExpirySweeper(
       return expired;
     },
     again: (expired) => expired >= BATCH,
+    idle: (expired) => expired === 0,
     describe: (expired) => ({ 'glassbox.reservations.expired': expired }),
   });
   return {

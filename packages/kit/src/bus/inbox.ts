@@ -158,6 +158,7 @@ export function createInboxPurge(options: {
           [retainSeconds],
         )
       ).length,
+    idle: (purged) => purged === 0,
     describe: (purged) => ({ 'glassbox.inbox.purged': purged }),
   });
 }

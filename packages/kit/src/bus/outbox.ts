@@ -196,6 +196,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return relayRound();
     },
     again: (sent) => sent >= batchSize,
+    idle: (sent) => sent === 0,
     describe: (sent) => ({ 'glassbox.outbox.sent': sent }),
     // A broker outage is retried soon after it ends: a short, capped backoff.
     backoff: { baseMs: 200, maxMs: 5_000 },
@@ -211,6 +212,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       );
       return rows.length;
     },
+    idle: (purged) => purged === 0,
   });
 
   async function pending(): Promise<number> {

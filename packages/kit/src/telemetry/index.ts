@@ -52,6 +52,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { setSlowStatementThreshold } from '../db-trace.js';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting, type TelemetryEnv } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
+import { DropIdleRoundsProcessor } from './idle-rounds.js';
 import { recordProcessCpu } from './process-cpu.js';
 import { recordProcessMemory } from './process-memory.js';
 import { KeepErrorsAndSlowProcessor, productionSampler } from './production-policy.js';
@@ -215,10 +216,13 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
       exporter: await traceExporter(settings.protocol.TRACES),
       ...settings.spanBatch,
     });
+    // Idle rounds of periodic workers are dropped first (idle-rounds.ts), whatever the policy.
     spanProcessors.push(
-      policy.kind === 'production'
-        ? new KeepErrorsAndSlowProcessor({ next: batch, slowMs: policy.slowMs })
-        : batch,
+      new DropIdleRoundsProcessor(
+        policy.kind === 'production'
+          ? new KeepErrorsAndSlowProcessor({ next: batch, slowMs: policy.slowMs })
+          : batch,
+      ),
     );
   }
   const tracerProvider = new TracerProvider({

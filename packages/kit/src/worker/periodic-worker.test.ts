@@ -242,3 +242,28 @@ describe('periodic worker', () => {
     await w.stop();
   });
 });
+
+describe('idle rounds', () => {
+  it('marks the span of a round that found nothing to do, and of no other round', async () => {
+    let result = 0;
+    let fail = false;
+    const w = worker<number>({
+      name: 'test.idle',
+      run: async () => {
+        if (fail) throw new Error('boom');
+        return result;
+      },
+      idle: (n) => n === 0,
+    });
+    await w.runOnce();
+    result = 2;
+    await w.runOnce();
+    fail = true;
+    await expect(w.runOnce()).rejects.toThrow('boom');
+    const spans = telemetry.spans().filter((s) => s.name === 'test.idle');
+    expect(spans.map((s) => s.attributes['glassbox.worker.idle'])).toEqual([true, undefined, undefined]);
+    // Idle or not, every round counts.
+    expect(await telemetry.sum('glassbox.worker.runs', { 'glassbox.worker.name': 'test.idle' })).toBe(3);
+    await w.stop();
+  });
+});

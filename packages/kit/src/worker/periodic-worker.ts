@@ -7,8 +7,10 @@
  * - single-flight: a round never overlaps the previous one; `runOnce()` and `wake()` queue behind it;
  * - `again`: a round that did a full batch asks for the next one at once instead of waiting the interval;
  * - stop: cancels the timer, aborts the round's signal and awaits it, bounded by `stopTimeoutMs`;
- * - telemetry: one INTERNAL span per round (a root: a round serves many requests, it belongs to none) and
- *   three metrics per round — `glassbox.worker.runs`, `glassbox.worker.failures` (with `error.type`) and
+ * - telemetry: one INTERNAL span per round (a root: a round serves many requests, it belongs to none), marked
+ *   `glassbox.worker.idle` when `idle` says the round found nothing to do (the kit's telemetry then exports
+ *   nothing of it: telemetry/idle-rounds.ts), and three metrics per round, idle or not —
+ *   `glassbox.worker.runs`, `glassbox.worker.failures` (with `error.type`) and
  *   `glassbox.worker.run.duration` (seconds), each with `glassbox.worker.name`.
  */
 import {
@@ -22,6 +24,11 @@ import {
 } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { Logger } from '../logger.js';
+
+/** The worker a round's span belongs to (set when the span starts). */
+export const ATTR_WORKER_NAME = 'glassbox.worker.name';
+/** Set (true) on the span of a round that found nothing to do: its trace is not exported. */
+export const ATTR_WORKER_IDLE = 'glassbox.worker.idle';
 
 export interface PeriodicWorkerOptions<T> {
   /** Names the span of each round and the `glassbox.worker.name` attribute: `inventory.reservations.expire`. */
@@ -37,6 +44,11 @@ export interface PeriodicWorkerOptions<T> {
   backoff?: { baseMs?: number; maxMs?: number };
   /** True when the result says there is more to do at once (a full batch): the next round starts without waiting. */
   again?: (result: T) => boolean;
+  /**
+   * True when a round's result says it found nothing to do (no row due, nothing sent): its span is marked
+   * `glassbox.worker.idle` and its trace is not exported. A failed round is never idle.
+   */
+  idle?: (result: T) => boolean;
   /** Attributes for the round's span from its result (how many rows it handled …). */
   describe?: (result: T) => Attributes;
   /** How long `stop()` waits for a running round. Default 5 s. */
@@ -100,7 +112,7 @@ export function createPeriodicWorker<T>(options: PeriodicWorkerOptions<T>): Peri
   const random = options.random ?? Math.random;
   const tracer = trace.getTracer('glassbox.worker');
   const instruments = workerInstruments();
-  const attributes = { 'glassbox.worker.name': name };
+  const attributes = { [ATTR_WORKER_NAME]: name };
 
   let started = false;
   let stopped = false;
@@ -119,6 +131,7 @@ export function createPeriodicWorker<T>(options: PeriodicWorkerOptions<T>): Peri
         try {
           const result = await options.run(abort.signal);
           if (options.describe) span.setAttributes(options.describe(result));
+          if (options.idle?.(result)) span.setAttribute(ATTR_WORKER_IDLE, true);
           instruments.runs.add(1, attributes);
           return { result };
         } catch (error) {

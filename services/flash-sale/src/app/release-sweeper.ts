@@ -52,6 +52,7 @@ export function createReleaseSweeper(deps: {
       return released;
     },
     again: (released) => released >= BATCH,
+    idle: (released) => released === 0,
     describe: (released) => ({ 'glassbox.purchases.released': released }),
   });
   return {

@@ -72,6 +72,7 @@ export function createSettlement(deps: {
       return settled;
     },
     again: (settled) => settled >= BATCH,
+    idle: (settled) => settled === 0,
     describe: (settled) => ({ 'glassbox.sales.settled': settled }),
   });
   return {

@@ -48,6 +48,7 @@ export function createNotificationSender(deps: {
         }
       }),
     again: (r) => r.sent + r.failed + r.gaveUp >= batchSize,
+    idle: (r) => r.sent + r.failed + r.gaveUp === 0,
     describe: (r) => ({
       'glassbox.notifications.sent': r.sent,
       'glassbox.notifications.failed': r.failed,

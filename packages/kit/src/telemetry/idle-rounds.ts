@@ -1,0 +1,80 @@
+/**
+ * Rounds of a periodic worker that found nothing to do are not exported. A worker polls (an outbox relay every
+ * second, a sweeper, the notification sender): each round is a trace of its own, and an idle service would
+ * otherwise export one or two spans per worker every second, forever — costing it CPU (3–6 ms a second per
+ * service, measured) and burying the traces that did something in the observatory's list.
+ *
+ * A round's span is a root that names its worker (`glassbox.worker.name`, set when it starts); the worker marks
+ * it `glassbox.worker.idle` when its result says there was nothing to do (`PeriodicWorkerOptions.idle`). The
+ * spans of a round's trace are held until its root ends, then passed on — or dropped, all of them, when the
+ * round was idle. Any other span passes straight through. The rounds still count in the worker's metrics
+ * (`glassbox.worker.runs`, `glassbox.worker.run.duration`), idle or not.
+ */
+import type { Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ATTR_WORKER_IDLE, ATTR_WORKER_NAME } from '../worker/periodic-worker.js';
+
+export interface DropIdleRoundsOptions {
+  /** Rounds held at once at most; past it the oldest is passed on as it is. Default 256. */
+  maxRounds?: number;
+  /** Spans held per round at most; past it the round's spans are passed on as they end. Default 256. */
+  maxSpansPerRound?: number;
+}
+
+export class DropIdleRoundsProcessor implements SpanProcessor {
+  /** The spans that ended so far in each round still running, by trace id. */
+  private readonly rounds = new Map<string, ReadableSpan[]>();
+  private readonly maxRounds: number;
+  private readonly maxSpansPerRound: number;
+
+  constructor(
+    private readonly next: SpanProcessor,
+    options: DropIdleRoundsOptions = {},
+  ) {
+    this.maxRounds = options.maxRounds ?? 256;
+    this.maxSpansPerRound = options.maxSpansPerRound ?? 256;
+  }
+
+  onStart(span: Span, parentContext: Context): void {
+    if (!span.parentSpanContext && span.attributes[ATTR_WORKER_NAME] !== undefined) {
+      if (this.rounds.size >= this.maxRounds) this.release(this.rounds.keys().next().value);
+      this.rounds.set(span.spanContext().traceId, []);
+    }
+    this.next.onStart(span, parentContext);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    const traceId = span.spanContext().traceId;
+    const held = this.rounds.get(traceId);
+    if (!held) {
+      this.next.onEnd(span);
+      return;
+    }
+    if (span.parentSpanContext) {
+      if (held.length < this.maxSpansPerRound) held.push(span);
+      else this.next.onEnd(span);
+      return;
+    }
+    // The round's own span: the verdict for the whole trace.
+    this.rounds.delete(traceId);
+    if (span.attributes[ATTR_WORKER_IDLE] === true) return;
+    for (const s of held) this.next.onEnd(s);
+    this.next.onEnd(span);
+  }
+
+  /** Passes on what a round holds, as it is (its root has not ended: it is not known to be idle). */
+  private release(traceId: string | undefined): void {
+    if (traceId === undefined) return;
+    for (const s of this.rounds.get(traceId) ?? []) this.next.onEnd(s);
+    this.rounds.delete(traceId);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    for (const traceId of [...this.rounds.keys()]) this.release(traceId);
+    return this.next.shutdown();
+  }
+}
