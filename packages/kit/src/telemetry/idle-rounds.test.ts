@@ -13,10 +13,14 @@ import { DropIdleRoundsProcessor } from './idle-rounds.js';
 function setUp(options?: ConstructorParameters<typeof DropIdleRoundsProcessor>[1]) {
   const exporter = new InMemorySpanExporter();
   const ended: string[] = [];
+  const started: string[] = [];
   const inner = new SimpleSpanProcessor({ exporter });
   // Records the order in which spans reach the next processor.
   const next: SpanProcessor = {
-    onStart: (span, ctx) => inner.onStart(span, ctx),
+    onStart: (span, ctx) => {
+      started.push(span.name);
+      inner.onStart(span, ctx);
+    },
     onEnd: (span: ReadableSpan) => {
       ended.push(span.name);
       inner.onEnd(span);
@@ -25,7 +29,7 @@ function setUp(options?: ConstructorParameters<typeof DropIdleRoundsProcessor>[1
     shutdown: () => inner.shutdown(),
   };
   const provider = new TracerProvider({ spanProcessors: [new DropIdleRoundsProcessor(next, options)] });
-  return { tracer: provider.getTracer('t'), ended, provider };
+  return { tracer: provider.getTracer('t'), ended, started, provider };
 }
 
 /** A worker round as the periodic worker makes it: a root naming its worker, with a child. */
@@ -47,10 +51,13 @@ describe('DropIdleRoundsProcessor', () => {
     const t = setUp();
     provider = t.provider;
     round(t.tracer, 'relay', true).end();
+    // The next processor hears nothing of an idle round, not even that it started.
+    expect(t.started).toEqual([]);
     const busy = round(t.tracer, 'relay', false);
-    // A busy round's child waits for its root's verdict.
+    // A busy round's spans wait for its root's verdict.
     expect(t.ended).toEqual([]);
     busy.end();
+    expect(t.started).toEqual(['relay', 'relay query']);
     expect(t.ended).toEqual(['relay query', 'relay']);
   });
 

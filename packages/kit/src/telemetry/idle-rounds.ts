@@ -6,8 +6,9 @@
  *
  * A round's span is a root that names its worker (`glassbox.worker.name`, set when it starts); the worker marks
  * it `glassbox.worker.idle` when its result says there was nothing to do (`PeriodicWorkerOptions.idle`). The
- * spans of a round's trace are held until its root ends, then passed on — or dropped, all of them, when the
- * round was idle. Any other span passes straight through. The rounds still count in the worker's metrics
+ * spans of a round's trace are held until its root ends, then passed on (their starts, then their ends) — or
+ * dropped, all of them, when the round was idle: the processors after this one never see an idle round. Any
+ * other span passes straight through. The rounds still count in the worker's metrics
  * (`glassbox.worker.runs`, `glassbox.worker.run.duration`), idle or not.
  */
 import type { Context } from '@opentelemetry/api';
@@ -17,13 +18,23 @@ import { ATTR_WORKER_IDLE, ATTR_WORKER_NAME } from '../worker/periodic-worker.js
 export interface DropIdleRoundsOptions {
   /** Rounds held at once at most; past it the oldest is passed on as it is. Default 256. */
   maxRounds?: number;
-  /** Spans held per round at most; past it the round's spans are passed on as they end. Default 256. */
+  /** Spans held per round at most; past it the round is passed on as it is, its later spans as they come. Default 256. */
   maxSpansPerRound?: number;
 }
 
+interface HeldRound {
+  /** Spans of the round that started, with their parent context (passed on to `next.onStart` on release). */
+  started: [Span, Context][];
+  ended: ReadableSpan[];
+}
+
 export class DropIdleRoundsProcessor implements SpanProcessor {
-  /** The spans that ended so far in each round still running, by trace id. */
-  private readonly rounds = new Map<string, ReadableSpan[]>();
+  /**
+   * The rounds still running, by trace id. Their spans reach `next` neither at start nor at end until the
+   * round's verdict — so a processor that counts what started (the production policy's open roots) never
+   * hears of an idle round at all.
+   */
+  private readonly rounds = new Map<string, HeldRound>();
   private readonly maxRounds: number;
   private readonly maxSpansPerRound: number;
 
@@ -36,10 +47,19 @@ export class DropIdleRoundsProcessor implements SpanProcessor {
   }
 
   onStart(span: Span, parentContext: Context): void {
+    const traceId = span.spanContext().traceId;
     if (!span.parentSpanContext && span.attributes[ATTR_WORKER_NAME] !== undefined) {
       if (this.rounds.size >= this.maxRounds) this.release(this.rounds.keys().next().value);
-      this.rounds.set(span.spanContext().traceId, []);
+      this.rounds.set(traceId, { started: [[span, parentContext]], ended: [] });
+      return;
     }
+    const held = this.rounds.get(traceId);
+    if (held && held.started.length < this.maxSpansPerRound) {
+      held.started.push([span, parentContext]);
+      return;
+    }
+    // A round past its bound goes on as it is, and this span with it.
+    if (held) this.release(traceId);
     this.next.onStart(span, parentContext);
   }
 
@@ -51,22 +71,28 @@ export class DropIdleRoundsProcessor implements SpanProcessor {
       return;
     }
     if (span.parentSpanContext) {
-      if (held.length < this.maxSpansPerRound) held.push(span);
-      else this.next.onEnd(span);
+      held.ended.push(span);
       return;
     }
     // The round's own span: the verdict for the whole trace.
     this.rounds.delete(traceId);
     if (span.attributes[ATTR_WORKER_IDLE] === true) return;
-    for (const s of held) this.next.onEnd(s);
+    this.pass(held);
     this.next.onEnd(span);
   }
 
   /** Passes on what a round holds, as it is (its root has not ended: it is not known to be idle). */
   private release(traceId: string | undefined): void {
-    if (traceId === undefined) return;
-    for (const s of this.rounds.get(traceId) ?? []) this.next.onEnd(s);
+    const held = traceId === undefined ? undefined : this.rounds.get(traceId);
+    if (!held || traceId === undefined) return;
     this.rounds.delete(traceId);
+    this.pass(held);
+  }
+
+  /** What `next` would have seen had nothing been held: every start, then the ends so far, in order. */
+  private pass(held: HeldRound): void {
+    for (const [s, ctx] of held.started) this.next.onStart(s, ctx);
+    for (const s of held.ended) this.next.onEnd(s);
   }
 
   forceFlush(): Promise<void> {
