@@ -22,7 +22,8 @@ export interface NotificationAppDeps {
     | 'NOTIFICATION_SEND_MAX_ATTEMPTS'
     | 'NOTIFICATION_RETRY_BASE_MS'
     | 'NOTIFICATION_SENDER_FAILURE_RATE'
-  >;
+  > &
+    Partial<Pick<NotificationConfig, 'NOTIFICATION_RETRY_MAX_MS'>>;
   /** Verification keys for tests; by default the auth service's JWKS. */
   keys?: JWTVerifyGetKey;
   /** The bus the events arrive on; without it, only the HTTP route. */
@@ -74,7 +75,7 @@ export async function buildApp({
     policy: {
       maxAttempts: config.NOTIFICATION_SEND_MAX_ATTEMPTS,
       baseMs: config.NOTIFICATION_RETRY_BASE_MS,
-      maxMs: 5 * 60_000,
+      maxMs: config.NOTIFICATION_RETRY_MAX_MS ?? 300_000,
     },
     intervalMs: config.NOTIFICATION_SEND_INTERVAL_MS,
   });

@@ -17,6 +17,8 @@ export const NotificationConfig = Type.Object({
   NOTIFICATION_SEND_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 6 }),
   /** Wait before the second attempt, doubling each time. */
   NOTIFICATION_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 1_000 }),
+  /** The longest wait between two attempts (the doubling stops there). */
+  NOTIFICATION_RETRY_MAX_MS: Type.Integer({ minimum: 1, default: 300_000 }),
   /** Share of send attempts the simulated mail server refuses (transiently), to exercise the retries. */
   NOTIFICATION_SENDER_FAILURE_RATE: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
 });

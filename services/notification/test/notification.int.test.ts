@@ -58,6 +58,8 @@ beforeAll(async () => {
       NOTIFICATION_SEND_INTERVAL_MS: 50,
       NOTIFICATION_SEND_MAX_ATTEMPTS: 30,
       NOTIFICATION_RETRY_BASE_MS: 20,
+      // Capped, so that an e-mail refused many times in a row (20 × 2^9 ms after ten) still goes out in time.
+      NOTIFICATION_RETRY_MAX_MS: 100,
       // Half the attempts refused: every e-mail still goes out, many only on a retry.
       NOTIFICATION_SENDER_FAILURE_RATE: 0.5,
     },
