@@ -38,10 +38,9 @@ export function recordEventLoopDelay(meter: Meter, windowMs = 5_000): EventLoopM
   histogram.enable();
   let last: { p99: number; max: number; utilization: number } | undefined;
   let windowStart: EventLoopUtilization = performance.eventLoopUtilization();
-  const seconds = lateSeconds;
   const current = () => ({
-    p99: seconds(histogram.percentile(99)),
-    max: seconds(histogram.max),
+    p99: lateSeconds(histogram.percentile(99)),
+    max: lateSeconds(histogram.max),
     utilization: performance.eventLoopUtilization(windowStart).utilization,
   });
   const timer = setInterval(() => {

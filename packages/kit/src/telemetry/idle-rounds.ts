@@ -1,8 +1,9 @@
 /**
  * Rounds of a periodic worker that found nothing to do are not exported. A worker polls (an outbox relay every
  * second, a sweeper, the notification sender): each round is a trace of its own, and an idle service would
- * otherwise export one or two spans per worker every second, forever — costing it CPU (3–6 ms a second per
- * service, measured) and burying the traces that did something in the observatory's list.
+ * otherwise export one or two spans per worker every second, forever — burying the traces that did something
+ * in the observatory's list and costing the observatory CPU to ingest (measured idle: 36–38 ms/s before,
+ * 15 after). The spans are still made, so the services' own CPU barely changes.
  *
  * A round's span is a root that names its worker (`glassbox.worker.name`, set when it starts); the worker marks
  * it `glassbox.worker.idle` when its result says there was nothing to do (`PeriodicWorkerOptions.idle`). The
