@@ -30,16 +30,29 @@ const shots = join(REPO_ROOT, 'test-results', 'fresh-clone');
 let clone: string | undefined;
 let glassbox: ChildProcess | undefined;
 let browser: Browser | undefined;
+/** The services' pids once known: each runs in its own process group, which a signal to npm's group misses. */
+let servicePids: number[] = [];
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // gone
+  }
+}
 
 afterAll(async () => {
   await browser?.close();
-  if (glassbox?.pid && glassbox.exitCode === null) {
-    try {
-      process.kill(-glassbox.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
+  const npm = glassbox;
+  if (npm?.pid && npm.exitCode === null && npm.signalCode === null) {
+    // A test that failed half-way: Ctrl-C first, so the supervisor stops its services and PostgreSQL (a SIGKILL
+    // to npm's group alone left eleven services running from a deleted clone, holding their ports).
+    const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+    signalGroup(npm.pid, 'SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
+    signalGroup(npm.pid, 'SIGKILL');
   }
+  for (const pid of servicePids) signalGroup(pid, 'SIGKILL');
   if (clone) rmSync(clone, { recursive: true, force: true });
 });
 
@@ -123,6 +136,7 @@ describe('a fresh clone', () => {
     const services = (await (await fetch(`http://127.0.0.1:${base + 20}/services`)).json()) as {
       services: { name: string; pid: number }[];
     };
+    servicePids = services.services.map((s) => s.pid);
     for (const s of services.services) {
       expect(readlinkSync(`/proc/${s.pid}/exe`), s.name).toContain(join(clone, 'node_modules'));
     }
