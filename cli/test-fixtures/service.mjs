@@ -9,6 +9,9 @@
 //                            this service (a bad release: a crash loop until it is rolled back)
 //   FIXTURE_GRANDCHILD       spawn a long-sleeping grandchild (the supervisor must reap the process group)
 //
+// Like a real service it exits when the supervisor that started it is gone (onSupervisorGone), even while told to
+// ignore SIGTERM.
+//
 //   GET  /readyz /healthz /api/services   readiness
 //   GET  /env                             the environment the supervisor passed
 //   GET  /db                              SELECT current_database() through DATABASE_URL
@@ -16,6 +19,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import { onSupervisorGone } from '../../packages/contracts/src/supervisor-link.ts';
 
 const name = process.env.OTEL_SERVICE_NAME ?? process.env.FIXTURE_NAME ?? 'fixture';
 const port = Number(process.env.PORT ?? process.env.OBSERVATORY_PORT ?? 0);
@@ -107,4 +111,9 @@ process.on('SIGTERM', () => {
   log('info', 'SIGTERM: shutting down');
   server.close(() => process.exit(0));
   server.closeAllConnections();
+});
+
+onSupervisorGone(() => {
+  log('warn', 'the supervisor is gone: exiting');
+  process.exit(0);
 });

@@ -40,7 +40,7 @@ const stateDirs: string[] = [];
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const cli of clis) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
-  // A supervisor killed hard leaves its children running (own process groups): reap them from its record.
+  // A supervisor killed hard leaves PostgreSQL running (and services that fail to notice): reap them from its record.
   for (const dir of stateDirs) {
     for (const child of (await listRunRecords(dir)).flatMap((r) => r.children)) {
       try {
@@ -217,7 +217,8 @@ describe('glassbox start (the real command over fixture services)', () => {
     expect(await first.exited).toBe(130);
     await until(() => [...pids, pgPid].every((p) => !pidAlive(p)), 10_000, 'everything killed');
 
-    // 2. Start again on the same data (no initdb), then kill the supervisor hard: its children live on…
+    // 2. Start again on the same data (no initdb), then kill the supervisor hard: its services stop by themselves
+    // (their channel to it closed), PostgreSQL lives on…
     const second = startCli(args, env);
     await waitBanner(second, '"msg":"ready"');
     expect(second.stdout).not.toContain('creating configuration files');
@@ -228,15 +229,21 @@ describe('glassbox start (the real command over fixture services)', () => {
       children: Array<{ name: string; pid: number }>;
     };
     const orphanPg = record2.children.find((c) => c.name === 'postgres')?.pid ?? 0;
+    expect(orphanPids.length).toBeGreaterThan(0);
     second.child.kill('SIGKILL');
     await second.exited;
-    expect([...orphanPids, orphanPg].every((p) => pidAlive(p))).toBe(true);
+    await until(
+      () => orphanPids.every((p) => !pidAlive(p)),
+      10_000,
+      'the services stopped with their supervisor',
+    );
+    expect(pidAlive(orphanPg)).toBe(true);
 
-    // 3. …until the next start reaps them and takes over the same ports and data.
+    // 3. …until the next start reaps it and takes over the same ports and data.
     const third = startCli(args, env);
     await waitBanner(third, '"msg":"ready"');
-    expect(third.stdout).toContain('left over from a previous run');
-    for (const p of [...orphanPids, orphanPg]) expect(pidAlive(p)).toBe(false);
+    expect(third.stdout).toContain(`stopping postgres (pid ${orphanPg}) left over from a previous run`);
+    expect(pidAlive(orphanPg)).toBe(false);
     const fresh = await services(base);
     expect(fresh.every((s) => s.state === 'ready')).toBe(true);
     third.child.kill('SIGTERM');

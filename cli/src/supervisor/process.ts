@@ -346,7 +346,9 @@ export class ManagedProcess {
     const child = spawn(this.spec.command, [...this.spec.args], {
       cwd: this.spec.cwd,
       env: this.spec.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel is how the child learns that this supervisor is gone (killed with SIGKILL, crashed):
+      // it closes, and a service stops instead of living on as an orphan (onSupervisorGone). Nothing is sent.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
     });
     this.child = child;

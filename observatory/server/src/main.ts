@@ -1,3 +1,4 @@
+import { onSupervisorGone } from '@glassbox/contracts';
 import { RuleFileError } from './alerting/rule-files.js';
 import { buildObservatory, listenObservatory } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -5,7 +6,8 @@ import { ConfigError, loadConfig } from './config.js';
 /**
  * Composition root: `npm start -w @glassbox/observatory`. Reads the environment (see config.ts),
  * listens on the console/API port, OTLP/HTTP and OTLP/gRPC, and shuts down gracefully on
- * SIGTERM/SIGINT (stop accepting, write what is queued, close DuckDB). A second signal exits at once.
+ * SIGTERM/SIGINT, or when the supervisor that started it is gone (stop accepting, write what is queued, close
+ * DuckDB). A second signal exits at once.
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -48,6 +50,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Started by `glassbox start` and the supervisor is gone (SIGKILL, a crash): stop as on SIGTERM.
+  onSupervisorGone(() => stop('SIGTERM'));
 
   try {
     const ports = await listenObservatory(obs, config);

@@ -146,3 +146,4 @@ export {
 } from './payment.js';
 export { CONTROL_PORT, GATEWAY_OPS_PORT, OBSERVATORY_PORTS } from './ports.js';
 export { Problem, problemResponses } from './problem.js';
+export { onSupervisorGone } from './supervisor-link.js';

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { onSupervisorGone } from '@glassbox/contracts';
 import { createOperationalApp, type ServiceApp } from './app.js';
 import type { BaseConfig } from './config.js';
 import { createDb, type Db, migrate } from './db.js';
@@ -49,8 +50,8 @@ export interface RunningService {
 
 /**
  * The life of a service process: connect (waiting for the database), migrate under an advisory lock, seed,
- * build, listen; on SIGTERM/SIGINT stop accepting, let in-flight requests finish, close pools and flush
- * telemetry, within SHUTDOWN_TIMEOUT_MS.
+ * build, listen; on SIGTERM/SIGINT — or when the supervisor that started it is gone — stop accepting, let
+ * in-flight requests finish, close pools and flush telemetry, within SHUTDOWN_TIMEOUT_MS.
  */
 export async function runService(options: RunServiceOptions): Promise<RunningService> {
   const { config } = options;
@@ -58,6 +59,15 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: reason }, 'unhandled rejection');
     process.exitCode = 1;
+  });
+  // Killed with SIGKILL or crashed, the supervisor stops nobody: stop as on SIGTERM (at once while starting).
+  let stopService: ((reason: string) => Promise<void>) | undefined;
+  onSupervisorGone(() => {
+    if (!stopService) process.exit(1);
+    stopService('supervisor gone').then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });
 
   // Fault flags first: a crash-loop must take effect even while the database is still being waited for.
@@ -112,6 +122,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     })();
     return stopping;
   };
+  stopService = stop;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       stop(signal).then(
