@@ -116,7 +116,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
         await app.close();
         logger.info('stopped');
       } finally {
-        await getTelemetry()?.shutdown();
+        await flushTelemetry(logger);
         clearTimeout(timer);
       }
     })();
@@ -135,6 +135,33 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     });
   }
   return { app, url: address, operationalUrl, stop };
+}
+
+/**
+ * How long a stopping service waits for its last spans, metrics and logs to be exported. An OTLP endpoint that
+ * does not answer (a collector that is down; the observatory, gone with a supervisor that was killed) would
+ * otherwise hold every stop until SHUTDOWN_TIMEOUT_MS and end it as a failure; a reachable one takes milliseconds.
+ */
+export const TELEMETRY_FLUSH_MS = 2_000;
+
+async function flushTelemetry(logger: Logger): Promise<void> {
+  const telemetry = getTelemetry();
+  if (!telemetry) return;
+  let timer: NodeJS.Timeout | undefined;
+  const flushed = await Promise.race([
+    telemetry.shutdown().then(() => true),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), TELEMETRY_FLUSH_MS);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!flushed) {
+    logger.warn(
+      { waitedMs: TELEMETRY_FLUSH_MS },
+      'telemetry not exported: the OTLP endpoint did not answer in time; stopping without it',
+    );
+  }
 }
 
 async function waitForDatabase(db: Db, logger: Logger, timeoutMs = 30_000): Promise<void> {
