@@ -17,11 +17,16 @@ import { until } from '../test-support.js';
 const BIN = fileURLToPath(new URL('../../bin/glassbox.ts', import.meta.url));
 const FIXTURE_ROOT = fileURLToPath(new URL('../../test-fixtures/root', import.meta.url));
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const OFFSETS = [0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 20, 30];
+/** The ports of a block these tests use: services, console and OTLP, control, the gateway's operational port, PostgreSQL. */
+const OFFSETS = [0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 20, 25, 30];
+/** Below Linux's ephemeral range (32768–60999): no outgoing connection of another test takes a port of the block. */
+const BLOCKS_END = 32_768 - 64;
 
 async function freeBlock(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    // Each start checks its ports again; a block in the ephemeral range was free at the first start and taken by
+    // some connection's local port at the second (CI: "ports already in use: gateway operational 53016").
+    const base = 20_000 + Math.floor(Math.random() * (BLOCKS_END - 20_000));
     const busy = await Promise.all(OFFSETS.map((o) => portInUse(base + o)));
     if (!busy.some(Boolean)) return base;
   }
