@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '../../cli/src/test-support.js';
 
 const SUPERVISOR = `import { spawn } from 'node:child_process';
 const [script, env, ipc] = process.argv.slice(2);
@@ -34,13 +35,7 @@ export interface StandInSupervisor {
   cleanup(): void;
 }
 
-export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { until };
 
 /**
  * Runs the entry point `script` (with tsx) under a stand-in supervisor, with `env` added; `ipc: false` starts it

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onSupervisorGone } from '@glassbox/contracts';
-import { createOperationalApp, type ServiceApp } from './app.js';
+import { createOperationalApp, type ServiceApp, withTimeout } from './app.js';
 import type { BaseConfig } from './config.js';
 import { createDb, type Db, migrate } from './db.js';
 import { startFaultFlags } from './faults/flags.js';
@@ -61,14 +61,8 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     process.exitCode = 1;
   });
   // Killed with SIGKILL or crashed, the supervisor stops nobody: stop as on SIGTERM (at once while starting).
-  let stopService: ((reason: string) => Promise<void>) | undefined;
-  onSupervisorGone(() => {
-    if (!stopService) process.exit(1);
-    stopService('supervisor gone').then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
+  let stopAndExit: ((reason: string) => void) | undefined;
+  onSupervisorGone(() => (stopAndExit ? stopAndExit('supervisor gone') : process.exit(1)));
 
   // Fault flags first: a crash-loop must take effect even while the database is still being waited for.
   const faultFlags = await startFaultFlags(options.name, logger);
@@ -122,18 +116,16 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     })();
     return stopping;
   };
-  stopService = stop;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      stop(signal).then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  stopAndExit = (reason) => {
+    stop(reason).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stopAndExit?.(signal));
   return { app, url: address, operationalUrl, stop };
 }
 
@@ -147,15 +139,10 @@ export const TELEMETRY_FLUSH_MS = 2_000;
 async function flushTelemetry(logger: Logger): Promise<void> {
   const telemetry = getTelemetry();
   if (!telemetry) return;
-  let timer: NodeJS.Timeout | undefined;
-  const flushed = await Promise.race([
-    telemetry.shutdown().then(() => true),
-    new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), TELEMETRY_FLUSH_MS);
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
+  const flushed = await withTimeout(telemetry.shutdown(), TELEMETRY_FLUSH_MS).then(
+    () => true,
+    () => false,
+  );
   if (!flushed) {
     logger.warn(
       { waitedMs: TELEMETRY_FLUSH_MS },
