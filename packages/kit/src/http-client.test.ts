@@ -7,15 +7,26 @@ import { createHttpClient, UpstreamError } from './http-client.js';
 let server: Server;
 let baseUrl: string;
 let hits: { method: string; url: string; headers: Record<string, unknown> }[] = [];
-let script: ((n: number) => { status: number; delayMs?: number; body?: unknown }) | undefined;
+let script:
+  | ((n: number) => { status: number; delayMs?: number; body?: unknown; stallBody?: 'hang' | 'cut' })
+  | undefined;
+const sockets = new Set<unknown>();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    sockets.add(req.socket);
     const step = script?.(hits.length) ?? { status: 200, body: { ok: true } };
     setTimeout(() => {
-      res.writeHead(step.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(step.body ?? {}));
+      res.writeHead(step.status, { 'content-type': 'application/json', 'content-length': '64' });
+      if (step.stallBody) {
+        // Half of an answer: then nothing (hang) or the connection closed (cut).
+        res.write('{"partial":');
+        if (step.stallBody === 'cut') setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      const text = JSON.stringify(step.body ?? {});
+      res.end(text.padEnd(64, ' '));
     }, step.delayMs ?? 0);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -25,6 +36,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   hits = [];
   script = undefined;
+  sockets.clear();
 });
 
 describe('createHttpClient', () => {
@@ -81,6 +93,36 @@ describe('createHttpClient', () => {
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('UPSTREAM_TIMEOUT');
     expect(hits).toHaveLength(2);
+  });
+
+  it('times out an answer whose body stalls, as UPSTREAM_TIMEOUT', async () => {
+    script = () => ({ status: 200, stallBody: 'hang' });
+    const client = createHttpClient({ name: 'stalls', baseUrl, timeoutMs: 100, retries: 0 });
+    const error = await client.json({ path: '/half' }).catch((e: unknown) => e);
+    expect((error as AppError).code).toBe('UPSTREAM_TIMEOUT');
+  });
+
+  it('treats an answer cut off midway as no answer: a GET is retried, then UPSTREAM_UNAVAILABLE', async () => {
+    script = () => ({ status: 200, stallBody: 'cut' });
+    const client = createHttpClient({ name: 'cuts', baseUrl, retries: 1, backoffMs: 1 });
+    const error = await client.json({ path: '/cut' }).catch((e: unknown) => e);
+    expect((error as AppError).code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(hits).toHaveLength(2);
+  });
+
+  it('keeps its connection alive between calls', async () => {
+    const client = createHttpClient({ name: 'dep', baseUrl });
+    for (let i = 0; i < 5; i++) expect(await client.json({ path: `/k${i}` })).toEqual({ ok: true });
+    expect(hits).toHaveLength(5);
+    expect(sockets.size).toBe(1);
+  });
+
+  it('keeps the base URL path and sends Content-Length, not a chunked body', async () => {
+    const client = createHttpClient({ name: 'dep', baseUrl: `${baseUrl}/v2/` });
+    await client.json({ method: 'PUT', path: '/items/1', body: { name: 'é' } });
+    expect(hits[0]?.url).toBe('/v2/items/1');
+    expect(hits[0]?.headers['content-length']).toBe(String(Buffer.byteLength('{"name":"é"}')));
+    expect(hits[0]?.headers['transfer-encoding']).toBeUndefined();
   });
 
   it('reports an unreachable dependency as UPSTREAM_UNAVAILABLE', async () => {

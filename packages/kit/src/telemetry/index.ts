@@ -56,6 +56,7 @@ import { DropIdleRoundsProcessor } from './idle-rounds.js';
 import { recordProcessCpu } from './process-cpu.js';
 import { recordProcessMemory } from './process-memory.js';
 import { KeepErrorsAndSlowProcessor, productionSampler } from './production-policy.js';
+import { isTracedAgent } from './traced-agent.js';
 import { recordV8Runtime } from './v8-runtime.js';
 
 export interface TelemetryOptions {
@@ -148,9 +149,9 @@ export function instrumentationsFor(
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req: IncomingMessage) =>
           PROBE_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
-        // Our own outbound calls go through undici (fetch), traced and measured by its instrumentation. What
-        // is left on node:http are the OTLP exporters' own requests, which must not trace or count themselves.
-        disableOutgoingRequestInstrumentation: true,
+        // Only the kit's HTTP client's requests (its agents are marked): the OTLP exporters' own requests are
+        // on node:http too, and must not trace or count themselves.
+        ignoreOutgoingRequestHook: (options) => !isTracedAgent(options.agent),
       }),
     );
   if (wanted.has('undici')) all.push(new UndiciInstrumentation());
