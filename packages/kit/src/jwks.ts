@@ -1,38 +1,87 @@
 /**
- * The auth service's signing keys, fetched from its JWKS endpoint (jose caches them and refetches on an unknown
- * key id), with every failed fetch counted on `glassbox.jwks.fetch.failures`: when a service cannot reach the
- * keys, tokens signed with a key it has not cached are refused, and the JwksFetchFailing alert says why.
+ * The auth service's signing keys, fetched from its JWKS endpoint, with every failed fetch counted on
+ * `glassbox.jwks.fetch.failures`: when a service cannot reach the keys, tokens signed with a key it has not
+ * cached are refused, and the JwksFetchFailing alert says why.
+ *
+ * The keys are cached as jose's `createRemoteJWKSet` would (refetched after `cacheMaxAgeMs`, and on an unknown
+ * key id at most once per `cooldownMs`, one fetch at a time), but fetched with the kit's HTTP client on
+ * `node:http`: jose's remote set builds WHATWG `Headers`, which loads Node's internal undici — 10 MB in every
+ * process that verifies tokens (README, footprint).
  */
 import { type Meter, metrics } from '@opentelemetry/api';
-import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey, errors as joseErrors } from 'jose';
+import { AppError } from './errors.js';
+import { createHttpClient } from './http-client.js';
 
-/** Key lookups that fetched fine but found no usable key are the token's problem, not a fetch failure. */
-function isFetchFailure(error: unknown): boolean {
-  return !(
-    error instanceof joseErrors.JWKSNoMatchingKey ||
-    error instanceof joseErrors.JWKSMultipleMatchingKeys ||
-    error instanceof joseErrors.JWSInvalid ||
-    error instanceof joseErrors.JOSENotSupported
-  );
+export interface RemoteJwksOptions {
+  /** Keys older than this are fetched again before use (jose's default: 10 minutes). */
+  cacheMaxAgeMs?: number;
+  /** An unknown key id refetches the set at most this often (jose's default: 30 s). */
+  cooldownMs?: number;
+  timeoutMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 export function remoteJwks(
   url: string | URL,
   meter: Meter = metrics.getMeter('glassbox.kit'),
+  options: RemoteJwksOptions = {},
 ): JWTVerifyGetKey {
   const failures = meter.createCounter('glassbox.jwks.fetch.failures', {
     description: "Failed fetches of the auth service's JWKS (unreachable, timed out, bad answer)",
     unit: '{fetch}',
   });
-  const remote = createRemoteJWKSet(new URL(url));
-  return async (header, token) => {
+  const cacheMaxAgeMs = options.cacheMaxAgeMs ?? 600_000;
+  const cooldownMs = options.cooldownMs ?? 30_000;
+  const now = options.now ?? Date.now;
+  const target = new URL(url);
+  const client = createHttpClient({
+    name: 'auth',
+    baseUrl: target.origin,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    retries: 0,
+  });
+
+  let keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  let fetchedAt = Number.NEGATIVE_INFINITY;
+  let pending: Promise<void> | undefined;
+
+  async function fetchKeys(): Promise<void> {
     try {
-      return await remote(header, token);
-    } catch (error) {
-      if (isFetchFailure(error)) {
-        failures.add(1, { 'error.type': error instanceof Error ? error.name : 'unknown' });
+      const response = await client.request<JSONWebKeySet>({
+        path: `${target.pathname}${target.search}`,
+        retry: false,
+      });
+      if (response.status !== 200) {
+        throw new joseErrors.JOSEError('Expected 200 OK from the JSON Web Key Set HTTP response');
       }
+      keys = createLocalJWKSet(response.body);
+      fetchedAt = now();
+    } catch (error) {
+      const type = error instanceof AppError ? error.code : error instanceof Error ? error.name : 'unknown';
+      failures.add(1, { 'error.type': type });
       throw error;
+    }
+  }
+
+  /** One fetch at a time: concurrent verifications wait for the same one. */
+  function reload(): Promise<void> {
+    pending ??= fetchKeys().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  }
+
+  return async (header, token) => {
+    if (!keys || now() - fetchedAt >= cacheMaxAgeMs) await reload();
+    try {
+      return await (keys as ReturnType<typeof createLocalJWKSet>)(header, token);
+    } catch (error) {
+      // A key id the cached set does not have: the keys may have rotated since.
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || now() - fetchedAt < cooldownMs) throw error;
+      await reload();
+      return (keys as ReturnType<typeof createLocalJWKSet>)(header, token);
     }
   };
 }
