@@ -21,6 +21,9 @@ async function runProbe(): Promise<{
   pgPath: string;
   equal: boolean;
   text: string;
+  httpExports: { notFound: string; patchedCalls: number };
+  verified: boolean;
+  undiciLoaded: boolean;
   marker: string;
 }> {
   const { stdout } = await run(process.execPath, [join(FIXTURE, 'dist', 'services', 'probe', 'main.js')]);
@@ -51,6 +54,11 @@ describe('ensureBuilt', () => {
     expect(probe.text).toBe('café — ✓');
     expect([...entryText].every((c) => c.charCodeAt(0) < 0x80)).toBe(true);
     expect(entryText).not.toMatch(/\n {2}/);
+    // `import … from 'node:http'` does not load Node's internal undici (10 MB), and its exports still work; nor
+    // does verifying a token against a JWKS fetched over HTTP with the kit.
+    expect(probe.verified).toBe(true);
+    expect(probe.undiciLoaded).toBe(false);
+    expect(probe.httpExports).toEqual({ notFound: 'Not Found', patchedCalls: 1 });
   });
 
   it('rebuilds only when an input changed', async () => {

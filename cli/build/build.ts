@@ -137,6 +137,40 @@ function keepExternal(specifier: string): boolean {
 }
 
 /**
+ * `node:http` for ES modules, without Node's internal undici. Node's ES-module facade of a builtin reads every
+ * export when it is imported, and `node:http` has three lazy ones (`WebSocket`, `CloseEvent`, `MessageEvent`)
+ * whose getter loads undici: 10 MB more in a process that never calls `fetch` (bench/footprint.ts). Bundled
+ * `import … from 'node:http'` (our code, the Prometheus exporter) therefore reads the CommonJS module instead,
+ * as bundled CommonJS packages already do. Its functions are called through the module object, so a patch the
+ * HTTP instrumentation applies later (it replaces `http.request`) is seen by a named import too.
+ */
+const HTTP_FACADE = `const http = require('node:http');
+export default http;
+export const { Agent, ClientRequest, IncomingMessage, OutgoingMessage, Server, ServerResponse, METHODS,
+  STATUS_CODES, validateHeaderName, validateHeaderValue, setMaxIdleHTTPParsers } = http;
+export function createServer(...args) { return http.createServer(...args); }
+export function request(...args) { return http.request(...args); }
+export function get(...args) { return http.get(...args); }
+`;
+
+function httpWithoutUndici(): Plugin {
+  return {
+    name: 'glassbox-http-without-undici',
+    setup(build) {
+      build.onResolve({ filter: /^(node:)?http$/ }, (args) =>
+        args.kind === 'import-statement' || args.kind === 'dynamic-import'
+          ? { path: 'node:http', namespace: 'glassbox-http' }
+          : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'glassbox-http' }, () => ({
+        contents: HTTP_FACADE,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * Resolves every bare import to the file it names, from the importing file, and keeps it external: npm
  * packages load from node_modules at run time, exactly as the source would load them.
  */
@@ -206,7 +240,7 @@ async function buildBundles(root: string, entries: readonly BuildEntry[]): Promi
         // (`import.meta['url']`: the output chunk's own URL, untouched by the source-URL rewrite below.)
         js: "import { createRequire as __glassboxCreateRequire } from 'node:module'; const require = __glassboxCreateRequire(import.meta['url']);",
       },
-      plugins: [externalPackages()],
+      plugins: [httpWithoutUndici(), externalPackages()],
     });
     const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules'));
     inputs.push('package-lock.json');
