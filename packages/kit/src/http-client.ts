@@ -180,10 +180,14 @@ function send(out: Outbound): Promise<{ status: number; headers: IncomingHttpHea
         hostname: out.hostname,
         port: out.port,
         path: out.path,
+        // Not read by node:http: the HTTP instrumentation takes the path's pathname from here. Otherwise it
+        // parses a URL for every request, from an origin that joins host and port without a colon
+        // (`http://127.0.0.18083`), so the parse throws and is caught: 0.9 ms of order's CPU per checkout.
+        pathname: out.path.split('?', 1)[0],
         method: out.method,
         headers,
         signal,
-      },
+      } as http.RequestOptions,
       (response) => {
         response.setEncoding('utf8');
         let text = '';
