@@ -179,11 +179,11 @@ function bundleOf(rootDir: string, target: 'observatory' | ServiceName): string 
 /**
  * How every child runs its bundle. A 1 MB young generation (V8's default is 16 MB per semi-space) keeps an
  * idle service ~25 MB smaller for a few more scavenges under load (bench/footprint.ts measures both).
- * `--liftoff-only`: undici (fetch, and the gateway's proxy) parses HTTP with llhttp compiled to WebAssembly,
- * and V8's tier-up of that module to optimised code held ~10 MB per process that makes HTTP calls; the
- * baseline compiler's code is enough for a parser that runs a few microseconds per response. `--no-maglev`:
- * no mid-tier JIT, whose code and compile zones cost the busiest services 3–7 MB; hot functions still reach
- * TurboFan. Neither changed checkouts/s measurably (runtime-flags.test.ts checks the memory; the README has
+ * `--liftoff-only`: undici (the gateway's proxy, and `fetch` where it is still used) parses HTTP with llhttp
+ * compiled to WebAssembly, and V8's tier-up of that module to optimised code held ~10 MB per process that made
+ * HTTP calls with it; the baseline compiler's code is enough for a parser that runs a few microseconds per
+ * response. `--no-maglev`: no mid-tier JIT, whose code and compile zones cost the busiest services 3–7 MB;
+ * hot functions still reach TurboFan. Neither changed checkouts/s measurably (runtime-flags.test.ts checks the memory; the README has
  * the numbers). Source maps are not enabled: they cost ~17 MB per process; the bundles keep every function's
  * name, and `NODE_OPTIONS=--enable-source-maps` turns them on for a debugging session. The compile cache
  * (NODE_COMPILE_CACHE, in the state directory) lets a restart skip V8's parse and compile.
