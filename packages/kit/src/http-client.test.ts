@@ -125,6 +125,27 @@ describe('createHttpClient', () => {
     expect(hits[0]?.headers['transfer-encoding']).toBeUndefined();
   });
 
+  it('calls an IPv6 base URL', async () => {
+    const v6 = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"v6":true}');
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      v6.once('error', () => resolve(false));
+      v6.listen(0, '::1', () => resolve(true));
+    });
+    // A machine without IPv6 loopback cannot serve it; the client is then not tested here.
+    if (!listening) return;
+    try {
+      const client = createHttpClient({
+        name: 'v6',
+        baseUrl: `http://[::1]:${(v6.address() as AddressInfo).port}`,
+      });
+      expect(await client.json({ path: '/' })).toEqual({ v6: true });
+    } finally {
+      await new Promise<void>((resolve) => v6.close(() => resolve()));
+    }
+  });
+
   it('reports an unreachable dependency as UPSTREAM_UNAVAILABLE', async () => {
     const client = createHttpClient({ name: 'gone', baseUrl: 'http://127.0.0.1:9', retries: 0 });
     const error = await client.json({ path: '/' }).catch((e: unknown) => e);
