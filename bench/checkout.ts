@@ -8,6 +8,7 @@
  *   production as `on`, with GLASSBOX_TRACES_POLICY=production (10 % of normal traces, every error and slow one);
  *   head       diagnostic: as `on` with plain head sampling of 10 % (parentbased_traceidratio 0.1; the rest not
  *              recorded, errors outside the 10 % lost): what any policy that records every trace must beat;
+ *   nologs     diagnostic: as `on` without exporting logs (OTEL_LOGS_EXPORTER=none);
  *   sdk-no<names> diagnostic: `sdk` without some instrumentations (OTEL_NODE_DISABLED_INSTRUMENTATIONS), names
  *              joined by `+`: `sdk-nohttp`, `sdk-nopg+undici`, `sdk-nohttp+undici+pg+pino` (none at all).
  * Services log at info (JSON to stdout) in every mode. The OTLP endpoint is a sink on loopback that keeps the
@@ -44,12 +45,12 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-type Mode = 'off' | 'sdk' | 'traces' | 'on' | 'production' | 'head' | `sdk-no${string}`;
+type Mode = 'off' | 'sdk' | 'traces' | 'on' | 'production' | 'head' | 'nologs' | `sdk-no${string}`;
 const modes = String(values.modes).split(',') as Mode[];
 for (const mode of modes) {
-  if (!/^(off|sdk|traces|on|production|head|sdk-no[a-z+]+)$/.test(mode)) {
+  if (!/^(off|sdk|traces|on|production|head|nologs|sdk-no[a-z+]+)$/.test(mode)) {
     console.error(
-      `unknown mode ${JSON.stringify(mode)}: off, sdk, traces, on, production, head or sdk-no<names>`,
+      `unknown mode ${JSON.stringify(mode)}: off, sdk, traces, on, production, head, nologs or sdk-no<names>`,
     );
     process.exit(2);
   }
@@ -154,6 +155,8 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
         // Diagnostic: what plain head sampling of 10 % costs (the other 90 % not recorded at all, so an error
         // or slow trace outside the 10 % is lost): the floor for any policy that records the rest.
         head: { ...otlp, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+        // Diagnostic: `on` without the log export (trace ids still reach the log lines): what exporting logs costs.
+        nologs: { ...otlp, OTEL_LOGS_EXPORTER: 'none' },
       }[telemetry as Exclude<Mode, `sdk-no${string}`>];
   // A PostgreSQL server given by DATABASE_URL, else embedded (as on a laptop); free ports; a fresh state dir.
   const stateDir = await mkdtemp(join(tmpdir(), 'glassbox-bench-'));
