@@ -5,8 +5,8 @@
  *
  * The keys are cached as jose's `createRemoteJWKSet` would (refetched after `cacheMaxAgeMs`, and on an unknown
  * key id at most once per `cooldownMs`, one fetch at a time), but fetched with the kit's HTTP client on
- * `node:http`: jose's remote set builds WHATWG `Headers`, which loads Node's internal undici — 10 MB in every
- * process that verifies tokens (README, footprint).
+ * `node:http`: jose's remote set builds WHATWG `Headers`, which loads Node's internal undici into every process
+ * that verifies tokens (README, footprint).
  */
 import { type Meter, metrics } from '@opentelemetry/api';
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey, errors as joseErrors } from 'jose';
@@ -43,11 +43,12 @@ export function remoteJwks(
     retries: 0,
   });
 
-  let keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  type KeySet = ReturnType<typeof createLocalJWKSet>;
+  let keys: KeySet | undefined;
   let fetchedAt = Number.NEGATIVE_INFINITY;
-  let pending: Promise<void> | undefined;
+  let pending: Promise<KeySet> | undefined;
 
-  async function fetchKeys(): Promise<void> {
+  async function fetchKeys(): Promise<KeySet> {
     try {
       const response = await client.request<JSONWebKeySet>({
         path: `${target.pathname}${target.search}`,
@@ -58,6 +59,7 @@ export function remoteJwks(
       }
       keys = createLocalJWKSet(response.body);
       fetchedAt = now();
+      return keys;
     } catch (error) {
       const type = error instanceof AppError ? error.code : error instanceof Error ? error.name : 'unknown';
       failures.add(1, { 'error.type': type });
@@ -66,7 +68,7 @@ export function remoteJwks(
   }
 
   /** One fetch at a time: concurrent verifications wait for the same one. */
-  function reload(): Promise<void> {
+  function reload(): Promise<KeySet> {
     pending ??= fetchKeys().finally(() => {
       pending = undefined;
     });
@@ -74,14 +76,13 @@ export function remoteJwks(
   }
 
   return async (header, token) => {
-    if (!keys || now() - fetchedAt >= cacheMaxAgeMs) await reload();
+    const current = !keys || now() - fetchedAt >= cacheMaxAgeMs ? await reload() : keys;
     try {
-      return await (keys as ReturnType<typeof createLocalJWKSet>)(header, token);
+      return await current(header, token);
     } catch (error) {
       // A key id the cached set does not have: the keys may have rotated since.
       if (!(error instanceof joseErrors.JWKSNoMatchingKey) || now() - fetchedAt < cooldownMs) throw error;
-      await reload();
-      return (keys as ReturnType<typeof createLocalJWKSet>)(header, token);
+      return (await reload())(header, token);
     }
   };
 }
