@@ -734,6 +734,17 @@ describe('CORS, readiness and docs', () => {
     expect(String(simple.headers['access-control-expose-headers'])).toContain('traceresponse');
   });
 
+  it('answers its base URL, /api/v1, with the public paths and where they are described', async () => {
+    const res = await gw.inject({ url: '/api/v1' });
+    expect(res.statusCode).toBe(200);
+    const index = res.json() as { openapi: string; paths: string[] };
+    expect(index.openapi).toBe('/openapi.json');
+    expect(index.paths).toContain('/api/v1/orders');
+    expect(index.paths).toContain('/api/v1/products/:id');
+    expect(index.paths.every((p) => p.startsWith('/api/v1/'))).toBe(true);
+    expect(res.body).not.toMatch(/127\.0\.0\.1|localhost|:80\d\d/);
+  });
+
   it('serves the whole public API at /openapi.json from the services that answer, and names those that do not', async () => {
     const res = await gw.inject({ url: '/openapi.json' });
     expect(res.statusCode).toBe(200);

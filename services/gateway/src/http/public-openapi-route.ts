@@ -1,5 +1,6 @@
 /**
- * `GET /openapi.json` on the public port: the whole public API (domain/public-openapi.ts), assembled from the
+ * `GET /api/v1`, the base URL the start banner prints: what is there (every public path template, from the
+ * routing table) and where it is described. `GET /openapi.json` on the public port: the whole public API (domain/public-openapi.ts), assembled from the
  * services' own documents. Read at most every 30 s (documents change only with a deploy); a service that does
  * not answer is left out and named under `x-glassbox-unavailable`, and the next request asks it again.
  */
@@ -62,4 +63,12 @@ export function publicOpenApiRoute(
     reply.header('cache-control', 'public, max-age=30');
     return cached?.document;
   });
+
+  const paths = [...new Set(options.routes.flatMap((r) => r.templates.map((t) => `${r.prefix}${t}`)))].sort();
+  app.get('/api/v1', { schema: { hide: true } }, async () => ({
+    title: 'Glassbox public API',
+    version: options.version,
+    openapi: '/openapi.json',
+    paths,
+  }));
 }
