@@ -22,14 +22,14 @@
  * bench/results/checkout.json.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
 import autocannon from 'autocannon';
+import { throwawayStateDir } from '../cli/src/postgres.js';
 import { startStack } from '../cli/src/stack.js';
 import { logRowsFromProtobuf, traceRowsFromProtobuf } from '../observatory/server/src/ingest/proto-rows.js';
 import { dropDatabasesWithPrefix } from '../test/support/databases.js';
@@ -159,7 +159,7 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
         nologs: { ...otlp, OTEL_LOGS_EXPORTER: 'none' },
       }[telemetry as Exclude<Mode, `sdk-no${string}`>];
   // A PostgreSQL server given by DATABASE_URL, else embedded (as on a laptop); free ports; a fresh state dir.
-  const stateDir = await mkdtemp(join(tmpdir(), 'glassbox-bench-'));
+  const stateDir = await throwawayStateDir('glassbox-bench-');
   const dbPrefix = `gbbench_${randomBytes(3).toString('hex')}_`;
   const stack = await startStack({
     observatory: false,

@@ -15,14 +15,14 @@
  * `flash-sale: N attempts/s, p99 M ms, telemetry on, oversold 0` (the telemetry-on sold-out case).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
 import autocannon from 'autocannon';
+import { throwawayStateDir } from '../cli/src/postgres.js';
 import { startStack } from '../cli/src/stack.js';
 import { dropDatabasesWithPrefix } from '../test/support/databases.js';
 
@@ -100,7 +100,7 @@ async function runMode(telemetry: Telemetry): Promise<CaseResult[]> {
           OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
           OTEL_TRACES_SAMPLER_ARG: '0.1',
         };
-  const stateDir = await mkdtemp(join(tmpdir(), 'glassbox-bench-'));
+  const stateDir = await throwawayStateDir('glassbox-bench-');
   const dbPrefix = `gbbench_${randomBytes(3).toString('hex')}_`;
   const stack = await startStack({
     observatory: false,

@@ -222,6 +222,17 @@ export async function blockedAncestor(dir: string, ids: OsIds): Promise<string |
   }
 }
 
+/**
+ * A fresh temporary state directory for a throwaway stack (a benchmark round): mkdtemp makes it 0700, which
+ * the PostgreSQL user cannot enter when root runs Glassbox, so the cluster would go to a new directory under
+ * FALLBACK_PG_ROOT on every call and outlive the run. Made 0755, the cluster stays inside it and goes with it.
+ */
+export async function throwawayStateDir(prefix: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  await fs.chmod(dir, 0o755);
+  return dir;
+}
+
 /** Where clusters go when root runs Glassbox from a directory the PostgreSQL user cannot enter. */
 export const FALLBACK_PG_ROOT = '/var/lib/glassbox';
 
