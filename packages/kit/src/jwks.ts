@@ -6,7 +6,7 @@
  * The keys are cached as jose's `createRemoteJWKSet` would (refetched after `cacheMaxAgeMs`, and on an unknown
  * key id at most once per `cooldownMs`, one fetch at a time), but fetched with the kit's HTTP client on
  * `node:http`: jose's remote set builds WHATWG `Headers`, which loads Node's internal undici into every process
- * that verifies tokens (README, footprint).
+ * that verifies tokens (docs/performance.md, footprint).
  */
 import { type Meter, metrics } from '@opentelemetry/api';
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey, errors as joseErrors } from 'jose';
