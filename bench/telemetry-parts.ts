@@ -8,13 +8,16 @@
  *   log    a request's log line ("request completed" with req/res fields) inside a recording span;
  *   span   a server-like span with 11 attributes, ended;
  *   query  a lone statement inside a trace (`db.query`: the pg instrumentation's span and metric);
- *   tx     a transaction of two statements through `db.tx` (one `db.transaction` span, statements as events).
+ *   tx     a transaction of two statements through `db.tx` (one `db.transaction` span, statements as events);
+ *   http   a hop: the kit's HTTP client POSTs a small JSON body to a kit service app in the same process
+ *          (client and server spans, trace-context propagation, both request histograms, the request's log
+ *          line) — both ends of one call between two services.
  * Each part runs twice: `tight` (back to back, batches of 50 between event-loop turns: what a micro-benchmark
  * sees, hot and optimised) and `paced` (a few operations every 10 ms, the rest of the time idle, as a service
  * on a busy machine sees its own code: the same work, run a few hundred times a second instead of
  * thousands).
  *
- *   node --import tsx bench/telemetry-parts.ts [--rounds 3] [--parts log,span,query,tx] [--pace 500]
+ *   node --import tsx bench/telemetry-parts.ts [--rounds 3] [--parts log,span,query,tx,http] [--pace 500]
  *
  * PostgreSQL: DATABASE_URL, else an embedded server started for the run. Prints a table and writes
  * bench/results/telemetry-parts.json.
@@ -29,7 +32,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const PARTS = ['log', 'span', 'query', 'tx'] as const;
+const PARTS = ['log', 'span', 'query', 'tx', 'http'] as const;
 type Part = (typeof PARTS)[number];
 const VARIANTS = ['off', 'sdk', 'on'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -42,6 +45,7 @@ const OPS: Record<Part, { tight: number; paced: number }> = {
   span: { tight: 20_000, paced: 1_500 },
   query: { tight: 4_000, paced: 1_500 },
   tx: { tight: 2_000, paced: 1_000 },
+  http: { tight: 4_000, paced: 1_500 },
 };
 
 const { values } = parseArgs({
@@ -78,6 +82,8 @@ async function runWorker(part: Part, pacing: Pacing, pace: number): Promise<Work
   const { context, trace } = await import('@opentelemetry/api');
   const { createLogger } = await import('../packages/kit/src/logger.js');
   const { createDb } = await import('../packages/kit/src/db.js');
+  const { createServiceApp } = await import('../packages/kit/src/app.js');
+  const { createHttpClient } = await import('../packages/kit/src/http-client.js');
   const { default: pino } = await import('pino');
   const tracer = trace.getTracer('bench');
 
@@ -96,6 +102,13 @@ async function runWorker(part: Part, pacing: Pacing, pace: number): Promise<Work
     await db.query(
       'INSERT INTO bench_parts (id) SELECT g FROM generate_series(1, 64) g ON CONFLICT DO NOTHING',
     );
+
+  // The far end of a hop: a kit service app with one route, its request log line to /dev/null too.
+  const app = part === 'http' ? await createServiceApp({ name: 'bench-http', logger }) : undefined;
+  app?.post('/api/v1/echo', async (request) => ({ received: request.body }));
+  const client = app
+    ? createHttpClient({ name: 'bench-http', baseUrl: await app.listen({ host: '127.0.0.1', port: 0 }) })
+    : undefined;
 
   const op = async (i: number): Promise<void> => {
     switch (part) {
@@ -133,6 +146,13 @@ async function runWorker(part: Part, pacing: Pacing, pace: number): Promise<Work
       case 'query':
         await db?.query('SELECT n FROM bench_parts WHERE id = $1', [1 + (i % 64)]);
         return;
+      case 'http':
+        await client?.json({
+          method: 'POST',
+          path: '/api/v1/echo',
+          body: { productId: 'p-1', quantity: 1 + (i % 3) },
+        });
+        return;
       case 'tx':
         await db?.tx(async (q) => {
           await q.query('SELECT n FROM bench_parts WHERE id = $1 FOR UPDATE', [1 + (i % 64)]);
@@ -141,8 +161,8 @@ async function runWorker(part: Part, pacing: Pacing, pace: number): Promise<Work
         return;
     }
   };
-  // Queries run four at a time (a pool of 4), the rest one after another.
-  const width = db ? 4 : 1;
+  // Queries and calls run four at a time (a pool of 4, four connections), the rest one after another.
+  const width = db || client ? 4 : 1;
   const batch = async (from: number, count: number) => {
     for (let i = from; i < from + count; i += width) {
       await Promise.all(Array.from({ length: Math.min(width, from + count - i) }, (_, k) => op(i + k)));
@@ -177,6 +197,7 @@ async function runWorker(part: Part, pacing: Pacing, pace: number): Promise<Work
     return { ops, cpuUs: (cpu.user + cpu.system) / ops, wallUs: ((performance.now() - t0) * 1000) / ops };
   });
   await db?.close();
+  await app?.close();
   return result;
 }
 
