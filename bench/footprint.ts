@@ -15,13 +15,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { portInUse } from '../cli/src/ports.js';
+import { throwawayStateDir } from '../cli/src/postgres.js';
 import { dropDatabasesWithPrefix } from '../test/support/databases.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -190,8 +191,8 @@ async function runLoad(base: number): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const stateDir = join(ROOT, '.glassbox', `bench-footprint-${randomBytes(3).toString('hex')}`);
-  mkdirSync(stateDir, { recursive: true });
+  // Enterable by PostgreSQL's user when root runs the bench, so the cluster is made and removed inside it.
+  const stateDir = await throwawayStateDir('glassbox-footprint-');
   const dbPrefix = `gbfoot_${randomBytes(3).toString('hex')}_`;
   let base = await freeBase();
   try {
