@@ -33,11 +33,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { startByteCountingSink } from './otlp-sink.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -328,22 +327,6 @@ async function brokerCpuMs(): Promise<number | null> {
   return (await Promise.all(pids.map(processCpuMs))).reduce((a, b) => a + b, 0);
 }
 
-async function startSink() {
-  let bytes = 0;
-  const server = createServer((req, res) => {
-    req.on('data', (c: Buffer) => {
-      bytes += c.length;
-    });
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bytes: () => bytes,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
 interface Result {
   adapter: Adapter;
   telemetry: Mode;
@@ -387,7 +370,7 @@ async function parent(): Promise<void> {
   const modes = String(values.modes).split(',') as Mode[];
   const events = Number(values.events);
   const seconds = Number(values.seconds);
-  const sink = await startSink();
+  const sink = await startByteCountingSink();
   const results: Result[] = [];
   const dbUrl = (name: string) => {
     const u = new URL(server);

@@ -16,8 +16,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEMO_PASSWORD, DEMO_PRODUCTS } from '@glassbox/contracts';
@@ -25,6 +23,7 @@ import autocannon from 'autocannon';
 import { throwawayStateDir } from '../cli/src/postgres.js';
 import { startStack } from '../cli/src/stack.js';
 import { dropDatabasesWithPrefix } from '../test/support/databases.js';
+import { startByteCountingSink } from './otlp-sink.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,22 +41,6 @@ const admission = values.admission === 'embedded' ? 'embedded' : 'redis';
 type Telemetry = 'off' | 'on';
 const modes = String(values.modes).split(',') as Telemetry[];
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function startSink(): Promise<{ url: string; bytes: () => number; close: () => Promise<void> }> {
-  let bytes = 0;
-  const server = createServer((req, res) => {
-    req.on('data', (c: Buffer) => {
-      bytes += c.length;
-    });
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bytes: () => bytes,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 async function json<T>(url: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(url, init);
@@ -90,7 +73,7 @@ interface CaseResult {
 }
 
 async function runMode(telemetry: Telemetry): Promise<CaseResult[]> {
-  const sink = await startSink();
+  const sink = await startByteCountingSink();
   const env: Record<string, string> =
     telemetry === 'off'
       ? { OTEL_SDK_DISABLED: 'true' }

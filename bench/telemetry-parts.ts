@@ -25,12 +25,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startByteCountingSink } from './otlp-sink.js';
 
 const PARTS = ['log', 'span', 'query', 'tx', 'http'] as const;
 type Part = (typeof PARTS)[number];
@@ -79,7 +78,7 @@ async function runWorker(part: Part, pacing: Pacing, pace: number): Promise<Work
   // Telemetry first, as in a service: the instrumentations patch pino and pg when those are loaded.
   const { startTelemetry } = await import('../packages/kit/src/telemetry/index.js');
   const telemetry = await startTelemetry({ serviceName: `bench-${part}` });
-  const { context, trace } = await import('@opentelemetry/api');
+  const { context, SpanKind, trace } = await import('@opentelemetry/api');
   const { createLogger } = await import('../packages/kit/src/logger.js');
   const { createDb } = await import('../packages/kit/src/db.js');
   const { createServiceApp } = await import('../packages/kit/src/app.js');
@@ -87,11 +86,8 @@ async function runWorker(part: Part, pacing: Pacing, pace: number): Promise<Work
   const { default: pino } = await import('pino');
   const tracer = trace.getTracer('bench');
 
-  const logger = createLogger('bench', 'info', {}, pino.destination({ dest: '/dev/null', sync: true })).child(
-    {
-      reqId: 'r-1',
-    },
-  );
+  const devNull = pino.destination({ dest: '/dev/null', sync: true });
+  const logger = createLogger('bench', 'info', {}, devNull).child({ reqId: 'r-1' });
   const db =
     part === 'query' || part === 'tx'
       ? createDb(String(process.env.BENCH_DATABASE_URL), { max: 4 })
@@ -124,7 +120,7 @@ async function runWorker(part: Part, pacing: Pacing, pace: number): Promise<Work
         return;
       case 'span': {
         const span = tracer.startSpan('POST /api/v1/orders', {
-          kind: 1,
+          kind: SpanKind.SERVER,
           attributes: {
             'http.request.method': 'POST',
             'url.path': '/api/v1/orders',
@@ -211,7 +207,7 @@ async function main(): Promise<void> {
     }
   }
   const { RUNTIME_FLAGS } = await import('../cli/src/stack.js');
-  const sink = await startSink();
+  const sink = await startByteCountingSink();
   const needsDb = parts.some((p) => p === 'query' || p === 'tx');
   const database = needsDb ? await startDatabase() : undefined;
   const script = fileURLToPath(import.meta.url);
@@ -339,19 +335,6 @@ async function main(): Promise<void> {
     )}\n`,
   );
   console.log(`\nwrote ${out}`);
-}
-
-/** An OTLP/HTTP endpoint that answers 200 to everything and keeps nothing. */
-async function startSink(): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 /** A database for the query parts: a fresh one on DATABASE_URL's server, else an embedded PostgreSQL. */
