@@ -139,9 +139,9 @@ function keepExternal(specifier: string): boolean {
 /**
  * `node:http` for ES modules, without Node's internal undici. Node's ES-module facade of a builtin reads every
  * export when it is imported, and `node:http` has three lazy ones (`WebSocket`, `CloseEvent`, `MessageEvent`)
- * whose getter loads undici: 10 MB more in a bare process serving HTTP, 2–4 MB in a service (docs/performance.md). Bundled
- * `import … from 'node:http'` (our code, the Prometheus exporter) therefore reads the CommonJS module instead,
- * as bundled CommonJS packages already do. Its functions are called through the module object, so a patch the
+ * whose getter loads undici: 10 MB more in a bare process serving HTTP, 2–4 MB in a service
+ * (docs/performance.md). Bundled `import … from 'node:http'` (our code, the Prometheus exporter) therefore
+ * reads the CommonJS module instead, as bundled CommonJS packages already do. Its functions are called through the module object, so a patch the
  * HTTP instrumentation applies later (it replaces `http.request`) is seen by a named import too.
  */
 const HTTP_FACADE = `const http = require('node:http');

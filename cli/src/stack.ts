@@ -183,9 +183,10 @@ function bundleOf(rootDir: string, target: 'observatory' | ServiceName): string 
  * compiled to WebAssembly, and V8's tier-up of that module to optimised code held ~10 MB per process that made
  * HTTP calls with it; the baseline compiler's code is enough for a parser that runs a few microseconds per
  * response. `--no-maglev`: no mid-tier JIT, whose code and compile zones cost the busiest services 3–7 MB;
- * hot functions still reach TurboFan. Neither changed checkouts/s measurably (runtime-flags.test.ts checks the memory;
- * docs/performance.md has the numbers). Source maps are not enabled: they cost ~17 MB per process; the bundles keep every function's
- * name, and `NODE_OPTIONS=--enable-source-maps` turns them on for a debugging session. The compile cache
+ * hot functions still reach TurboFan. Neither changed checkouts/s measurably (runtime-flags.test.ts checks the
+ * memory; docs/performance.md has the numbers). Source maps are not enabled: they cost ~17 MB per process; the
+ * bundles keep every function's name, and `NODE_OPTIONS=--enable-source-maps` turns them on for a debugging
+ * session. The compile cache
  * (NODE_COMPILE_CACHE, in the state directory) lets a restart skip V8's parse and compile.
  */
 export const RUNTIME_FLAGS: readonly string[] = [

@@ -62,9 +62,9 @@ export interface HttpClient {
  * An outbound HTTP client on `node:http`, over keep-alive connections of its own agent. The HTTP
  * instrumentation propagates W3C trace context and records a client span and http.client.request.duration for
  * its requests (the agent is marked for it: telemetry/traced-agent.ts). Not `fetch`: per call it cost the
- * checkout's caller a third more CPU, and it loads Node's internal undici (docs/performance.md: footprint, checkout). Every
- * attempt has a timeout; retryable failures (network errors, timeouts, 502/503/504) are retried a bounded
- * number of times with jittered backoff, and only for requests that are safe to repeat.
+ * checkout's caller a third more CPU, and it loads Node's internal undici (docs/performance.md: footprint,
+ * checkout). Every attempt has a timeout; retryable failures (network errors, timeouts, 502/503/504) are
+ * retried a bounded number of times with jittered backoff, and only for requests that are safe to repeat.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const timeoutMs = options.timeoutMs ?? 5_000;
