@@ -167,23 +167,18 @@ describe('faults in a running stack', () => {
     await clear(fault.id);
     // A catalog that started just before the clear reached it may still exit once (500 ms after its start):
     // the count settles once one start has outlived the fault's delay by far.
-    await until(
-      'a catalog up past the crash-loop delay',
-      async () => {
-        const info = stack.control.get('catalog')?.info();
-        return info?.state === 'ready' && (info.uptime ?? 0) > 2 ? true : undefined;
-      },
-      60_000,
-    );
+    const catalogUpFor = (what: string, seconds: number, timeoutMs: number) =>
+      until(
+        what,
+        async () => {
+          const info = stack.control.get('catalog')?.info();
+          return info?.state === 'ready' && (info.uptime ?? 0) > seconds ? true : undefined;
+        },
+        timeoutMs,
+      );
+    await catalogUpFor('a catalog up past the crash-loop delay', 2, 60_000);
     const settled = stack.control.get('catalog')?.info().restarts ?? 0;
-    await until(
-      'catalog to stay up',
-      async () => {
-        const info = stack.control.get('catalog')?.info();
-        return info?.state === 'ready' && (info.uptime ?? 0) > 8 ? true : undefined;
-      },
-      40_000,
-    );
+    await catalogUpFor('catalog to stay up', 8, 40_000);
     expect(stack.control.get('catalog')?.info().restarts).toBe(settled);
     expect(logs.some((l) => l.source === 'catalog' && l.line.includes('crash-loop'))).toBe(true);
   });
