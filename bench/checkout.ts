@@ -60,7 +60,7 @@ interface Received {
   bytes: number;
   spans: number;
   logRecords: number;
-  /** SQL statements the traces record: each transaction's count (COMMIT included, BEGIN not) + lone pg spans. */
+  /** SQL statements the traces record: each transaction's count (COMMIT included, BEGIN not) + lone statements. */
   statements: number;
   transactions: number;
   /** Spans by `service: name`, the most frequent first. */
@@ -86,6 +86,9 @@ async function startSink(): Promise<{ url: string; read: () => Received; close: 
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     read() {
       const got: Received = { bytes: 0, spans: 0, logRecords: 0, statements: 0, transactions: 0, byName: {} };
+      // A statement span whose parent is a transaction is a slow statement of it, already in its count.
+      const transactionIds = new Set<string>();
+      const statementSpans: string[] = [];
       for (const { path, body } of bodies) {
         got.bytes += body.length;
         if (path.endsWith('/v1/traces')) {
@@ -96,10 +99,12 @@ async function startSink(): Promise<{ url: string; read: () => Received; close: 
             if (span.name === 'db.transaction') {
               got.transactions++;
               got.statements += Number(JSON.parse(span.attributes)['glassbox.db.statement_count'] ?? 0);
-            } else if (span.scopeName === '@opentelemetry/instrumentation-pg') got.statements++;
+              transactionIds.add(span.spanId);
+            } else if (span.scopeName === '@glassbox/kit/db') statementSpans.push(span.parentSpanId);
           }
         } else if (path.endsWith('/v1/logs')) got.logRecords += logRowsFromProtobuf(body).batch.logs.length;
       }
+      got.statements += statementSpans.filter((parent) => !transactionIds.has(parent)).length;
       return got;
     },
     close: () => new Promise<void>((r) => server.close(() => r())),

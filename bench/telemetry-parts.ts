@@ -7,7 +7,7 @@
  * Parts (one operation each):
  *   log    a request's log line ("request completed" with req/res fields) inside a recording span;
  *   span   a server-like span with 11 attributes, ended;
- *   query  a lone statement inside a trace (`db.query`: the pg instrumentation's span and metric);
+ *   query  a lone statement inside a trace (`db.query`: its client span and `db.client.operation.duration`);
  *   tx     a transaction of two statements through `db.tx` (one `db.transaction` span, statements as events);
  *   http   a hop: the kit's HTTP client POSTs a small JSON body to a kit service app in the same process
  *          (client and server spans, trace-context propagation, both request histograms, the request's log

@@ -1,14 +1,13 @@
 /**
- * A database transaction as one span. The pg instrumentation would make a span for BEGIN, for every statement
- * and for COMMIT (a checkout made dozens); inside `Db.tx` the kit makes one `db.transaction` span instead,
+ * A database transaction as one span. A span for BEGIN, for every statement and for COMMIT (what the pg
+ * instrumentation made) came to dozens per checkout; inside `Db.tx` the kit makes one `db.transaction` span,
  * with the database semantic-convention attributes, each statement as a span event (operation, query text,
  * duration) and a child span only for a statement slower than the threshold
- * (`GLASSBOX_DB_SLOW_STATEMENT_MS`, see telemetry/env.ts). The statements still run through the pg
- * instrumentation, with tracing suppressed: no span, but `db.client.operation.duration` (which alerts and
- * runbooks read) keeps counting every statement. A statement outside a transaction keeps its pg span.
+ * (`GLASSBOX_DB_SLOW_STATEMENT_MS`, see telemetry/env.ts). Every statement, BEGIN and COMMIT included, is still
+ * measured in `db.client.operation.duration` (db-telemetry.ts), which alerts and runbooks read. A statement
+ * outside a transaction gets a span of its own (db-telemetry.ts).
  *
- * Like the pg instrumentation (`requireParentSpan`), a transaction outside any trace (a relay's poll, pool
- * housekeeping) makes no span at all.
+ * A transaction outside any trace (a relay's poll, pool housekeeping) makes no span at all.
  */
 import {
   type Attributes,
@@ -20,14 +19,10 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { hrTime, hrTimeDuration, hrTimeToMilliseconds, suppressTracing } from '@opentelemetry/core';
+import { hrTime, hrTimeDuration, hrTimeToMilliseconds } from '@opentelemetry/core';
+import { type DbTarget, operationName, targetAttributes } from './db-telemetry.js';
 
-/** Where a pool connects: the attributes every database span carries. */
-export interface DbTarget {
-  database?: string;
-  host?: string;
-  port?: number;
-}
+export type { DbTarget };
 
 let slowStatementMs = 100;
 
@@ -38,35 +33,6 @@ export function setSlowStatementThreshold(ms: number): void {
 
 export function slowStatementThreshold(): number {
   return slowStatementMs;
-}
-
-/** The target of a pool from its connection string and options. */
-export function dbTargetOf(connectionString: string | undefined, options: DbTarget = {}): DbTarget {
-  const target: DbTarget = { ...options };
-  if (!connectionString) return target;
-  try {
-    const url = new URL(connectionString);
-    target.database ??= decodeURIComponent(url.pathname.replace(/^\//, '')) || undefined;
-    target.host ??= url.hostname || undefined;
-    target.port ??= url.port ? Number(url.port) : 5432;
-  } catch {
-    // not a URL (a libpq keyword string): the attributes we know are enough
-  }
-  return target;
-}
-
-export function targetAttributes(target: DbTarget): Attributes {
-  const attributes: Attributes = { 'db.system.name': 'postgresql' };
-  if (target.database) attributes['db.namespace'] = target.database;
-  if (target.host) attributes['server.address'] = target.host;
-  if (target.port) attributes['server.port'] = target.port;
-  return attributes;
-}
-
-/** The SQL keyword a statement starts with (`SELECT`, `UPDATE`, `WITH` …), as `db.operation.name`. */
-export function operationName(text: string): string {
-  const match = /^\s*([A-Za-z]+)/.exec(text);
-  return match?.[1]?.toUpperCase() ?? 'UNKNOWN';
 }
 
 export interface TransactionTrace {
@@ -105,8 +71,6 @@ export function startTransactionTrace(target: DbTarget): TransactionTrace {
     parent,
   );
   const active: Context = trace.setSpan(parent, span);
-  // Statements run with tracing suppressed: the pg instrumentation still measures them, but makes no span.
-  const silent: Context = suppressTracing(active);
   let statements = 0;
   let failedState: string | undefined;
 
@@ -140,7 +104,7 @@ export function startTransactionTrace(target: DbTarget): TransactionTrace {
       statements++;
       const start = hrTime();
       try {
-        const result = await context.with(silent, run);
+        const result = await run();
         record(text, start, undefined);
         return result;
       } catch (error) {
@@ -148,7 +112,7 @@ export function startTransactionTrace(target: DbTarget): TransactionTrace {
         throw error;
       }
     },
-    quiet: (run) => context.with(silent, run),
+    quiet: (run) => run(),
     end(outcome, error) {
       span.setAttribute('glassbox.db.statement_count', statements);
       span.setAttribute('glassbox.db.transaction.outcome', outcome);

@@ -3,7 +3,15 @@ import { createRequire } from 'node:module';
 import { metrics } from '@opentelemetry/api';
 import { ATTR_DB_NAMESPACE, ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { Pool, PoolConfig, QueryResultRow } from 'pg';
-import { type DbTarget, dbTargetOf, startTransactionTrace } from './db-trace.js';
+import {
+  type DbTarget,
+  dbTargetOf,
+  forgetPool,
+  observePool,
+  type StatementMeter,
+  statementMeter,
+} from './db-telemetry.js';
+import { startTransactionTrace } from './db-trace.js';
 import {
   beforeStatement,
   exhaustPoolDuringFaults,
@@ -12,7 +20,6 @@ import {
 } from './faults/db.js';
 import type { Logger } from './logger.js';
 
-// Loaded with require() so the OpenTelemetry pg instrumentation patches it (see telemetry/index.ts).
 const require = createRequire(import.meta.url);
 const pg = require('pg') as typeof import('pg');
 
@@ -89,17 +96,31 @@ async function counted<T>(target: DbTarget, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A statement on the pool: `db-slow` makes the database sleep first, on the statement's own connection. */
-async function poolQuery<R extends QueryResultRow>(pool: Pool, text: string, values?: unknown[]) {
+/**
+ * A statement on a connection of the pool, measured and traced (db-telemetry.ts) without the wait for the
+ * connection: a pool that runs out shows in `db.client.connection.pending_requests`, not as slow statements.
+ * `db-slow` makes the database sleep first, on the statement's own connection. As `pool.query` does, a
+ * connection whose statement failed is not reused.
+ */
+async function poolQuery<R extends QueryResultRow>(
+  pool: Pool,
+  meter: StatementMeter,
+  text: string,
+  values?: unknown[],
+) {
   await beforeStatement();
   const slow = slowStatementSeconds();
-  if (slow === undefined) return pool.query<R>(text, values);
   const client = await pool.connect();
+  let failed: Error | undefined;
   try {
-    await client.query(SLOW_STATEMENT_SQL, [slow]);
-    return await client.query<R>(text, values);
+    if (slow !== undefined)
+      await meter.lone(SLOW_STATEMENT_SQL, () => client.query(SLOW_STATEMENT_SQL, [slow]));
+    return await meter.lone(text, () => client.query<R>(text, values));
+  } catch (error) {
+    failed = error instanceof Error ? error : new Error(String(error));
+    throw error;
   } finally {
-    client.release();
+    client.release(failed);
   }
 }
 
@@ -120,20 +141,23 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
     ...(options.port ? { port: options.port } : {}),
   });
   const stopExhaustion = exhaustPoolDuringFaults(pool, pool.options.max ?? 10);
+  const meter = statementMeter(target);
+  observePool(pool, target);
   let closed: Promise<void> | undefined;
   return {
     pool,
     query<R extends QueryResultRow>(text: string, values?: unknown[]) {
-      return counted(target, async () => (await poolQuery<R>(pool, text, values)).rows);
+      return counted(target, async () => (await poolQuery<R>(pool, meter, text, values)).rows);
     },
     tx(fn) {
       return transaction(fn);
     },
     async ping() {
-      await counted(target, () => poolQuery(pool, 'SELECT 1'));
+      await counted(target, () => poolQuery(pool, meter, 'SELECT 1'));
     },
     close() {
       stopExhaustion();
+      forgetPool(pool);
       closed ??= pool.end();
       return closed;
     },
@@ -146,7 +170,7 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
     });
     // Only what reaches the database counts as a connection failure (not an error of the caller's own code).
     const run = <R extends QueryResultRow>(text: string, values?: unknown[]) =>
-      counted(target, () => client.query<R>(text, values));
+      counted(target, () => meter.measure(text, () => client.query<R>(text, values)));
     const committed: (() => void)[] = [];
     // One span for the whole transaction (db-trace.ts): no span for BEGIN/COMMIT, statements as events.
     const traced = startTransactionTrace(target);
@@ -173,7 +197,7 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
       }
       return result;
     } catch (error) {
-      await traced.quiet(() => client.query('ROLLBACK')).catch(() => {});
+      await traced.quiet(() => meter.measure('ROLLBACK', () => client.query('ROLLBACK'))).catch(() => {});
       traced.end('rollback', error);
       throw error;
     } finally {

@@ -16,9 +16,9 @@
  * by every service, in the schema `glassbox_bus`; pg-boss's own telemetry is off because the bus records the
  * messaging spans and metrics itself, the same way for both adapters (telemetry.ts).
  */
-import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import type { Pool } from 'pg';
 import { PgBoss } from 'pg-boss';
+import { dbTargetOf, forgetPool, observePool, type StatementMeter, statementMeter } from '../db-telemetry.js';
 import type { Logger } from '../logger.js';
 import { parseBody, settle, withDefaults } from './consume.js';
 import { createEventCatalog, type EventCatalog } from './events.js';
@@ -54,30 +54,23 @@ interface PgBossTransaction {
 
 /**
  * pg-boss's SQL is the bus's plumbing: the bus's own spans (`send`, `process`) say what it did for a request,
- * and a pg span for each of its statements (the subscription lookup, the insert, BEGIN, the claim, COMMIT)
- * would only crowd the request's trace. Every way pg-boss runs SQL runs with tracing suppressed, which the
- * pg instrumentation honours: no span, but `db.client.operation.duration` still measures a statement run inside
- * a trace (the instrumentation measures only those: `requireParentSpan`).
+ * and a span for each of its statements (the subscription lookup, the insert, the claim) would only crowd the
+ * request's trace. So its statements make no span, but each is measured in `db.client.operation.duration`
+ * (db-telemetry.ts), inside a trace or not, under the bus database's namespace.
  */
-function withoutPgSpans(db: PgBossDb): void {
-  const quiet =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      context.with(suppressTracing(context.active()), () => fn(...args));
-  const executeSql = db.executeSql.bind(db);
+function measureSql(db: PgBossDb, meter: StatementMeter): void {
+  const measured =
+    (executeSql: PgBossDb['executeSql']): PgBossDb['executeSql'] =>
+    (text, values, options) =>
+      meter.measure(text, () => executeSql(text, values, options));
+  db.executeSql = measured(db.executeSql.bind(db));
   const beginTransaction = db.beginTransaction.bind(db);
-  const withTransaction = db.withTransaction.bind(db);
-  db.executeSql = quiet(executeSql);
-  db.beginTransaction = quiet(async () => {
+  db.beginTransaction = async () => {
     const tx = await beginTransaction();
-    return {
-      ...tx,
-      db: { ...tx.db, executeSql: quiet(tx.db.executeSql) },
-      commit: quiet(tx.commit),
-      rollback: quiet(tx.rollback),
-    };
-  });
-  db.withTransaction = quiet(withTransaction);
+    const executeSql = tx.db.executeSql.bind(tx.db);
+    tx.db.executeSql = (text, values) => meter.measure(text, () => executeSql(text, values));
+    return tx;
+  };
 }
 
 const dlqOf = (group: string) => `${group}.dlq`;
@@ -135,13 +128,17 @@ export async function createPostgresBus(options: PostgresBusOptions): Promise<Bu
     monitorIntervalSeconds: SUPERVISE_SECONDS,
     openTelemetry: { enabled: false },
   });
-  withoutPgSpans(boss.getDb() as PgBossDb);
+  const target = dbTargetOf(options.url);
+  measureSql(boss.getDb() as PgBossDb, statementMeter(target));
   let lastError: { at: Date; message: string } | undefined;
   boss.on('error', (error: Error) => {
     lastError = { at: new Date(), message: error.message };
     logger.warn({ err: error.message }, 'bus (PostgreSQL) error');
   });
   await boss.start();
+  // pg-boss opens its pool in start(): observed from then on (db.client.connection.* metrics).
+  const pool = (boss.getDb() as { pool?: Pool }).pool;
+  if (pool) observePool(pool, target);
   let closed = false;
   const schema = options.schema ?? 'glassbox_bus';
   let routes: { at: number; byType: Map<string, string[]> } | undefined;
@@ -265,6 +262,7 @@ export async function createPostgresBus(options: PostgresBusOptions): Promise<Bu
     async close() {
       if (closed) return;
       closed = true;
+      if (pool) forgetPool(pool);
       await boss.stop({ graceful: true, timeout: 10_000 });
     },
   };

@@ -26,7 +26,6 @@ import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } 
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -49,6 +48,7 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { startDbTelemetry } from '../db-telemetry.js';
 import { setSlowStatementThreshold } from '../db-trace.js';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting, type TelemetryEnv } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
@@ -130,7 +130,7 @@ async function metricExporter(protocol: OtlpProtocol, env: NodeJS.ProcessEnv) {
 }
 
 /**
- * Metric views. The pg instrumentation's `db.client.connection.count` would be exposed as
+ * Metric views. The database conventions' `db.client.connection.count` (db-telemetry.ts) would be exposed as
  * `db_client_connection_count`, a name Prometheus reads as the `_count` series of a histogram (promtool's lint
  * refuses it): it is served as `db.client.connections.usage`, its earlier semantic-conventions name.
  */
@@ -138,7 +138,11 @@ export const METRIC_VIEWS: ViewOptions[] = [
   { instrumentName: 'db.client.connection.count', name: 'db.client.connections.usage' },
 ];
 
-/** The instrumentations the settings ask for (OTEL_NODE_ENABLED/DISABLED_INSTRUMENTATIONS), configured. */
+/**
+ * The instrumentations the settings ask for (OTEL_NODE_ENABLED/DISABLED_INSTRUMENTATIONS), configured. `pg`
+ * is not one of them: that name selects the kit's own database telemetry (db-telemetry.ts), which
+ * `startTelemetry` turns on.
+ */
 export function instrumentationsFor(
   settings: Pick<TelemetryEnv, 'instrumentations' | 'exportLogs'>,
 ): Instrumentation[] {
@@ -155,15 +159,6 @@ export function instrumentationsFor(
       }),
     );
   if (wanted.has('undici')) all.push(new UndiciInstrumentation());
-  // Queries only inside a trace (no orphan spans from pool housekeeping); pool connects are not worth a span each.
-  if (wanted.has('pg'))
-    all.push(
-      new PgInstrumentation({
-        enhancedDatabaseReporting: false,
-        requireParentSpan: true,
-        ignoreConnectSpans: true,
-      }),
-    );
   if (wanted.has('pino'))
     all.push(
       new PinoInstrumentation({
@@ -276,6 +271,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     meterProvider,
     instrumentations: instrumentationsFor(settings),
   });
+  if (settings.instrumentations.has('pg')) startDbTelemetry();
 
   let stopped: Promise<void> | undefined;
   current = {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { readTelemetryEnv } from './env.js';
 import { instrumentationsFor } from './index.js';
 
-/** The instrumentation package names the settings select (each instance unpatched again after the look). */
+/**
+ * The instrumentation package names the settings select (each instance unpatched again after the look). `pg`
+ * selects no package: it is the kit's own database telemetry (db-telemetry.ts, db-telemetry-switch.test.ts).
+ */
 function selected(env: NodeJS.ProcessEnv): string[] {
   const instrumentations = instrumentationsFor(readTelemetryEnv(env));
   for (const i of instrumentations) i.disable();
@@ -10,8 +13,9 @@ function selected(env: NodeJS.ProcessEnv): string[] {
 }
 
 describe('which instrumentations are registered', () => {
-  it('registers http, undici, pg and pino by default', () => {
-    expect(selected({})).toEqual(['http', 'undici', 'pg', 'pino']);
+  it('registers http, undici and pino by default, and selects the database telemetry', () => {
+    expect(selected({})).toEqual(['http', 'undici', 'pino']);
+    expect([...readTelemetryEnv({}).instrumentations]).toContain('pg');
   });
 
   it('leaves out those OTEL_NODE_DISABLED_INSTRUMENTATIONS names, and warns about unknown names', () => {
@@ -22,7 +26,10 @@ describe('which instrumentations are registered', () => {
   });
 
   it('registers only those OTEL_NODE_ENABLED_INSTRUMENTATIONS names, minus the disabled ones', () => {
-    expect(selected({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,undici' })).toEqual(['undici', 'pg']);
+    expect(selected({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,undici' })).toEqual(['undici']);
+    expect([
+      ...readTelemetryEnv({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,undici' }).instrumentations,
+    ]).toEqual(['pg', 'undici']);
     expect(
       selected({
         OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,undici',
