@@ -106,9 +106,10 @@ function fresh(root: string, stamp: Stamp | undefined, entries: readonly string[
 }
 
 /**
- * npm packages that stay outside the bundles: those the OpenTelemetry instrumentations patch when they are
- * required (pg, pino), native or platform-specific ones, and those that read files next to their own code.
- * Everything else is bundled (tree-shaken: a service loads the code it uses, not whole packages).
+ * npm packages that stay outside the bundles: pino, which the pino instrumentation patches when it is
+ * required; pg and pg-pool, whose optional native binding (`pg-native`) is required at run time; native or
+ * platform-specific ones, and those that read files next to their own code. Everything else is bundled
+ * (tree-shaken: a service loads the code it uses, not whole packages).
  */
 const EXTERNAL_PACKAGES = [
   'pg',
@@ -141,8 +142,8 @@ function keepExternal(specifier: string): boolean {
  * export when it is imported, and `node:http` has three lazy ones (`WebSocket`, `CloseEvent`, `MessageEvent`)
  * whose getter loads undici: 10 MB more in a bare process serving HTTP, 2–4 MB in a service
  * (docs/performance.md). Bundled `import … from 'node:http'` (our code, the Prometheus exporter) therefore
- * reads the CommonJS module instead, as bundled CommonJS packages already do. Its functions are called through the module object, so a patch the
- * HTTP instrumentation applies later (it replaces `http.request`) is seen by a named import too.
+ * reads the CommonJS module instead, as bundled CommonJS packages already do. Its functions are called through the module object, so a patch
+ * applied later (an instrumentation that replaces `http.request`) is seen by a named import too.
  */
 const HTTP_FACADE = `const http = require('node:http');
 export default http;

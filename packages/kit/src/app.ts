@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { context, trace } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, {
@@ -25,6 +24,7 @@ import {
   toProblem,
 } from './errors.js';
 import { registerRequestFaults } from './faults/request.js';
+import { setServerRoute, tracedServer } from './http-telemetry.js';
 import type { Logger } from './logger.js';
 import { getTelemetry } from './telemetry/index.js';
 import { escapeControlChars, findNul } from './untrusted-text.js';
@@ -134,6 +134,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     frameworkErrors: (error, request, reply) => sendProblem(error, request, reply),
     // What Node's HTTP parser refuses before there is a request (oversized headers, not HTTP at all).
     clientErrorHandler: answerClientError,
+    // The server Fastify would create, each request in a server span (http-telemetry.ts).
+    serverFactory: tracedServer,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings, params and headers are text: coerce them to the declared types. Bodies are JSON: a
   // string where a number is declared is a client error, not something to guess at.
@@ -271,19 +273,16 @@ export async function createOperationalApp(options: {
 }
 
 /**
- * Names the active HTTP server span after its route template (`POST /api/v1/orders/:id`) and gives the HTTP
- * metrics their `http.route`. The kit does it with the Fastify route; a route that matches many paths (the
- * gateway's `/api/v1/*`) calls it again with the template it resolved. Never a raw path: ids would make every
- * request a series of its own. Given the request, its log line names the template too.
+ * Names the active HTTP server span after its route template (`POST /api/v1/orders/:id`) and gives its
+ * `http.server.request.duration` the `http.route` (http-telemetry.ts). The kit does it with the Fastify route;
+ * a route that matches many paths (the gateway's `/api/v1/*`) calls it again with the template it resolved.
+ * Never a raw path: ids would make every request a series of its own. Given the request, its log line names
+ * the template too.
  */
 export function nameServerSpan(method: string, route: string, request?: FastifyRequest): void {
   if (request) routeTemplates.set(request.raw, route);
   const span = trace.getSpan(context.active());
-  if (!span) return;
-  span.setAttribute('http.route', route);
-  span.updateName(`${method} ${route}`);
-  const rpc = getRPCMetadata(context.active());
-  if (rpc?.type === RPCType.HTTP) rpc.route = route;
+  if (span) setServerRoute(span, method, route);
 }
 
 function sendProblem(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startDependencyCall } from './dependency-calls.js';
 import { AppError, type ProblemDetails } from './errors.js';
 import { beforeDependencyCall } from './faults/dependency.js';
-import { markTraced } from './telemetry/traced-agent.js';
+import { startClientCall } from './http-telemetry.js';
 
 export interface HttpClientOptions {
   /** Name of the dependency, used in errors and logs (e.g. "inventory"). */
@@ -59,9 +59,9 @@ export interface HttpClient {
 }
 
 /**
- * An outbound HTTP client on `node:http`, over keep-alive connections of its own agent. The HTTP
- * instrumentation propagates W3C trace context and records a client span and http.client.request.duration for
- * its requests (the agent is marked for it: telemetry/traced-agent.ts). Not `fetch`: per call it cost the
+ * An outbound HTTP client on `node:http`, over keep-alive connections of its own agent. Each request is a
+ * client span whose W3C trace context it sends, and is measured in `http.client.request.duration`
+ * (http-telemetry.ts). Not `fetch`: per call it cost the
  * checkout's caller a third more CPU, and it loads Node's internal undici (docs/performance.md: footprint,
  * checkout). Every attempt has a timeout; retryable failures (network errors, timeouts, 502/503/504) are
  * retried a bounded number of times with jittered backoff, and only for requests that are safe to repeat.
@@ -78,7 +78,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   // `[::1]` in a URL, `::1` for node:http.
   const hostname = base.hostname.replace(/^\[(.*)\]$/, '$1');
   // Idle connections are closed before the services' own keep-alive timeout (Fastify: 72 s) closes them.
-  const agent = markTraced(new http.Agent({ keepAlive: true, timeout: 30_000 }));
+  const agent = new http.Agent({ keepAlive: true, timeout: 30_000 });
+  const port = Number(base.port || 80);
 
   async function request<T>(req: RequestOptions): Promise<HttpResponse<T>> {
     const method = req.method ?? 'GET';
@@ -118,7 +119,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const response = await send({
           agent,
           hostname,
-          port: base.port,
+          port,
           path: `${basePath}${req.path}`,
           method,
           headers,
@@ -157,7 +158,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 interface Outbound {
   agent: http.Agent;
   hostname: string;
-  port: string;
+  port: number;
   path: string;
   method: string;
   headers: Record<string, string>;
@@ -166,44 +167,48 @@ interface Outbound {
 }
 
 /**
- * One request and its whole answer as text. The timeout covers the answer's body too; when it fires, the
- * request is destroyed with an AbortError (its cause the TimeoutError), as fetch would.
+ * One request and its whole answer as text, in a client span (http-telemetry.ts) that ends when the answer
+ * has been read. The timeout covers the answer's body too; when it fires, the request is destroyed with an
+ * AbortError (its cause the TimeoutError), as fetch would.
  */
 function send(out: Outbound): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const signal = AbortSignal.timeout(out.timeoutMs);
     const headers =
       out.body === undefined
-        ? out.headers
+        ? { ...out.headers }
         : { ...out.headers, 'content-length': String(Buffer.byteLength(out.body)) };
+    const call = startClientCall(out, headers);
+    const fail = (error: unknown) => {
+      call?.failed(error);
+      reject(error);
+    };
     const request = http.request(
       {
         agent: out.agent,
         hostname: out.hostname,
         port: out.port,
         path: out.path,
-        // Not read by node:http: the HTTP instrumentation takes the path's pathname from here. Otherwise it
-        // parses a URL for every request, from an origin that joins host and port without a colon
-        // (`http://127.0.0.18083`), so the parse throws and is caught: 0.9 ms of order's CPU per checkout.
-        pathname: out.path.split('?', 1)[0],
         method: out.method,
         headers,
         signal,
-      } as http.RequestOptions,
+      },
       (response) => {
         response.setEncoding('utf8');
         let text = '';
         response.on('data', (chunk: string) => {
           text += chunk;
         });
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, text }),
-        );
-        response.on('error', reject);
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          call?.answered(status, response.httpVersion);
+          resolve({ status, headers: response.headers, text });
+        });
+        response.on('error', fail);
         // Cut off before its end: the timeout destroyed the request, or the peer closed the connection.
         response.on('close', () => {
           if (!response.complete) {
-            reject(
+            fail(
               signal.aborted
                 ? signal.reason
                 : Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }),
@@ -212,7 +217,7 @@ function send(out: Outbound): Promise<{ status: number; headers: IncomingHttpHea
         });
       },
     );
-    request.on('error', reject);
+    request.on('error', fail);
     request.end(out.body);
   });
 }

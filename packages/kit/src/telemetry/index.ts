@@ -10,7 +10,6 @@
  * nothing is exported, and metrics are served only at /metrics.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import {
   context,
   DiagConsoleLogger,
@@ -25,7 +24,6 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -50,13 +48,13 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { startDbTelemetry } from '../db-telemetry.js';
 import { setSlowStatementThreshold } from '../db-trace.js';
+import { startHttpTelemetry } from '../http-telemetry.js';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting, type TelemetryEnv } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
 import { DropIdleRoundsProcessor } from './idle-rounds.js';
 import { recordProcessCpu } from './process-cpu.js';
 import { recordProcessMemory } from './process-memory.js';
 import { KeepErrorsAndSlowProcessor, productionSampler } from './production-policy.js';
-import { isTracedAgent } from './traced-agent.js';
 import { recordV8Runtime } from './v8-runtime.js';
 
 export interface TelemetryOptions {
@@ -73,8 +71,6 @@ export interface Telemetry {
   /** Flushes and stops exporting; safe to call twice. */
   shutdown(): Promise<void>;
 }
-
-const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 let current: Telemetry | undefined;
 
@@ -139,25 +135,15 @@ export const METRIC_VIEWS: ViewOptions[] = [
 ];
 
 /**
- * The instrumentations the settings ask for (OTEL_NODE_ENABLED/DISABLED_INSTRUMENTATIONS), configured. `pg`
- * is not one of them: that name selects the kit's own database telemetry (db-telemetry.ts), which
- * `startTelemetry` turns on.
+ * The instrumentations the settings ask for (OTEL_NODE_ENABLED/DISABLED_INSTRUMENTATIONS), configured. `http`
+ * and `pg` are not among them: those names select the kit's own HTTP and database telemetry
+ * (http-telemetry.ts, db-telemetry.ts), which `startTelemetry` turns on.
  */
 export function instrumentationsFor(
   settings: Pick<TelemetryEnv, 'instrumentations' | 'exportLogs'>,
 ): Instrumentation[] {
   const wanted = settings.instrumentations;
   const all: Instrumentation[] = [];
-  if (wanted.has('http'))
-    all.push(
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req: IncomingMessage) =>
-          PROBE_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
-        // Only the kit's HTTP client's requests (its agents are marked): the OTLP exporters' own requests are
-        // on node:http too, and must not trace or count themselves.
-        ignoreOutgoingRequestHook: (options) => !isTracedAgent(options.agent),
-      }),
-    );
   if (wanted.has('undici')) all.push(new UndiciInstrumentation());
   if (wanted.has('pino'))
     all.push(
@@ -271,6 +257,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     meterProvider,
     instrumentations: instrumentationsFor(settings),
   });
+  if (settings.instrumentations.has('http')) startHttpTelemetry();
   if (settings.instrumentations.has('pg')) startDbTelemetry();
 
   let stopped: Promise<void> | undefined;

@@ -3,8 +3,9 @@ import { readTelemetryEnv } from './env.js';
 import { instrumentationsFor } from './index.js';
 
 /**
- * The instrumentation package names the settings select (each instance unpatched again after the look). `pg`
- * selects no package: it is the kit's own database telemetry (db-telemetry.ts, db-telemetry-switch.test.ts).
+ * The instrumentation package names the settings select (each instance unpatched again after the look). `http`
+ * and `pg` select no package: they are the kit's own HTTP and database telemetry (http-telemetry.ts,
+ * db-telemetry.ts; telemetry-switches.test.ts).
  */
 function selected(env: NodeJS.ProcessEnv): string[] {
   const instrumentations = instrumentationsFor(readTelemetryEnv(env));
@@ -13,13 +14,13 @@ function selected(env: NodeJS.ProcessEnv): string[] {
 }
 
 describe('which instrumentations are registered', () => {
-  it('registers http, undici and pino by default, and selects the database telemetry', () => {
-    expect(selected({})).toEqual(['http', 'undici', 'pino']);
-    expect([...readTelemetryEnv({}).instrumentations]).toContain('pg');
+  it("registers undici and pino by default, and selects the kit's HTTP and database telemetry", () => {
+    expect(selected({})).toEqual(['undici', 'pino']);
+    expect([...readTelemetryEnv({}).instrumentations]).toEqual(['http', 'undici', 'pg', 'pino']);
   });
 
   it('leaves out those OTEL_NODE_DISABLED_INSTRUMENTATIONS names, and warns about unknown names', () => {
-    expect(selected({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http, PG' })).toEqual(['undici', 'pino']);
+    expect(selected({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici, PG' })).toEqual(['pino']);
     const settings = readTelemetryEnv({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http,express' });
     expect([...settings.instrumentations]).toEqual(['undici', 'pg', 'pino']);
     expect(settings.warnings.join()).toContain('unknown instrumentation "express"');
