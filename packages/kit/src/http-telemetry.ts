@@ -157,13 +157,14 @@ export function tracedRequestHandler(
     res.once('close', () => {
       const status = res.statusCode;
       const route = routes.get(span);
+      // In the instrumentation's order (the labels of /metrics follow it).
       const metric: Attributes = {
         'http.request.method': method,
         'url.scheme': 'http',
-        'http.response.status_code': status,
         'network.protocol.version': req.httpVersion,
       };
       if (route) metric['http.route'] = route;
+      metric['http.response.status_code'] = status;
       span.setAttribute('http.response.status_code', status);
       if (status >= 500) {
         metric['error.type'] = String(status);
