@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { metrics } from '@opentelemetry/api';
 import { ATTR_DB_NAMESPACE, ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
-import type { Pool, PoolConfig, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import {
   type DbTarget,
   dbTargetOf,
@@ -97,10 +97,38 @@ async function counted<T>(target: DbTarget, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * A connection checked out of the pool, for `use`. pg-pool takes its own 'error' listener off a connection for
+ * as long as it is out, and a connection that breaks meanwhile (reset, the server gone) emits 'error': with
+ * nothing listening that would end the process. So it is listened to here, and a connection that broke (or,
+ * with `dropOnFailure`, whose work failed, as `pool.query` does) is not handed out again.
+ */
+async function checkedOut<T>(
+  connect: () => Promise<PoolClient>,
+  use: (client: PoolClient) => Promise<T>,
+  dropOnFailure: boolean,
+): Promise<T> {
+  const client = await connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken ??= error;
+  };
+  client.on('error', onError);
+  let failed: Error | undefined;
+  try {
+    return await use(client);
+  } catch (error) {
+    if (dropOnFailure) failed = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken ?? failed);
+  }
+}
+
+/**
  * A statement on a connection of the pool, measured and traced (db-telemetry.ts) without the wait for the
  * connection: a pool that runs out shows in `db.client.connection.pending_requests`, not as slow statements.
- * `db-slow` makes the database sleep first, on the statement's own connection. As `pool.query` does, a
- * connection whose statement failed is not reused.
+ * `db-slow` makes the database sleep first, on the statement's own connection.
  */
 async function poolQuery<R extends QueryResultRow>(
   pool: Pool,
@@ -110,18 +138,15 @@ async function poolQuery<R extends QueryResultRow>(
 ) {
   await beforeStatement();
   const slow = slowStatementSeconds();
-  const client = await pool.connect();
-  let failed: Error | undefined;
-  try {
-    if (slow !== undefined)
-      await meter.lone(SLOW_STATEMENT_SQL, () => client.query(SLOW_STATEMENT_SQL, [slow]));
-    return await meter.lone(text, () => client.query<R>(text, values));
-  } catch (error) {
-    failed = error instanceof Error ? error : new Error(String(error));
-    throw error;
-  } finally {
-    client.release(failed);
-  }
+  return checkedOut(
+    () => pool.connect(),
+    async (client) => {
+      if (slow !== undefined)
+        await meter.lone(SLOW_STATEMENT_SQL, () => client.query(SLOW_STATEMENT_SQL, [slow]));
+      return meter.lone(text, () => client.query<R>(text, values));
+    },
+    true,
+  );
 }
 
 export function createDb(connectionString: string, options: PoolConfig = {}): Db {
@@ -163,11 +188,16 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
     },
   };
 
-  async function transaction<T>(fn: (q: Transaction) => Promise<T>): Promise<T> {
-    const client = await counted(target, async () => {
-      await beforeStatement();
-      return pool.connect();
-    });
+  function transaction<T>(fn: (q: Transaction) => Promise<T>): Promise<T> {
+    const connect = () =>
+      counted(target, async () => {
+        await beforeStatement();
+        return pool.connect();
+      });
+    return checkedOut(connect, (client) => inTransaction(client, fn), false);
+  }
+
+  async function inTransaction<T>(client: PoolClient, fn: (q: Transaction) => Promise<T>): Promise<T> {
     // Only what reaches the database counts as a connection failure (not an error of the caller's own code).
     const run = <R extends QueryResultRow>(text: string, values?: unknown[]) =>
       counted(target, () => meter.measure(text, () => client.query<R>(text, values)));
@@ -197,11 +227,10 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
       }
       return result;
     } catch (error) {
+      // Measured, not counted: a broken connection was counted by the statement that found it.
       await traced.quiet(() => meter.measure('ROLLBACK', () => client.query('ROLLBACK'))).catch(() => {});
       traced.end('rollback', error);
       throw error;
-    } finally {
-      client.release();
     }
   }
 }
