@@ -5,12 +5,12 @@
  * transaction is one span of its own: db-trace.ts); and the pools are observed at collection time as
  * `db.client.connection.count` (by state), `.max` and `.pending_requests`, one series per pool name.
  *
- * Why not the instrumentation: it wraps every `Client.query` and listens to every pool event, and priced
- * piece by piece that wrapping was about 140 µs of the ~310 µs the SDK added to a two-statement transaction
- * (docs/performance.md). Its pool counters also kept one running total for all the pools of a process, so a
- * process with two pools (a service's and its outbox relay's) reported wrong usage per pool. Here the same
- * names and attributes (stable database conventions) cost a clock read and one histogram record per
- * statement, and the pools' numbers are read from the pools when metrics are collected.
+ * Why not the instrumentation: its pool metrics were wrong — one running total for all the pools of a
+ * process, every pool named `unknown_host:unknown_port/unknown_database` (pools built from a connection string),
+ * updated only once a pool had been used inside a trace — and it measured only statements run inside a trace.
+ * Here the same names and attributes (stable database conventions) cost a clock read and one histogram record
+ * per statement, and the pools' numbers are read from the pools when metrics are collected. In CPU the two
+ * measured alike (docs/performance.md).
  *
  * Off until `startDbTelemetry` (telemetry/index.ts calls it unless `pg` is among
  * OTEL_NODE_DISABLED_INSTRUMENTATIONS): a process without telemetry pays nothing here.
@@ -25,6 +25,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Pool } from 'pg';
+import { errorTypeOf } from './error-type.js';
 
 /** Where a pool connects: the attributes every database span and metric carries. */
 export interface DbTarget {
@@ -62,20 +63,13 @@ export function operationName(text: string): string {
   return match?.[1]?.toUpperCase() ?? 'UNKNOWN';
 }
 
-/** What went wrong with a statement, as `error.type`: its SQLSTATE, a socket error code, or the error's name. */
-export function statementErrorType(error: unknown): string {
-  const e = error as { code?: unknown; name?: unknown } | null | undefined;
-  if (typeof e?.code === 'string' && e.code.length > 0) return e.code;
-  return typeof e?.name === 'string' && e.name.length > 0 ? e.name : 'Error';
-}
-
 /** The pool name of the database conventions: `host:port/database`, as the pg instrumentation named it. */
 export function poolName(target: DbTarget): string {
   return `${target.host ?? 'unknown_host'}:${target.port ?? 'unknown_port'}/${target.database ?? 'unknown_database'}`;
 }
 
-let instruments: { duration: Histogram } | undefined;
-/** The histogram while database telemetry is on. */
+/** The instruments, made once; `duration` is the histogram while database telemetry is on. */
+let created: Histogram | undefined;
 let duration: Histogram | undefined;
 const observedPools = new Map<Pool, string>();
 
@@ -112,7 +106,7 @@ export function statementMeter(target: DbTarget): StatementMeter {
     } catch (error) {
       histogram.record((performance.now() - start) / 1000, {
         ...attributesOf(operationName(text)),
-        'error.type': statementErrorType(error),
+        'error.type': errorTypeOf(error),
       });
       throw error;
     }
@@ -131,7 +125,7 @@ export function statementMeter(target: DbTarget): StatementMeter {
       try {
         return await measure(text, run);
       } catch (error) {
-        const type = statementErrorType(error);
+        const type = errorTypeOf(error);
         span.setAttribute('error.type', type);
         span.setStatus({ code: SpanStatusCode.ERROR, message: type });
         throw error;
@@ -176,11 +170,11 @@ export function poolNumbers(): Map<string, PoolNumbers> {
  * Turns database telemetry on, with instruments from the global meter provider (set it first). Idempotent.
  */
 export function startDbTelemetry(): void {
-  instruments ??= createInstruments();
-  duration = instruments.duration;
+  created ??= createInstruments();
+  duration = created;
 }
 
-function createInstruments(): { duration: Histogram } {
+function createInstruments(): Histogram {
   const meter = metrics.getMeter('glassbox.db');
   const histogram = meter.createHistogram('db.client.operation.duration', {
     description: 'Duration of database client operations.',
@@ -213,7 +207,7 @@ function createInstruments(): { duration: Histogram } {
     },
     [count, max, pending],
   );
-  return { duration: histogram };
+  return histogram;
 }
 
 export function dbTelemetryOn(): boolean {

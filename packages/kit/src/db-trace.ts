@@ -22,8 +22,6 @@ import {
 import { hrTime, hrTimeDuration, hrTimeToMilliseconds } from '@opentelemetry/core';
 import { type DbTarget, operationName, targetAttributes } from './db-telemetry.js';
 
-export type { DbTarget };
-
 let slowStatementMs = 100;
 
 /** Statements at least this slow get a child span of their own (set from the environment at startup). */
@@ -40,8 +38,6 @@ export interface TransactionTrace {
   within<T>(fn: () => Promise<T>): Promise<T>;
   /** Runs one statement of the transaction: no span of its own unless slow; an event on the transaction span. */
   statement<T>(text: string, run: () => Promise<T>): Promise<T>;
-  /** Runs BEGIN / ROLLBACK: no span, no event. */
-  quiet<T>(run: () => Promise<T>): Promise<T>;
   /** Ends the span: committed, or rolled back because of `error`. */
   end(outcome: 'commit' | 'rollback', error?: unknown): void;
 }
@@ -49,7 +45,6 @@ export interface TransactionTrace {
 const UNTRACED: TransactionTrace = {
   within: (fn) => fn(),
   statement: (_text, run) => run(),
-  quiet: (run) => run(),
   end: () => {},
 };
 
@@ -112,7 +107,6 @@ export function startTransactionTrace(target: DbTarget): TransactionTrace {
         throw error;
       }
     },
-    quiet: (run) => run(),
     end(outcome, error) {
       span.setAttribute('glassbox.db.statement_count', statements);
       span.setAttribute('glassbox.db.transaction.outcome', outcome);

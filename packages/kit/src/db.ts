@@ -211,7 +211,8 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
       afterCommit: (f) => committed.push(f),
     };
     try {
-      await traced.quiet(() => run('BEGIN'));
+      // BEGIN and ROLLBACK are measured but are no events of the transaction's span.
+      await run('BEGIN');
       const slow = slowStatementSeconds();
       if (slow !== undefined)
         await traced.statement(SLOW_STATEMENT_SQL, () => run(SLOW_STATEMENT_SQL, [slow]));
@@ -228,7 +229,7 @@ export function createDb(connectionString: string, options: PoolConfig = {}): Db
       return result;
     } catch (error) {
       // Measured, not counted: a broken connection was counted by the statement that found it.
-      await traced.quiet(() => meter.measure('ROLLBACK', () => client.query('ROLLBACK'))).catch(() => {});
+      await meter.measure('ROLLBACK', () => client.query('ROLLBACK')).catch(() => {});
       traced.end('rollback', error);
       throw error;
     }

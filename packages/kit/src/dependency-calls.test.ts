@@ -13,7 +13,8 @@ import { captureTelemetry } from './testing/telemetry.js';
 // The instrument is made when the module loads: the in-memory SDK must be global before it does.
 const telemetry = captureTelemetry();
 const { createHttpClient } = await import('./http-client.js');
-const { errorTypeOf, startDependencyCall } = await import('./dependency-calls.js');
+const { startDependencyCall } = await import('./dependency-calls.js');
+const { errorTypeOf } = await import('./error-type.js');
 
 let server: Server;
 let baseUrl: string;

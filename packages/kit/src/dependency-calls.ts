@@ -17,6 +17,7 @@ import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
 } from '@opentelemetry/semantic-conventions';
+import { errorTypeOf } from './error-type.js';
 
 export const METRIC_DEPENDENCY_DURATION = 'glassbox.dependency.duration';
 export const ATTR_DEPENDENCY = 'glassbox.dependency';
@@ -38,14 +39,6 @@ export interface DependencyCall {
   failed(error: unknown): void;
   /** The caller gave up on the call itself (its own client went away): not recorded. */
   cancelled(): void;
-}
-
-/** The error type of a call that got no answer: its code, else its name. */
-export function errorTypeOf(error: unknown): string {
-  const e = error as { code?: unknown; name?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  if (typeof code === 'string' && code.length > 0) return code;
-  return typeof e?.name === 'string' && e.name.length > 0 ? e.name : 'Error';
 }
 
 /** Starts timing one attempt of a call to `dependency`; the first outcome reported is recorded, once. */

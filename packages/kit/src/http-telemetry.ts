@@ -29,6 +29,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { errorTypeOf } from './error-type.js';
 
 /** Paths that are not traced or measured: the probes and the metrics scrape. */
 export const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -261,8 +262,7 @@ export function startClientCall(
       end(metric);
     },
     failed(error) {
-      const e = error as { code?: unknown; name?: unknown } | undefined;
-      const type = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'Error';
+      const type = errorTypeOf(error);
       span.setAttribute('error.type', type);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
       end({ ...base, 'error.type': type });
