@@ -408,6 +408,29 @@ describe('telemetry', () => {
         (s) => s.attributes['db.system.name'] === 'postgresql' || s.attributes['db.system'] === 'postgresql',
       ),
     ).toBe(true);
+    // Order's HTTP calls are named by their route templates (OTLP kind 3 = client), as the callees name their
+    // server spans (kind 2). Waited for: each process exports its spans in its own batches.
+    const clientNames = (all: typeof spans) =>
+      all
+        .filter((s) => s.service === 'order' && s.kind === 3 && s.attributes['http.request.method'])
+        .map((s) => s.name);
+    const serverNames = (all: typeof spans) => new Set(all.filter((s) => s.kind === 2).map((s) => s.name));
+    const named = await eventually(
+      async () => receiver.spansOf(traceId),
+      (all) => clientNames(all).length >= 5 && clientNames(all).every((name) => serverNames(all).has(name)),
+      15_000,
+    );
+    const calls = clientNames(named);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        'GET /internal/products',
+        'POST /internal/reservations',
+        'POST /internal/payments/authorize',
+        'POST /internal/reservations/:id/commit',
+        'POST /internal/payments/:id/capture',
+      ]),
+    );
+    expect(calls.filter((name) => !serverNames(named).has(name))).toEqual([]);
     const logs = await eventually(
       async () => receiver.logsOf(traceId),
       (l) => new Set(l.map((x) => x.service)).size >= 3,

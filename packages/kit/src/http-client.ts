@@ -21,6 +21,12 @@ export interface HttpClientOptions {
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
+  /**
+   * The path's template, without its query (`/internal/reservations/:id/commit`): the call's client span is
+   * named `POST /internal/reservations/:id/commit` and carries it as `url.template`. Without it the span is
+   * named by the method alone — a path with ids in it would make every call a name of its own.
+   */
+  route?: string;
   body?: unknown;
   headers?: Record<string, string>;
   timeoutMs?: number;
@@ -121,6 +127,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           hostname,
           port,
           path: `${basePath}${req.path}`,
+          route: req.route === undefined ? undefined : `${basePath}${req.route}`,
           method,
           headers,
           body: req.body === undefined ? undefined : JSON.stringify(req.body),
@@ -160,6 +167,7 @@ interface Outbound {
   hostname: string;
   port: number;
   path: string;
+  route: string | undefined;
   method: string;
   headers: Record<string, string>;
   body: string | undefined;

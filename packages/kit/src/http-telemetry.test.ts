@@ -242,6 +242,24 @@ describe("the kit's client", () => {
     ]);
   });
 
+  it('names the span after the template the caller gives, which it carries as url.template', async () => {
+    const client = createHttpClient({ name: 'dep', baseUrl: `${baseUrl}/` });
+    const before = (await durationPoints('http.client.request.duration')).map((p) => p.value.count);
+    await client.json({ path: '/orders/o-3?x=1', route: '/orders/:id' });
+    await client.json({ path: '/orders/o-4' });
+    const [named, unnamed] = telemetry.spans().filter((s) => s.kind === SpanKind.CLIENT);
+    expect(named?.name).toBe('GET /orders/:id');
+    expect(named?.attributes['url.template']).toBe('/orders/:id');
+    expect(named?.attributes['url.full']).toBe(`${baseUrl}/orders/o-3?x=1`);
+    // No template, no ids in the name: the method alone.
+    expect(unnamed?.name).toBe('GET');
+    expect(unnamed?.attributes['url.template']).toBeUndefined();
+    // The metric keeps its low-cardinality attributes: both calls in the one series, no template in it.
+    const points = await durationPoints('http.client.request.duration');
+    expect(points.map((p) => p.value.count)).toEqual([(before[0] ?? 0) + 2]);
+    expect(points[0]?.attributes['url.template']).toBeUndefined();
+  });
+
   it('marks an answer of 4xx/5xx and a failed call as errors', async () => {
     const client = createHttpClient({ name: 'dep', baseUrl, retries: 0 });
     await client.request({ path: '/missing' });

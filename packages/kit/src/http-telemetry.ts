@@ -216,7 +216,7 @@ export interface ClientCall {
  * into `headers`. Undefined while HTTP telemetry is off.
  */
 export function startClientCall(
-  request: { method: string; hostname: string; port: number; path: string },
+  request: { method: string; hostname: string; port: number; path: string; route?: string | undefined },
   headers: Record<string, string>,
 ): ClientCall | undefined {
   const histogram = active?.client;
@@ -230,12 +230,12 @@ export function startClientCall(
     'server.port': request.port,
   };
   const parent: Context = context.active();
+  const attributes: Attributes = { ...base, 'url.full': `http://${host}:${request.port}${request.path}` };
+  if (request.route !== undefined) attributes['url.template'] = request.route;
+  // `{method} {url.template}` when the caller named the template, else `{method}` (the HTTP conventions).
   const span = tracer().startSpan(
-    method,
-    {
-      kind: SpanKind.CLIENT,
-      attributes: { ...base, 'url.full': `http://${host}:${request.port}${request.path}` },
-    },
+    request.route === undefined ? method : `${method} ${request.route}`,
+    { kind: SpanKind.CLIENT, attributes },
     parent,
   );
   propagation.inject(trace.setSpan(parent, span), headers);

@@ -52,6 +52,7 @@ export function remoteJwks(
     try {
       const response = await client.request<JSONWebKeySet>({
         path: `${target.pathname}${target.search}`,
+        route: target.pathname,
         retry: false,
       });
       if (response.status !== 200) {

@@ -102,7 +102,10 @@ export async function buildGateway({
       'The public entry: routes /api/v1/* to the services, verifies access tokens, rate-limits per client',
     readiness: {
       jwks: async () => {
-        const set = await authClient.json<{ keys?: unknown[] }>({ path: '/.well-known/jwks.json' });
+        const set = await authClient.json<{ keys?: unknown[] }>({
+          path: '/.well-known/jwks.json',
+          route: '/.well-known/jwks.json',
+        });
         if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error('the JWKS has no keys');
       },
     },

@@ -35,6 +35,7 @@ export function createInventoryClient(options: {
         return await client.json<ReservationView>({
           method: 'POST',
           path: '/internal/reservations',
+          route: '/internal/reservations',
           headers: { [TENANT_HEADER]: tenantId },
           body: {
             reservationId: r.reservationId,
@@ -62,6 +63,7 @@ export function createInventoryClient(options: {
       await client.json({
         method: 'POST',
         path: `/internal/reservations/${encodeURIComponent(reservationId)}/release`,
+        route: '/internal/reservations/:id/release',
         headers: { [TENANT_HEADER]: tenantId },
         retry: true,
       });
@@ -70,6 +72,7 @@ export function createInventoryClient(options: {
       await client.json({
         method: 'POST',
         path: `/internal/reservations/${encodeURIComponent(reservationId)}/commit`,
+        route: '/internal/reservations/:id/commit',
         headers: { [TENANT_HEADER]: tenantId },
         body: { items: [{ productId, quantity: units }] },
         retry: true, // idempotent: the same settlement again answers the same

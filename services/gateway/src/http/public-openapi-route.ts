@@ -32,7 +32,10 @@ export function publicOpenApiRoute(
     const services: ServiceDocument[] = await Promise.all(
       clients.map(async ({ service, client }) => {
         try {
-          const document = await client.json<Record<string, unknown>>({ path: '/openapi.json' });
+          const document = await client.json<Record<string, unknown>>({
+            path: '/openapi.json',
+            route: '/openapi.json',
+          });
           if (typeof document !== 'object' || document === null || typeof document.paths !== 'object') {
             options.logger.warn({ service }, 'its /openapi.json is not an OpenAPI document');
             return { service };

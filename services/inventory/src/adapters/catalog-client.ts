@@ -30,6 +30,7 @@ export function createCatalogClient(options: { url: string; internalToken: strin
       try {
         const { items } = await client.json<CatalogProductsResponse>({
           path: `/internal/products?ids=${encodeURIComponent(productId)}`,
+          route: '/internal/products',
           headers: { [TENANT_HEADER]: tenantId },
         });
         return items.some((p) => p.id.toLowerCase() === productId.toLowerCase());

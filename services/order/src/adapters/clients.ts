@@ -106,6 +106,7 @@ export function createDependencies(config: DependencyConfig): Dependencies {
           () =>
             catalog.json<CatalogProductsResponse>({
               path: `/internal/products?ids=${query}`,
+              route: '/internal/products',
               headers: headers(tenantId),
             }),
           (e) => translate('catalog', e),
@@ -121,6 +122,7 @@ export function createDependencies(config: DependencyConfig): Dependencies {
             inventory.json<ReservationView>({
               method: 'POST',
               path: '/internal/reservations',
+              route: '/internal/reservations',
               headers: headers(tenantId),
               body: { ...r, ttlSeconds: config.reservationTtlSeconds },
               retry: true, // idempotent on reservationId
@@ -148,6 +150,7 @@ export function createDependencies(config: DependencyConfig): Dependencies {
             inventory.json({
               method: 'POST',
               path: `/internal/reservations/${encodeURIComponent(reservationId)}/commit`,
+              route: '/internal/reservations/:id/commit',
               headers: headers(tenantId),
               retry: true,
             }),
@@ -168,6 +171,7 @@ export function createDependencies(config: DependencyConfig): Dependencies {
             inventory.json({
               method: 'POST',
               path: `/internal/reservations/${encodeURIComponent(reservationId)}/release`,
+              route: '/internal/reservations/:id/release',
               headers: headers(tenantId),
               retry: true,
             }),
@@ -183,6 +187,7 @@ export function createDependencies(config: DependencyConfig): Dependencies {
             payment.json<{ paymentId: string; status: string }>({
               method: 'POST',
               path: '/internal/payments/authorize',
+              route: '/internal/payments/authorize',
               headers: headers(tenantId, { 'idempotency-key': p.orderId }),
               body: p,
             }),
@@ -212,6 +217,7 @@ export function createDependencies(config: DependencyConfig): Dependencies {
             payment.json({
               method: 'POST',
               path: `/internal/payments/${encodeURIComponent(paymentId)}/capture`,
+              route: '/internal/payments/:id/capture',
               headers: headers(tenantId),
               retry: true,
             }),
@@ -235,6 +241,7 @@ export function createDependencies(config: DependencyConfig): Dependencies {
             payment.json({
               method: 'POST',
               path: `/internal/payments/${encodeURIComponent(paymentId)}/void`,
+              route: '/internal/payments/:id/void',
               headers: headers(tenantId),
               retry: true,
             }),
@@ -246,6 +253,7 @@ export function createDependencies(config: DependencyConfig): Dependencies {
           () =>
             payment.json<{ items: { paymentId: string; status: string }[] }>({
               path: `/internal/payments?orderId=${encodeURIComponent(orderId)}`,
+              route: '/internal/payments',
               headers: headers(tenantId),
             }),
           (e) => translate('payment', e),
