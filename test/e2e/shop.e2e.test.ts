@@ -408,16 +408,20 @@ describe('telemetry', () => {
         (s) => s.attributes['db.system.name'] === 'postgresql' || s.attributes['db.system'] === 'postgresql',
       ),
     ).toBe(true);
-    // Order's HTTP calls are named by their route templates (OTLP kind 3 = client), as the callees name their
-    // server spans (kind 2). Waited for: each process exports its spans in its own batches.
-    const clientNames = (all: typeof spans) =>
+    // HTTP calls are named by their route templates (OTLP kind 3 = client), as the callees name their server
+    // spans (kind 2): order's through the kit's client, the gateway's through undici. Waited for: each process
+    // exports its spans in its own batches.
+    const clientNames = (all: typeof spans, service = 'order') =>
       all
-        .filter((s) => s.service === 'order' && s.kind === 3 && s.attributes['http.request.method'])
+        .filter((s) => s.service === service && s.kind === 3 && s.attributes['http.request.method'])
         .map((s) => s.name);
     const serverNames = (all: typeof spans) => new Set(all.filter((s) => s.kind === 2).map((s) => s.name));
     const named = await eventually(
       async () => receiver.spansOf(traceId),
-      (all) => clientNames(all).length >= 5 && clientNames(all).every((name) => serverNames(all).has(name)),
+      (all) =>
+        clientNames(all).length >= 5 &&
+        clientNames(all, 'gateway').length >= 1 &&
+        clientNames(all).every((name) => serverNames(all).has(name)),
       15_000,
     );
     const calls = clientNames(named);
@@ -431,6 +435,8 @@ describe('telemetry', () => {
       ]),
     );
     expect(calls.filter((name) => !serverNames(named).has(name))).toEqual([]);
+    // The gateway's proxied call (undici's client span) by the owning service's template too.
+    expect(clientNames(named, 'gateway')).toEqual(['POST /api/v1/orders']);
     const logs = await eventually(
       async () => receiver.logsOf(traceId),
       (l) => new Set(l.map((x) => x.service)).size >= 3,

@@ -20,6 +20,7 @@ import {
   type Attributes,
   type Context,
   context,
+  createContextKey,
   type Histogram,
   metrics,
   propagation,
@@ -201,6 +202,30 @@ export function tracedServer(
   if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
   if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
   return server;
+}
+
+/** The route template of the calls made in a context (`withClientRoute`). */
+const CLIENT_ROUTE = createContextKey('glassbox.http.client_route');
+
+/**
+ * Runs `fn` in a context that names the HTTP calls it makes through undici (the gateway's proxy) by `route`,
+ * the template of the path they call: their client spans are `METHOD route` with `url.template`, as the
+ * kit's own client names its calls (`RequestOptions.route`). Without it undici's client spans are named by
+ * the method alone.
+ */
+export function withClientRoute<T>(route: string, fn: () => T): T {
+  return context.with(context.active().setValue(CLIENT_ROUTE, route), fn);
+}
+
+/**
+ * The undici instrumentation's `requestHook`: names the client span of a request made inside
+ * `withClientRoute`. The hook runs as the request is created, in its caller's context.
+ */
+export function nameUndiciClientSpan(span: Span, request: { method: string }): void {
+  const route = context.active().getValue(CLIENT_ROUTE);
+  if (typeof route !== 'string') return;
+  span.updateName(`${normalizedMethod(request.method)} ${route}`);
+  span.setAttribute('url.template', route);
 }
 
 /** One call of the kit's HTTP client, traced. */

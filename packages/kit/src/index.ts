@@ -63,6 +63,7 @@ export {
   type RequestOptions,
   UpstreamError,
 } from './http-client.js';
+export { withClientRoute } from './http-telemetry.js';
 export { remoteJwks } from './jwks.js';
 export { type KitTable, migrateKitTables } from './kit-tables.js';
 export { createLogger, type Logger, REDACT_PATHS } from './logger.js';

@@ -48,7 +48,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { startDbTelemetry } from '../db-telemetry.js';
 import { setSlowStatementThreshold } from '../db-trace.js';
-import { startHttpTelemetry } from '../http-telemetry.js';
+import { nameUndiciClientSpan, startHttpTelemetry } from '../http-telemetry.js';
 import { type OtlpProtocol, readTelemetryEnv, type SamplerSetting, type TelemetryEnv } from './env.js';
 import { recordEventLoopDelay } from './event-loop.js';
 import { DropIdleRoundsProcessor } from './idle-rounds.js';
@@ -144,7 +144,8 @@ export function instrumentationsFor(
 ): Instrumentation[] {
   const wanted = settings.instrumentations;
   const all: Instrumentation[] = [];
-  if (wanted.has('undici')) all.push(new UndiciInstrumentation());
+  // The gateway's proxy names its calls by route template (`withClientRoute`).
+  if (wanted.has('undici')) all.push(new UndiciInstrumentation({ requestHook: nameUndiciClientSpan }));
   if (wanted.has('pino'))
     all.push(
       new PinoInstrumentation({

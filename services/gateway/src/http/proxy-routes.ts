@@ -180,6 +180,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
         const res = await upstreams.forward(route.upstream, {
           method: request.method as (typeof METHODS)[number],
           url: request.url,
+          route: route.template,
           headers: upstreamRequestHeaders(request.headers, {
             requestId: request.id,
             clientIp: request.ip,
