@@ -9,6 +9,9 @@
  *   head       diagnostic: as `on` with plain head sampling of 10 % (parentbased_traceidratio 0.1; the rest not
  *              recorded, errors outside the 10 % lost): what any policy that records every trace must beat;
  *   nologs     diagnostic: as `on` without exporting logs (OTEL_LOGS_EXPORTER=none);
+ *   notraces   diagnostic: as `on` with no trace recorded or exported (OTEL_TRACES_SAMPLER=always_off,
+ *              OTEL_TRACES_EXPORTER=none), metrics and logs exported: the floor for any trace policy;
+ *   metrics    diagnostic: as `notraces` without exporting logs: metrics exported, nothing else;
  *   sdk-no<names> diagnostic: `sdk` without some instrumentations (OTEL_NODE_DISABLED_INSTRUMENTATIONS), names
  *              joined by `+`: `sdk-nohttp`, `sdk-nopg+undici`, `sdk-nohttp+undici+pg+pino` (none at all).
  * Services log at info (JSON to stdout) in every mode. The OTLP endpoint is a sink on loopback that keeps the
@@ -45,12 +48,22 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-type Mode = 'off' | 'sdk' | 'traces' | 'on' | 'production' | 'head' | 'nologs' | `sdk-no${string}`;
+type Mode =
+  | 'off'
+  | 'sdk'
+  | 'traces'
+  | 'on'
+  | 'production'
+  | 'head'
+  | 'nologs'
+  | 'notraces'
+  | 'metrics'
+  | `sdk-no${string}`;
 const modes = String(values.modes).split(',') as Mode[];
 for (const mode of modes) {
-  if (!/^(off|sdk|traces|on|production|head|nologs|sdk-no[a-z+]+)$/.test(mode)) {
+  if (!/^(off|sdk|traces|on|production|head|nologs|notraces|metrics|sdk-no[a-z+]+)$/.test(mode)) {
     console.error(
-      `unknown mode ${JSON.stringify(mode)}: off, sdk, traces, on, production, head, nologs or sdk-no<names>`,
+      `unknown mode ${JSON.stringify(mode)}: off, sdk, traces, on, production, head, nologs, notraces, metrics or sdk-no<names>`,
     );
     process.exit(2);
   }
@@ -162,6 +175,15 @@ async function runRound(telemetry: Mode, round: number): Promise<RoundResult> {
         head: { ...otlp, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
         // Diagnostic: `on` without the log export (trace ids still reach the log lines): what exporting logs costs.
         nologs: { ...otlp, OTEL_LOGS_EXPORTER: 'none' },
+        // Diagnostic: no trace recorded at all, metrics and logs exported: what no trace policy can go below.
+        notraces: { ...otlp, OTEL_TRACES_SAMPLER: 'always_off', OTEL_TRACES_EXPORTER: 'none' },
+        // Diagnostic: as `notraces` without the log export: what metrics (and the SDK's context) cost alone.
+        metrics: {
+          ...otlp,
+          OTEL_TRACES_SAMPLER: 'always_off',
+          OTEL_TRACES_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+        },
       }[telemetry as Exclude<Mode, `sdk-no${string}`>];
   // A PostgreSQL server given by DATABASE_URL, else embedded (as on a laptop); free ports; a fresh state dir.
   const stateDir = await throwawayStateDir('glassbox-bench-');
