@@ -3,6 +3,7 @@
  * mode, or of the observatory's Prometheus-shaped API (`/prometheus/api/v1/alerts`) in embedded mode — and the
  * observatory's `GET /api/slos` for an SLI.
  */
+import { withClientRoute } from '@glassbox/kit';
 
 export interface AlertSource {
   /** Whether an alert with these labels is pending or firing; throws when the source cannot be read. */
@@ -18,9 +19,12 @@ interface Slos {
   slos?: Array<{ id?: string; objective?: number; sli?: Record<string, number | null> }>;
 }
 
+/** GETs a JSON document; its path has no parameters, so it names the call's client span as it is. */
 async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
   const timeout = AbortSignal.timeout(5000);
-  const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  const res = await withClientRoute(new URL(url).pathname, () =>
+    fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout }),
+  );
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
   return (await res.json()) as T;
 }

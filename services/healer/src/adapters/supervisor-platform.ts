@@ -7,6 +7,12 @@
  * Rolls back a bad release the same way (`POST /services/:name/rollback?by=healer`): the supervisor ends what
  * models the bad release (a crash-loop fault; recorded as ended by the healer) and starts the good one.
  */
+import { withClientRoute } from '@glassbox/kit';
+
+/** A call of the control API; its client span is named by the route's template (`POST /services/:name/restart`). */
+function control(route: string, url: string, init: RequestInit): Promise<Response> {
+  return withClientRoute(route, () => fetch(url, init));
+}
 
 export interface Platform {
   /** Resolves with what was done; throws an Error saying why it could not be done. */
@@ -58,7 +64,7 @@ async function waitUntilReady(
 ): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
-    const res = await fetch(`${base}/services/${encodeURIComponent(name)}`, { signal });
+    const res = await control('/services/:name', `${base}/services/${encodeURIComponent(name)}`, { signal });
     if (!res.ok) return false;
     const { service } = (await res.json()) as { service: { state: string } };
     if (service.state === 'ready') return true;
@@ -79,7 +85,9 @@ export function supervisorPlatform(
     async restartService(name, signal) {
       const timeout = AbortSignal.timeout(timeoutMs);
       const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      const info = await fetch(`${base}/services/${encodeURIComponent(name)}`, { signal: sig });
+      const info = await control('/services/:name', `${base}/services/${encodeURIComponent(name)}`, {
+        signal: sig,
+      });
       if (info.status === 404) throw new Error(`the supervisor knows no service ${name}`);
       if (!info.ok) throw new Error(`control API ${info.status}: ${await problemText(info)}`);
       const { service } = (await info.json()) as { service: { state: string; restarts: number } };
@@ -88,10 +96,14 @@ export function supervisorPlatform(
         if (waited) return `waited for ${name} (it was in its first start); it is ready`;
       }
       const verb = service.state === 'stopped' ? 'start' : 'restart';
-      const res = await fetch(`${base}/services/${encodeURIComponent(name)}/${verb}?wait=ready`, {
-        method: 'POST',
-        signal: sig,
-      });
+      const res = await control(
+        `/services/:name/${verb}`,
+        `${base}/services/${encodeURIComponent(name)}/${verb}?wait=ready`,
+        {
+          method: 'POST',
+          signal: sig,
+        },
+      );
       if (!res.ok) throw new Error(`control API ${verb} ${name}: ${res.status} ${await problemText(res)}`);
       await res.arrayBuffer();
       return `${verb === 'start' ? 'started' : 'restarted'} ${name} (it was ${service.state}); it is ready`;
@@ -100,10 +112,14 @@ export function supervisorPlatform(
     async rollbackRelease(name, signal) {
       const timeout = AbortSignal.timeout(timeoutMs);
       const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      const res = await fetch(`${base}/services/${encodeURIComponent(name)}/rollback?by=healer&wait=ready`, {
-        method: 'POST',
-        signal: sig,
-      });
+      const res = await control(
+        '/services/:name/rollback',
+        `${base}/services/${encodeURIComponent(name)}/rollback?by=healer&wait=ready`,
+        {
+          method: 'POST',
+          signal: sig,
+        },
+      );
       if (res.status === 409) throw new NothingToRollBackError(await problemText(res));
       if (res.status === 404) throw new Error(`the supervisor knows no service ${name}`);
       if (!res.ok) throw new Error(`control API rollback ${name}: ${res.status} ${await problemText(res)}`);
