@@ -1,10 +1,4 @@
-import {
-  appError,
-  beforeDependencyCall,
-  type Logger,
-  startDependencyCall,
-  withClientRoute,
-} from '@glassbox/kit';
+import { appError, beforeDependencyCall, type Logger, startDependencyCall } from '@glassbox/kit';
 import { metrics } from '@opentelemetry/api';
 import { Agent, type Dispatcher, request } from 'undici';
 import { CircuitBreaker } from '../domain/circuit-breaker.js';
@@ -14,8 +8,6 @@ export interface UpstreamRequest {
   method: Dispatcher.HttpMethod;
   /** Path and query exactly as the client sent them. */
   url: string;
-  /** The path's template in the owning service (`/api/v1/orders/:id`): names the call's client span. */
-  route?: string;
   headers: Record<string, string>;
   body?: Buffer;
   /** Aborts the upstream call when the client goes away. */
@@ -192,16 +184,13 @@ export function createUpstreams(options: UpstreamsOptions) {
         body: Buffer.from(JSON.stringify(problem)),
       };
     }
-    const call = () =>
-      request(`${base}${req.url}`, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body && req.body.length > 0 ? req.body : undefined,
-        signal: req.signal,
-        dispatcher: agent,
-      });
-    // The client span is named by the owning service's route template, as the callee's server span is.
-    const res = await (req.route === undefined ? call() : withClientRoute(req.route, call));
+    const res = await request(`${base}${req.url}`, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body && req.body.length > 0 ? req.body : undefined,
+      signal: req.signal,
+      dispatcher: agent,
+    });
     const body = Buffer.from(await res.body.arrayBuffer());
     return { status: res.statusCode, headers: res.headers, body };
   }

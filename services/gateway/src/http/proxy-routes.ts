@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type AppError, appError, isAppError, nameServerSpan } from '@glassbox/kit';
+import { type AppError, appError, isAppError, nameServerSpan, withClientRoute } from '@glassbox/kit';
 import { metrics } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
 import type { TokenVerifier } from '../adapters/token-verifier.js';
@@ -177,23 +177,25 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyOptions> = async (app, 
       };
       reply.raw.once('close', onClose);
       try {
-        const res = await upstreams.forward(route.upstream, {
-          method: request.method as (typeof METHODS)[number],
-          url: request.url,
-          route: route.template,
-          headers: upstreamRequestHeaders(request.headers, {
-            requestId: request.id,
-            clientIp: request.ip,
-            host: request.headers.host,
-            protocol: request.protocol,
+        // The call's client span is named by the owning service's template, as the callee's server span is.
+        const res = await withClientRoute(route.template, () =>
+          upstreams.forward(route.upstream, {
+            method: request.method as (typeof METHODS)[number],
+            url: request.url,
+            headers: upstreamRequestHeaders(request.headers, {
+              requestId: request.id,
+              clientIp: request.ip,
+              host: request.headers.host,
+              protocol: request.protocol,
+            }),
+            body: Buffer.isBuffer(request.body) ? request.body : undefined,
+            signal: controller.signal,
+            // Public catalog reads answer every user of the tenant alike: their last good answer is the tenant's.
+            ...(route.sharedReads && request.method === 'GET' && request.principal
+              ? { sharedWithTenant: request.principal.tenantId }
+              : {}),
           }),
-          body: Buffer.isBuffer(request.body) ? request.body : undefined,
-          signal: controller.signal,
-          // Public catalog reads answer every user of the tenant alike: their last good answer is the tenant's.
-          ...(route.sharedReads && request.method === 'GET' && request.principal
-            ? { sharedWithTenant: request.principal.tenantId }
-            : {}),
-        });
+        );
         reply.code(res.status).headers(clientResponseHeaders(res.headers));
         if (res.degraded) {
           reply.header(
